@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/go-kratos/kratos/v2"
+	"github.com/go-kratos/kratos/v2/log"
+	"github.com/go-kratos/kratos/v2/transport/grpc"
+	"github.com/go-kratos/kratos/v2/transport/http"
+
+	"github.com/kratos-rocketmq/layout/internal/conf"
+)
+
+// appInfo identifies the running instance.
+type appInfo struct {
+	ID      string // host name
+	Name    string
+	Version string
+}
+
+// newApp assembles the Kratos application: its servers start together and stop, on SIGINT,
+// SIGTERM or SIGQUIT, within app.shutdown_timeout.
+func newApp(info appInfo, c *conf.App, logger log.Logger, hs *http.Server, gs *grpc.Server) *kratos.App {
+	return kratos.New(
+		kratos.ID(info.ID),
+		kratos.Name(info.Name),
+		kratos.Version(info.Version),
+		kratos.Metadata(c.GetMetadata()),
+		kratos.Logger(logger),
+		kratos.StopTimeout(c.GetShutdownTimeout().AsDuration()),
+		kratos.Server(hs, gs),
+	)
+}

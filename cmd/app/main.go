@@ -1,0 +1,105 @@
+// Command app is the order service: an HTTP/gRPC API whose orders are confirmed by a
+// RocketMQ subscriber of the service's own OrderCreated events.
+//
+//	app [-conf path] [-profile name]
+//
+// -conf is a YAML/JSON file or a directory of them (default ../../configs as in
+// kratos-layout, or ./configs when started from the repository root); -profile adds the
+// overlay files <base>.<profile>.yaml of that directory. APP_* environment variables
+// override single keys (see README, "Configuration").
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/go-kratos/kratos/v2/log"
+
+	"github.com/kratos-rocketmq/layout/internal/conf"
+)
+
+// Set with go build -ldflags "-X main.Version=x.y.z" (make build does).
+var (
+	// Name is the service name when app.name is not configured; default: the binary's name.
+	Name string
+	// Version is the version of the compiled software.
+	Version string
+)
+
+// defaultConfPaths are tried in order when -conf is not given: kratos-layout's path for
+// `cd cmd/app && go run .`, then the repository root's configs/.
+var defaultConfPaths = []string{"../../configs", "configs"}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run starts the service and blocks until it stops; it returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs)")
+	profile := fs.String("profile", os.Getenv("APP_PROFILE"), "config profile: also load <base>.<profile>.yaml files of a -conf directory")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := serve(*confPath, *profile, stdout); err != nil {
+		fmt.Fprintf(stderr, "app: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(confPath, profile string, stdout io.Writer) error {
+	if confPath == "" {
+		confPath = firstExisting(defaultConfPaths)
+	}
+	info := appInfo{Name: Name, Version: Version}
+	info.ID, _ = os.Hostname()
+	if info.Name == "" {
+		info.Name = filepath.Base(os.Args[0])
+	}
+	lvl := &logLevel{}
+	_ = lvl.Set(conf.DefaultLogLevel)
+	logger := newLogger(stdout, info, "", lvl)
+	// Kratos' servers and config package log through the global logger; route it to ours
+	// once, here, so their lines carry the service fields and honour the level too.
+	log.SetLogger(logger)
+	bc, cfg, err := conf.Load(logger,
+		conf.NewFileSource(confPath, profile), conf.NewEnvSource(conf.DefaultEnvPrefix))
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	if err := lvl.Set(bc.App.GetLog().GetLevel()); err != nil {
+		return err
+	}
+	if n := bc.App.GetName(); n != "" {
+		info.Name = n
+	}
+	logger = newLogger(stdout, info, bc.App.GetEnv(), lvl)
+	log.SetLogger(logger)
+
+	app, cleanup, err := wireApp(info, bc.App, bc.Server, bc.Data, logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return app.Run()
+}
+
+func firstExisting(paths []string) string {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return paths[0] // the error will name it
+}

@@ -1,0 +1,176 @@
+package biz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-kratos/kratos/v2/log"
+	"github.com/google/uuid"
+
+	v1 "github.com/kratos-rocketmq/layout/api/order/v1"
+)
+
+// Status is where an order is in its life cycle.
+type Status int
+
+// Order statuses.
+const (
+	StatusPending   Status = 1 // stored, OrderCreated published, not yet processed
+	StatusConfirmed Status = 2 // the OrderCreated consumer has processed it
+)
+
+// String returns the status name used by the API and the database.
+func (s Status) String() string {
+	switch s {
+	case StatusPending:
+		return "PENDING"
+	case StatusConfirmed:
+		return "CONFIRMED"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Limits enforced by the use case (the API validates the same bounds).
+const (
+	MaxItems      = 100
+	MaxQuantity   = 10000
+	MaxIDLength   = 64
+	DefaultPage   = 20
+	MaxPage       = 100
+	maxTotalCents = 1 << 62
+)
+
+// Item is one line of an order.
+type Item struct {
+	SKU            string
+	Quantity       int32
+	UnitPriceCents int64
+}
+
+// Order is the aggregate.
+type Order struct {
+	ID         string
+	CustomerID string
+	Items      []Item
+	TotalCents int64
+	Status     Status
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ErrNotFound is returned by OrderRepo when no order has the id.
+var ErrNotFound = errors.New("order not found")
+
+// OrderRepo stores orders.
+type OrderRepo interface {
+	// Save inserts a new order.
+	Save(ctx context.Context, o *Order) error
+	// Get returns the order with id, or ErrNotFound.
+	Get(ctx context.Context, id string) (*Order, error)
+	// List returns up to limit orders with an id lower than before ("" for the newest),
+	// newest first.
+	List(ctx context.Context, before string, limit int) ([]*Order, error)
+}
+
+// OrderUsecase holds the order use cases.
+type OrderUsecase struct {
+	repo OrderRepo
+	log  *log.Helper
+	now  func() time.Time
+}
+
+// NewOrderUsecase returns the order use cases on repo.
+func NewOrderUsecase(repo OrderRepo, logger log.Logger) *OrderUsecase {
+	return &OrderUsecase{repo: repo, log: log.NewHelper(log.With(logger, "module", "biz/order")), now: time.Now}
+}
+
+// Create validates and stores a new PENDING order.
+func (uc *OrderUsecase) Create(ctx context.Context, customerID string, items []Item) (*Order, error) {
+	o, err := uc.newOrder(customerID, items)
+	if err != nil {
+		return nil, err
+	}
+	if err := uc.repo.Save(ctx, o); err != nil {
+		return nil, v1.ErrorUnavailable("store order: %v", err).WithCause(err)
+	}
+	uc.log.WithContext(ctx).Infow("msg", "order created", "order_id", o.ID, "total_cents", o.TotalCents)
+	return o, nil
+}
+
+// Get returns one order.
+func (uc *OrderUsecase) Get(ctx context.Context, id string) (*Order, error) {
+	if id == "" || len(id) > MaxIDLength {
+		return nil, v1.ErrorInvalidArgument("order id must be 1 to %d characters", MaxIDLength)
+	}
+	o, err := uc.repo.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, v1.ErrorOrderNotFound("order %s not found", id).WithCause(err)
+	}
+	if err != nil {
+		return nil, v1.ErrorUnavailable("load order: %v", err).WithCause(err)
+	}
+	return o, nil
+}
+
+// List returns a page of orders, newest first, and the token of the next page ("" at the end).
+func (uc *OrderUsecase) List(ctx context.Context, pageSize int, pageToken string) ([]*Order, string, error) {
+	switch {
+	case pageSize < 0 || pageSize > MaxPage:
+		return nil, "", v1.ErrorInvalidArgument("page_size must be 0 to %d", MaxPage)
+	case pageSize == 0:
+		pageSize = DefaultPage
+	}
+	if len(pageToken) > MaxIDLength {
+		return nil, "", v1.ErrorInvalidArgument("malformed page_token")
+	}
+	orders, err := uc.repo.List(ctx, pageToken, pageSize+1)
+	if err != nil {
+		return nil, "", v1.ErrorUnavailable("list orders: %v", err).WithCause(err)
+	}
+	next := ""
+	if len(orders) > pageSize {
+		orders = orders[:pageSize]
+		next = orders[pageSize-1].ID
+	}
+	return orders, next, nil
+}
+
+func (uc *OrderUsecase) newOrder(customerID string, items []Item) (*Order, error) {
+	customerID = strings.TrimSpace(customerID)
+	if customerID == "" || len(customerID) > MaxIDLength {
+		return nil, v1.ErrorInvalidArgument("customer_id must be 1 to %d characters", MaxIDLength)
+	}
+	if len(items) == 0 || len(items) > MaxItems {
+		return nil, v1.ErrorInvalidArgument("an order needs 1 to %d items", MaxItems)
+	}
+	var total int64
+	for i, it := range items {
+		if it.SKU == "" || len(it.SKU) > MaxIDLength {
+			return nil, v1.ErrorInvalidArgument("items[%d].sku must be 1 to %d characters", i, MaxIDLength)
+		}
+		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
+			return nil, v1.ErrorInvalidArgument("items[%d].quantity must be 1 to %d", i, MaxQuantity)
+		}
+		if it.UnitPriceCents < 0 || it.UnitPriceCents > maxTotalCents/MaxQuantity/MaxItems {
+			return nil, v1.ErrorInvalidArgument("items[%d].unit_price_cents is out of range", i)
+		}
+		total += int64(it.Quantity) * it.UnitPriceCents
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, v1.ErrorUnavailable("generate order id: %v", err).WithCause(err)
+	}
+	now := uc.now().UTC()
+	return &Order{
+		ID:         id.String(),
+		CustomerID: customerID,
+		Items:      append([]Item(nil), items...),
+		TotalCents: total,
+		Status:     StatusPending,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}, nil
+}

@@ -1,0 +1,131 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-kratos/kratos/v2/log"
+
+	"github.com/kratos-rocketmq/layout/internal/biz"
+)
+
+type orderRepo struct {
+	data *Data
+	log  *log.Helper
+}
+
+// NewOrderRepo returns the SQL implementation of biz.OrderRepo.
+func NewOrderRepo(data *Data, logger log.Logger) biz.OrderRepo {
+	return &orderRepo{data: data, log: log.NewHelper(log.With(logger, "module", "data/order"))}
+}
+
+// itemJSON is the stored form of biz.Item.
+type itemJSON struct {
+	SKU            string `json:"sku"`
+	Quantity       int32  `json:"quantity"`
+	UnitPriceCents int64  `json:"unit_price_cents"`
+}
+
+const orderColumns = `id, customer_id, items, total_cents, status, created_at, updated_at`
+
+// execer is what *sql.DB and *sql.Tx share.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (r *orderRepo) Save(ctx context.Context, o *biz.Order) error {
+	return insertOrder(ctx, r.data.db, r.data.dialect, o)
+}
+
+func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error {
+	items := make([]itemJSON, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = itemJSON{SKU: it.SKU, Quantity: it.Quantity, UnitPriceCents: it.UnitPriceCents}
+	}
+	itemsJSON, err := json.Marshal(items)
+	if err != nil {
+		return fmt.Errorf("encode items of order %s: %w", o.ID, err)
+	}
+	_, err = ex.ExecContext(ctx, d.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		o.ID, o.CustomerID, string(itemsJSON), o.TotalCents, o.Status.String(),
+		o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("insert order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func (r *orderRepo) Get(ctx context.Context, id string) (*biz.Order, error) {
+	row := r.data.db.QueryRowContext(ctx, r.data.dialect.rebind(`SELECT `+orderColumns+` FROM orders WHERE id = ?`), id)
+	o, err := scanOrder(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, biz.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+func (r *orderRepo) List(ctx context.Context, before string, limit int) ([]*biz.Order, error) {
+	q := `SELECT ` + orderColumns + ` FROM orders ORDER BY id DESC LIMIT ?`
+	args := []any{limit}
+	if before != "" {
+		q = `SELECT ` + orderColumns + ` FROM orders WHERE id < ? ORDER BY id DESC LIMIT ?`
+		args = []any{before, limit}
+	}
+	rows, err := r.data.db.QueryContext(ctx, r.data.dialect.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []*biz.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return out, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOrder(s scanner) (*biz.Order, error) {
+	var (
+		o                biz.Order
+		items, status    string
+		created, updated int64
+	)
+	if err := s.Scan(&o.ID, &o.CustomerID, &items, &o.TotalCents, &status, &created, &updated); err != nil {
+		return nil, err
+	}
+	var stored []itemJSON
+	if err := json.Unmarshal([]byte(items), &stored); err != nil {
+		return nil, fmt.Errorf("decode items of order %s: %w", o.ID, err)
+	}
+	o.Items = make([]biz.Item, len(stored))
+	for i, it := range stored {
+		o.Items[i] = biz.Item{SKU: it.SKU, Quantity: it.Quantity, UnitPriceCents: it.UnitPriceCents}
+	}
+	switch status {
+	case biz.StatusPending.String():
+		o.Status = biz.StatusPending
+	case biz.StatusConfirmed.String():
+		o.Status = biz.StatusConfirmed
+	default:
+		return nil, fmt.Errorf("order %s has unknown status %q", o.ID, status)
+	}
+	o.CreatedAt = time.UnixMilli(created).UTC()
+	o.UpdatedAt = time.UnixMilli(updated).UTC()
+	return &o, nil
+}

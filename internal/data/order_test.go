@@ -1,0 +1,123 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-kratos/kratos/v2/log"
+
+	"github.com/kratos-rocketmq/layout/internal/biz"
+	"github.com/kratos-rocketmq/layout/internal/conf"
+)
+
+// newTestData opens a real SQLite file in a temp dir.
+func newTestData(t *testing.T) *Data {
+	t.Helper()
+	d, cleanup, err := NewData(&conf.Data{Database: &conf.Data_Database{
+		Driver: "sqlite", Source: filepath.Join(t.TempDir(), "sub", "app.db"),
+	}}, log.DefaultLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	return d
+}
+
+func TestOrderRepoRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	repo := NewOrderRepo(newTestData(t), log.DefaultLogger)
+	at := time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)
+	want := &biz.Order{
+		ID: "o-1", CustomerID: "c-1", TotalCents: 2500, Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
+		Items: []biz.Item{{SKU: "book", Quantity: 2, UnitPriceCents: 1250}},
+	}
+	if err := repo.Save(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Save(ctx, want); err == nil {
+		t.Error("saving the same id twice succeeded")
+	}
+	got, err := repo.Get(ctx, "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CustomerID != want.CustomerID || got.TotalCents != want.TotalCents || got.Status != want.Status ||
+		!got.CreatedAt.Equal(at) || len(got.Items) != 1 || got.Items[0] != want.Items[0] {
+		t.Errorf("Get = %+v, want %+v", got, want)
+	}
+	if _, err := repo.Get(ctx, "missing"); !errors.Is(err, biz.ErrNotFound) {
+		t.Errorf("Get(missing) error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestOrderRepoListPages(t *testing.T) {
+	ctx := context.Background()
+	repo := NewOrderRepo(newTestData(t), log.DefaultLogger)
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		if err := repo.Save(ctx, &biz.Order{ID: id, CustomerID: "c", Status: biz.StatusPending, Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	before := ""
+	for page := 0; page < 5; page++ {
+		orders, err := repo.List(ctx, before, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(orders) == 0 {
+			break
+		}
+		for _, o := range orders {
+			got = append(got, o.ID)
+		}
+		before = orders[len(orders)-1].ID
+	}
+	if want := "edcba"; join(got) != want {
+		t.Errorf("pages = %q, want %q", join(got), want)
+	}
+}
+
+func TestMigrationsApplyOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	c := &conf.Data{Database: &conf.Data_Database{Driver: "sqlite", Source: path}}
+	for i := 0; i < 2; i++ {
+		d, cleanup, err := NewData(c, log.DefaultLogger)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		var n int
+		if err := d.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("open %d: no migration recorded", i)
+		}
+		cleanup()
+	}
+}
+
+func TestUnknownDriver(t *testing.T) {
+	_, _, err := NewData(&conf.Data{Database: &conf.Data_Database{Driver: "oracle"}}, log.DefaultLogger)
+	if err == nil {
+		t.Fatal("NewData succeeded for an unknown driver")
+	}
+}
+
+func TestSplitStatements(t *testing.T) {
+	got := splitStatements("-- c\nCREATE TABLE a (x INT); -- t\n\nCREATE TABLE b (\n y INT\n);\n")
+	if len(got) != 2 || got[0] != "CREATE TABLE a (x INT)" {
+		t.Errorf("splitStatements = %q", got)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for _, x := range s {
+		out += x
+	}
+	return out
+}
