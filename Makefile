@@ -83,6 +83,22 @@ test:
 	go test -race -timeout 15m ./...
 	go test -run NoRace -timeout 10m ./...
 
+.PHONY: new
+# copy this template into a new service: make new NAME=shop MODULE=example.com/acme/shop [OUT=../shop]
+new:
+	@test -n "$(MODULE)" || { echo "usage: make new NAME=shop MODULE=example.com/acme/shop [OUT=dir]"; exit 2; }
+	go run ./internal/tools/newservice -module $(MODULE) -out $(or $(OUT),../$(or $(NAME),$(notdir $(MODULE))))
+
+.PHONY: docker-up
+# start RocketMQ (namesrv, broker, dashboard) and the app with Docker Compose (BROKER_IP1 to override)
+docker-up:
+	docker compose -f deploy/docker-compose.yaml up -d --build
+
+.PHONY: docker-down
+# stop and remove the Compose services (volumes kept; add -v by hand to drop them)
+docker-down:
+	docker compose -f deploy/docker-compose.yaml down
+
 .PHONY: lint
 # gofmt and go vet
 lint:
