@@ -1,0 +1,72 @@
+// Command minirocketmq runs the embedded RocketMQ name server and broker of
+// package minirocketmq as a standalone process, for clients in any language:
+//
+//	minirocketmq -namesrv 127.0.0.1:9876 -broker 127.0.0.1:10911
+//
+// It logs the addresses it listens on and runs until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "minirocketmq:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("minirocketmq", flag.ContinueOnError)
+	nsAddr := fs.String("namesrv", minirocketmq.DefaultNameServerAddr, "name server listen address (host:port; port 0 picks one)")
+	brokerAddr := fs.String("broker", minirocketmq.DefaultBrokerAddr, "broker listen address (host:port; port 0 picks one)")
+	advertise := fs.String("advertise", "", "broker address put in routes, like brokerIP1:listenPort (default: the listen address)")
+	queues := fs.Int("queues", minirocketmq.DefaultQueueNums, "queues of topics created on first send")
+	autoCreate := fs.Bool("auto-create", true, "create topics on first send (autoCreateTopicEnable)")
+	maxMsg := fs.Int("max-message-size", minirocketmq.DefaultMaxMessageSize, "largest message body accepted, bytes")
+	cluster := fs.String("cluster", minirocketmq.DefaultClusterName, "cluster name (brokerClusterName)")
+	name := fs.String("name", minirocketmq.DefaultBrokerName, "broker name (brokerName)")
+	verbose := fs.Bool("v", false, "log every connection (debug level)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := minirocketmq.LogLevelInfo
+	if *verbose {
+		level = minirocketmq.LogLevelDebug
+	}
+	opts := []minirocketmq.Option{
+		minirocketmq.WithNameServerAddr(*nsAddr),
+		minirocketmq.WithBrokerAddr(*brokerAddr),
+		minirocketmq.WithAutoCreateTopic(*autoCreate),
+		minirocketmq.WithDefaultQueueNums(*queues),
+		minirocketmq.WithMaxMessageSize(*maxMsg),
+		minirocketmq.WithClusterName(*cluster),
+		minirocketmq.WithBrokerName(*name),
+		minirocketmq.WithLogger(minirocketmq.BasicLogger(os.Stderr, level)),
+	}
+	if *advertise != "" {
+		opts = append(opts, minirocketmq.WithAdvertisedAddr(*advertise))
+	}
+	b, err := minirocketmq.New(opts...)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := b.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "minirocketmq: name server %s, broker %s (advertised %s); NAMESRV_ADDR=%s\n",
+		b.NameServerAddr(), b.BrokerAddr(), b.AdvertisedAddr(), b.NameServerAddr())
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "minirocketmq: shutting down")
+	return b.Close()
+}

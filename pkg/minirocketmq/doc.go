@@ -1,0 +1,85 @@
+// Package minirocketmq is an embedded Apache RocketMQ 4.x name server and
+// broker in one Go process. It speaks the real remoting protocol, so the
+// official, unmodified clients (rocketmq-client-go/v2, the Java client)
+// produce and consume through it exactly as through a real cluster; it is
+// to RocketMQ what miniredis is to Redis and kfake to Kafka.
+//
+// In a test:
+//
+//	b := minirocketmq.RunT(t) // free loopback ports, closed by t.Cleanup
+//	p, _ := rocketmq.NewProducer(producer.WithNameServer([]string{b.Addr()}))
+//
+// or rmqtest.NameServer(t), which uses ROCKETMQ_NAMESRV instead when it is
+// set so the same test runs against real RocketMQ. In a program:
+//
+//	b, _ := minirocketmq.New(minirocketmq.WithNameServerAddr(":9876"), minirocketmq.WithBrokerAddr(":10911"))
+//	_ = b.Start(ctx)
+//	defer b.Close()
+//
+// The name server and the broker listen on two ports, like the real thing,
+// so clients are configured as for a real cluster: with the name server
+// address only. Routes point at the advertised broker address
+// (WithAdvertisedAddr, the real brokerIP1). Topics are created on first
+// send (TBW102, on by default), by UPDATE_AND_CREATE_TOPIC (the Go admin's
+// CreateTopic) or by Broker.CreateTopic. Test hooks (hooks.go) read and seed
+// state directly and inject failures (Control, FailNext); a ManualClock
+// (WithClock) drives message time.
+//
+// # Layout
+//
+// One file per request code, prefixed with the code (10_send_message.go,
+// 11_pull_message.go, 105_get_routeinfo_by_topic.go, ...), each opening
+// with what it honours and what it does not; dispatch.go holds the two
+// dispatch tables (name server, broker). Subpackages: remoting (frames,
+// headers, connections; knows nothing of topics), message (stored-record,
+// batch and property formats, message ids), store (the Store interface and
+// the in-memory store), rmqtest (the test entry point).
+//
+// # Concurrency
+//
+// Each connection has one reading goroutine, which decodes a request and
+// runs its handler inline, and one writing goroutine, which writes all
+// queued frames in one syscall (remoting.Conn). Handlers never block: Send
+// queues, and work that must wait (a long-polling pull) is parked and
+// answered later from another goroutine. Requests of one connection are
+// thus handled in order; connections run in parallel.
+//
+// Every piece of mutable state has one owner, a lock that is never held
+// during I/O nor together with another one:
+//   - topicTable (topics.go): RWMutex; configs are immutable values.
+//   - groupTable (groups.go), offsetTable (offsets.go): a mutex each.
+//   - clientRegistry (clients.go): a mutex; notifications are collected
+//     under it and sent after.
+//   - pullHolds (longpoll.go): a mutex for the map, an atomic flag per held
+//     pull deciding who answers it (message arrival, timer, close).
+//   - the Store: its own lock (store.Memory: one RWMutex, writers hold it
+//     for a memcpy).
+//   - hooks (dispatch.go): a mutex plus an atomic count read on every
+//     request.
+//   - Broker.mu: the lifecycle (listeners, connection set) only.
+//
+// # Seams for what comes next
+//
+//   - Storage: store.Store (Put assigns queue offset, commit-log offset and
+//     store time; Get reads by queue offset through a Filter; Lookup by
+//     commit-log offset; QueryByKey; OffsetByTime). A durable store
+//     implements it and is passed with WithStore. Topic, group and offset
+//     tables have snapshot methods for persisting them.
+//   - Every message stored goes through Broker.putMessages (put.go), which
+//     also wakes held pulls: redeliveries, delayed and committed messages
+//     must use it.
+//   - Broker→client requests: clientRegistry.producerConns (transaction
+//     check-back) and clientConn (request-reply push) give connections;
+//     Conn.Invoke sends and awaits the answer, Conn.SendOneway fires and
+//     forgets. Never wait for an answer on the connection whose request you
+//     are handling: its reader is the one that would deliver it. Run such
+//     calls in a goroutine and answer the original request later with
+//     Broker.respond (see pullHolds.answer).
+//   - Interceptor (WithInterceptor): runs before every handler and may
+//     answer instead of it; an ACL check goes here.
+//   - Filters: newSubscription (filter.go) builds a store.Filter per
+//     expression type; TAG is done, SQL92 adds a case.
+//   - Clock: message time (store timestamps now; delay levels, retry
+//     back-off and transaction checks later) comes from Broker.clock.
+//     Network timing (pull holds, client expiry) stays on real time.
+package minirocketmq

@@ -1,0 +1,71 @@
+package minirocketmq
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Remarks sent with error responses, copied from RocketMQ 4.9.4 so that the
+// text a client surfaces ("CODE: 13, DESC: ...") reads the same as with the
+// real broker. Formats take the arguments named in their comment.
+const (
+	faqSuffix = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
+
+	// request code
+	msgRequestCodeNotSupported = " request type %d not supported"
+	// field name (RemotingCommand.decodeCommandCustomHeader)
+	msgMissingField = "the custom field <%s> is null"
+	// field name, value
+	msgBadField = "the custom field <%s> has a malformed value %q"
+
+	msgTopicBlank        = "The specified topic is blank."
+	msgTopicIllegalChars = "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+	msgTopicTooLong      = "The specified topic is longer than topic max length."
+	// topic
+	msgTopicConflictsSystem = "The topic[%s] is conflict with system topic."
+	// topic
+	msgSendForbiddenTopic = "Sending message to topic[%s] is forbidden."
+	// topic
+	msgTopicNotExistApply = "topic[%s] not exist, apply first please!" + faqSuffix
+	// topic (name server)
+	msgNoTopicRoute = "No topic route info in name server for the topic: %s" + faqSuffix
+	// queue id, topic config, producer address
+	msgSendQueueIDIllegal = "request queueId[%d] is illegal, %s Producer: %s"
+	// max message size
+	msgMessageIllegal = "the message is illegal, maybe msg body or properties length not matched. msg body length limit %dB, msg properties length limit 32KB."
+	// topic length
+	msgTopicLengthTooLong = "message topic length too long %d"
+	// retry topic
+	msgBatchRetryTopic = "batch request does not support retry group %s"
+	// broker address
+	msgTransactionForbidden = "the broker[%s] sending transaction message is forbidden"
+	msgBatchTransaction     = "batch message does not support transaction or delay level"
+
+	// topic
+	msgPullForbidden = "the topic[%s] pulling message is forbidden"
+	// queue id, topic, read queue nums, consumer address
+	msgPullQueueIDIllegal       = "queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[%s]"
+	msgSubscriptionGroupMissing = "the consumer's group info not exist"
+	msgSubscriptionMissing      = "the consumer's subscription not exist"
+	msgSubscriptionNotLatest    = "the consumer's subscription not latest"
+	// expression type
+	msgFilterTypeUnsupported = "The broker does not support consumer to filter message by %s"
+	// group
+	msgNoConsumerForGroup = "no consumer for this group, %s"
+	msgOffsetNotFound     = "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first"
+	msgQueryNotFound      = "can not find message, maybe time range not correct"
+	// commit log offset
+	msgViewByOffsetFailed = "can not find message by the offset, %d"
+	msgNoTopicInBroker    = "No topic in this broker"
+	// error text
+	msgHeartbeatDecode = "decode heartbeat body failed: %s"
+)
+
+func remarkf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// ErrClosed is returned by Start after Close, and by test hooks on a closed
+// broker.
+var ErrClosed = errors.New("minirocketmq: broker closed")
+
+// ErrStarted is returned by a second Start.
+var ErrStarted = errors.New("minirocketmq: broker already started")

@@ -1,0 +1,95 @@
+package minirocketmq_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	rocketmq "github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+)
+
+func TestMain(m *testing.M) {
+	// The client logs every rebalance at info level on stdout.
+	rlog.SetLogLevel("error")
+	os.Exit(m.Run())
+}
+
+var instanceSeq atomic.Int64
+
+// instanceName returns a client instance name unique in this process: the
+// client shares one internal client (and its name server list) among all
+// producers and consumers with the same instance name.
+func instanceName(t testing.TB) string {
+	return fmt.Sprintf("%s-%d", rmqtest.Name(t, "i"), instanceSeq.Add(1))
+}
+
+func newProducer(t testing.TB, ns string, opts ...producer.Option) rocketmq.Producer {
+	t.Helper()
+	opts = append([]producer.Option{
+		producer.WithNameServer([]string{ns}),
+		producer.WithGroupName(rmqtest.Name(t, "PG")),
+		producer.WithInstanceName(instanceName(t)),
+		producer.WithRetry(2),
+	}, opts...)
+	p, err := rocketmq.NewProducer(opts...)
+	if err != nil {
+		t.Fatalf("new producer: %v", err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatalf("start producer: %v", err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown() })
+	return p
+}
+
+// newPushConsumer returns a push consumer of group, not yet started.
+func newPushConsumer(t testing.TB, ns, group string, opts ...consumer.Option) rocketmq.PushConsumer {
+	t.Helper()
+	opts = append([]consumer.Option{
+		consumer.WithNameServer([]string{ns}),
+		consumer.WithGroupName(group),
+		consumer.WithInstance(instanceName(t)),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
+	}, opts...)
+	c, err := rocketmq.NewPushConsumer(opts...)
+	if err != nil {
+		t.Fatalf("new push consumer: %v", err)
+	}
+	return c
+}
+
+// startConsumer starts c and shuts it down in t.Cleanup (unless the test
+// did already).
+func startConsumer(t testing.TB, c rocketmq.PushConsumer) {
+	t.Helper()
+	if err := c.Start(); err != nil {
+		t.Fatalf("start consumer: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Shutdown() })
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,42 @@
+package minirocketmq
+
+import "sync"
+
+// offsetTable holds the consumer offsets of clustering groups
+// (ConsumerOffsetManager): the next queue offset each group will consume.
+// Owner: its mutex.
+type offsetTable struct {
+	mu sync.Mutex
+	m  map[offsetKey]int64
+}
+
+type offsetKey struct {
+	group, topic string
+	queueID      int32
+}
+
+func newOffsetTable() *offsetTable { return &offsetTable{m: make(map[offsetKey]int64)} }
+
+func (t *offsetTable) commit(group, topic string, queueID int32, offset int64) {
+	t.mu.Lock()
+	t.m[offsetKey{group, topic, queueID}] = offset
+	t.mu.Unlock()
+}
+
+func (t *offsetTable) query(group, topic string, queueID int32) (int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	off, ok := t.m[offsetKey{group, topic, queueID}]
+	return off, ok
+}
+
+// deleteTopic forgets every group's offsets of topic.
+func (t *offsetTable) deleteTopic(topic string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k := range t.m {
+		if k.topic == topic {
+			delete(t.m, k)
+		}
+	}
+}

@@ -1,0 +1,301 @@
+package remoting
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrClosed is returned for operations on a closed connection.
+var ErrClosed = errors.New("remoting: connection closed")
+
+// ErrWriteBacklog is the close reason of a connection whose peer does not
+// read its responses fast enough (more than Config.MaxPendingWrite bytes
+// queued).
+var ErrWriteBacklog = errors.New("remoting: write backlog exceeded, peer is not reading")
+
+// Config configures a Conn.
+type Config struct {
+	// MaxFrameSize is the largest frame read; larger declared lengths
+	// close the connection before anything is allocated. Default
+	// DefaultMaxFrameSize.
+	MaxFrameSize int
+	// MaxPendingWrite is how many bytes may wait for the writer before the
+	// connection is closed with ErrWriteBacklog. Default 256 MiB.
+	MaxPendingWrite int
+	// OnRequest is called on the reading goroutine for every request
+	// (frames without the response flag). It must not block on I/O of this
+	// same connection (e.g. Invoke and wait on c): the reader is the one
+	// that would deliver the answer. Returning an error closes the
+	// connection. Nil means requests are dropped.
+	OnRequest func(c *Conn, cmd *Command) error
+}
+
+// Conn is one remoting connection, usable from either end.
+//
+// Concurrency: one goroutine (Serve) reads and decodes frames, hands
+// responses to the Invoke waiting for their opaque and requests to
+// OnRequest; one goroutine writes. Send appends the encoded frame to a
+// pending buffer under a mutex and never blocks on the network; the writer
+// swaps the buffer out and writes everything queued in one syscall, so under
+// load several frames share a write and an idle connection still writes each
+// frame as soon as it is queued.
+type Conn struct {
+	nc  net.Conn
+	cfg Config
+
+	mu       sync.Mutex
+	out      []byte // frames waiting for the writer
+	closed   bool
+	closeErr error
+	pending  map[int32]chan *Command
+
+	wake       chan struct{} // capacity 1: "out is not empty"
+	done       chan struct{} // closed by Close
+	writerDone chan struct{}
+	nextOpaque atomic.Int32
+}
+
+// NewConn wraps nc. Call Serve to start reading and writing.
+func NewConn(nc net.Conn, cfg Config) *Conn {
+	if cfg.MaxFrameSize <= 0 {
+		cfg.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if cfg.MaxPendingWrite <= 0 {
+		cfg.MaxPendingWrite = 256 << 20
+	}
+	return &Conn{
+		nc:         nc,
+		cfg:        cfg,
+		pending:    make(map[int32]chan *Command),
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+}
+
+// Dial connects to addr and starts serving the connection in the background.
+// onRequest handles requests the peer sends (nil drops them).
+func Dial(ctx context.Context, addr string, onRequest func(*Conn, *Command) error) (*Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	c := NewConn(nc, Config{OnRequest: onRequest})
+	go func() { _ = c.Serve() }()
+	return c, nil
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Done is closed when the connection is closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection was closed, nil while it is open.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeErr
+}
+
+// Serve runs the connection until it is closed or fails: it reads on the
+// calling goroutine and writes on a second one, and returns after both
+// stopped. The returned error is the reason the connection ended (io.EOF
+// for an orderly close by the peer).
+func (c *Conn) Serve() error {
+	go c.writeLoop()
+	err := c.readLoop()
+	c.closeWith(err)
+	<-c.writerDone
+	return c.Err()
+}
+
+func (c *Conn) readLoop() error {
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	for {
+		payload, err := ReadFrame(br, c.cfg.MaxFrameSize)
+		if err != nil {
+			return err
+		}
+		cmd, err := Decode(payload)
+		if err != nil {
+			return err
+		}
+		if cmd.IsResponse() {
+			c.deliver(cmd)
+			continue
+		}
+		if c.cfg.OnRequest != nil {
+			if err := c.cfg.OnRequest(c, cmd); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *Conn) deliver(cmd *Command) {
+	c.mu.Lock()
+	ch, ok := c.pending[cmd.Opaque]
+	if ok {
+		delete(c.pending, cmd.Opaque)
+	}
+	c.mu.Unlock()
+	if ok {
+		ch <- cmd // buffered, never blocks
+	}
+}
+
+func (c *Conn) writeLoop() {
+	defer close(c.writerDone)
+	var buf []byte
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		buf, c.out = c.out, buf[:0]
+		c.mu.Unlock()
+		if len(buf) == 0 {
+			continue
+		}
+		if _, err := c.nc.Write(buf); err != nil {
+			c.closeWith(err)
+			return
+		}
+		if cap(buf) > 4<<20 { // do not keep a large buffer after a big response
+			buf = nil
+		}
+	}
+}
+
+// Send queues cmd for writing. It never waits for the network; it fails only
+// when the connection is closed or the command cannot be encoded.
+func (c *Conn) Send(cmd *Command) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	out, err := AppendFrame(c.out, cmd)
+	c.out = out
+	backlog := len(out) > c.cfg.MaxPendingWrite
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if backlog {
+		c.closeWith(ErrWriteBacklog)
+		return ErrWriteBacklog
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// SendRaw queues already encoded frames (e.g. fuzz or malformed input in
+// tests).
+func (c *Conn) SendRaw(frames []byte) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.out = append(c.out, frames...)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// SendOneway sends req with a fresh opaque and the oneway flag, expecting no
+// response.
+func (c *Conn) SendOneway(req *Command) error {
+	req.Opaque = c.nextOpaque.Add(1)
+	req.Flag |= FlagOneway
+	req.Flag &^= FlagResponse
+	return c.Send(req)
+}
+
+// Invoke sends req with a fresh opaque and waits for its response, ctx's end
+// or the connection's close.
+func (c *Conn) Invoke(ctx context.Context, req *Command) (*Command, error) {
+	req.Opaque = c.nextOpaque.Add(1)
+	req.Flag &^= FlagResponse | FlagOneway
+	ch := make(chan *Command, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	c.pending[req.Opaque] = ch
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.pending, req.Opaque)
+		c.mu.Unlock()
+	}
+	if err := c.Send(req); err != nil {
+		forget()
+		return nil, err
+	}
+	select {
+	case resp := <-ch:
+		return resp, nil
+	case <-ctx.Done():
+		forget()
+		return nil, ctx.Err()
+	case <-c.done:
+		forget()
+		select { // the response may have raced with the close
+		case resp := <-ch:
+			return resp, nil
+		default:
+		}
+		return nil, ErrClosed
+	}
+}
+
+// Close closes the connection. Queued but unwritten frames are dropped.
+func (c *Conn) Close() error {
+	c.closeWith(ErrClosed)
+	return nil
+}
+
+func (c *Conn) closeWith(reason error) {
+	if reason == nil {
+		reason = ErrClosed
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.closeErr = reason
+	c.out = nil
+	c.mu.Unlock()
+	close(c.done)
+	_ = c.nc.Close()
+}
+
+// IsClosedErr reports whether err only says that the connection ended (peer
+// close, local close), as opposed to a protocol or I/O failure worth logging.
+func IsClosedErr(err error) bool {
+	return err == nil || errors.Is(err, ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
+}
