@@ -3,15 +3,17 @@ package minirocketmq_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/admin"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/apache/rocketmq-client-go/v2/rlog"
+	"go.uber.org/goleak"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
 )
@@ -19,7 +21,25 @@ import (
 func TestMain(m *testing.M) {
 	// The client logs every rebalance at info level on stdout.
 	rlog.SetLogLevel("error")
-	os.Exit(m.Run())
+	// Every broker the tests started has been closed by now: none of its
+	// goroutines may be left.
+	goleak.VerifyTestMain(m, append(clientGoroutines(), goleak.IgnoreCurrent())...)
+}
+
+// clientGoroutines ignores the official client's goroutines, which outlive
+// Shutdown (its timers sleep up to 10 s before checking for it, pulls in
+// flight wait for their 30 s timeout, its statistics goroutines never
+// end). Nothing of ours runs under primitive.WithRecover.
+func clientGoroutines() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/primitive.WithRecover"),
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/internal/remote.(*remotingClient).InvokeSync"),
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/consumer.(*pushConsumer).Start.func1.1"),
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/consumer.(*pushConsumer).Start.func1.1.1"),
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/consumer.(*statsItemSet).init.func4"),
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/consumer.(*statsItemSet).init.func5"),
+		goleak.IgnoreAnyFunction("github.com/apache/rocketmq-client-go/v2/consumer.(*statsItemSet).init.func6"),
+	}
 }
 
 var instanceSeq atomic.Int64
@@ -92,4 +112,14 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+func newAdmin(t testing.TB, ns string) admin.Admin {
+	t.Helper()
+	a, err := admin.NewAdmin(admin.WithResolver(primitive.NewPassthroughResolver([]string{ns})))
+	if err != nil {
+		t.Fatalf("new admin: %v", err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }

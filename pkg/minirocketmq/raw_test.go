@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"go.uber.org/goleak"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
@@ -163,6 +164,29 @@ func TestNoGoroutinesAfterClose(t *testing.T) {
 		t.Fatalf("held pull ended with %v, want the connection closed", err)
 	}
 	_ = c.Close()
+}
+
+// TestNoGoroutinesAfterClientsAndClose: after real clients produced and
+// consumed and the broker closed, none of the broker's goroutines is left
+// (the client's own are ignored; see clientGoroutines).
+func TestNoGoroutinesAfterClientsAndClose(t *testing.T) {
+	opts := append(clientGoroutines(), goleak.IgnoreCurrent())
+	b, err := minirocketmq.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := rmqtest.Name(t, "T")
+	p := newProducer(t, b.Addr())
+	if _, err := p.SendSync(context.Background(), newMsg(topic, "x", "1")); err != nil {
+		t.Fatal(err)
+	}
+	col := consume(t, b.Addr(), rmqtest.Name(t, "CG"), topic, consumer.MessageSelector{})
+	waitFor(t, 30*time.Second, "the message", func() bool { return col.len() == 1 })
+	// Close the broker with the clients still connected and pulls held.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	goleak.VerifyNone(t, opts...)
 }
 
 func pullRequest(group, topic string, queueID int, offset int64, sysFlag int, suspendMillis int) *remoting.Command {

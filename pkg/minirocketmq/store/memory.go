@@ -196,18 +196,16 @@ func (m *Memory) Get(req *GetRequest) (GetResult, error) {
 	if m.closed {
 		return res, ErrClosed
 	}
+	var minOff, maxOff int64
 	q := m.queues[queueKey{req.Topic, req.QueueID}]
-	if q == nil || len(q.entries) == 0 {
-		res.Status = NoMessageInQueue
-		if q != nil {
-			res.MinOffset, res.MaxOffset = q.min, q.min
-		}
-		res.NextOffset = res.MinOffset
-		return res, nil
+	if q != nil {
+		minOff, maxOff = q.min, q.min+int64(len(q.entries))
 	}
-	minOff, maxOff := q.min, q.min+int64(len(q.entries))
 	res.MinOffset, res.MaxOffset = minOff, maxOff
 	switch {
+	case maxOff == 0:
+		res.Status, res.NextOffset = NoMessageInQueue, 0
+		return res, nil
 	case req.Offset < minOff:
 		res.Status, res.NextOffset = OffsetTooSmall, minOff
 		return res, nil
@@ -215,12 +213,7 @@ func (m *Memory) Get(req *GetRequest) (GetResult, error) {
 		res.Status, res.NextOffset = OffsetOverflowOne, req.Offset
 		return res, nil
 	case req.Offset > maxOff:
-		res.Status = OffsetOverflowBadly
-		if minOff == 0 {
-			res.NextOffset = minOff
-		} else {
-			res.NextOffset = maxOff
-		}
+		res.Status, res.NextOffset = OffsetOverflowBadly, maxOff
 		return res, nil
 	}
 	maxMsgs, maxBytes, maxScan := req.MaxMsgs, req.MaxBytes, req.MaxScan

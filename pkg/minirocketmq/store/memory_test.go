@@ -88,7 +88,7 @@ func TestMemoryPutGet(t *testing.T) {
 		{"tag filter skips", GetRequest{Topic: "T", QueueID: 1, Offset: 1, MaxMsgs: 2, Filter: tagOnly("A")}, Found, []string{"m2", "m4"}, 5},
 		{"filter matches none in scan", GetRequest{Topic: "T", QueueID: 1, Offset: 9, Filter: tagOnly("A")}, NoMatchedMessage, nil, 10},
 		{"caught up", GetRequest{Topic: "T", QueueID: 1, Offset: 10}, OffsetOverflowOne, nil, 10},
-		{"beyond the end of a queue starting at 0", GetRequest{Topic: "T", QueueID: 1, Offset: 50}, OffsetOverflowBadly, nil, 0},
+		{"beyond the end", GetRequest{Topic: "T", QueueID: 1, Offset: 50}, OffsetOverflowBadly, nil, 10},
 		{"unknown queue", GetRequest{Topic: "T", QueueID: 2, Offset: 0}, NoMessageInQueue, nil, 0},
 		{"byte limit still returns one", GetRequest{Topic: "T", QueueID: 1, Offset: 0, MaxBytes: 1}, Found, []string{"m0"}, 1},
 	}

@@ -116,7 +116,7 @@ const (
 	OffsetTooSmall
 	// OffsetOverflowOne: Offset == MaxOffset (caught up).
 	OffsetOverflowOne
-	// OffsetOverflowBadly: Offset > MaxOffset.
+	// OffsetOverflowBadly: Offset > MaxOffset; NextOffset is MaxOffset.
 	OffsetOverflowBadly
 )
 
