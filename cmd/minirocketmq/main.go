@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,14 +19,19 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "minirocketmq:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run starts the broker described by args, logs to out, and serves until
+// ctx ends.
+func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("minirocketmq", flag.ContinueOnError)
+	fs.SetOutput(out)
 	nsAddr := fs.String("namesrv", minirocketmq.DefaultNameServerAddr, "name server listen address (host:port; port 0 picks one)")
 	brokerAddr := fs.String("broker", minirocketmq.DefaultBrokerAddr, "broker listen address (host:port; port 0 picks one)")
 	advertise := fs.String("advertise", "", "broker address put in routes, like brokerIP1:listenPort (default: the listen address)")
@@ -50,7 +56,7 @@ func run(args []string) error {
 		minirocketmq.WithMaxMessageSize(*maxMsg),
 		minirocketmq.WithClusterName(*cluster),
 		minirocketmq.WithBrokerName(*name),
-		minirocketmq.WithLogger(minirocketmq.BasicLogger(os.Stderr, level)),
+		minirocketmq.WithLogger(minirocketmq.BasicLogger(out, level)),
 	}
 	if *advertise != "" {
 		opts = append(opts, minirocketmq.WithAdvertisedAddr(*advertise))
@@ -59,14 +65,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := b.Start(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "minirocketmq: name server %s, broker %s (advertised %s); NAMESRV_ADDR=%s\n",
+	fmt.Fprintf(out, "minirocketmq: name server %s, broker %s (advertised %s); NAMESRV_ADDR=%s\n",
 		b.NameServerAddr(), b.BrokerAddr(), b.AdvertisedAddr(), b.NameServerAddr())
 	<-ctx.Done()
-	fmt.Fprintln(os.Stderr, "minirocketmq: shutting down")
+	fmt.Fprintln(out, "minirocketmq: shutting down")
 	return b.Close()
 }

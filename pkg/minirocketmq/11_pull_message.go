@@ -112,8 +112,10 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 		MaxMsgs:  min(int(max(maxMsgs, 1)), maxPullMessages),
 		MaxBytes: maxPullBytes,
 		Filter:   sub.filter,
+		Dst:      b.pullBuffer(),
 	})
 	if err != nil {
+		b.releasePullBuffer(res.Records)
 		return remoting.NewResponse(req, remoting.SystemError, err.Error())
 	}
 
@@ -121,6 +123,11 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 	switch res.Status {
 	case store.Found:
 		resp.Body = res.Records
+	default:
+		b.releasePullBuffer(res.Records)
+	}
+	switch res.Status {
+	case store.Found:
 	case store.NoMatchedMessage:
 		resp.Code = remoting.PullRetryImmediately
 	case store.NoMessageInQueue:
@@ -156,4 +163,24 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 		return nil
 	}
 	return resp
+}
+
+// pullBuffer returns a buffer for the records of a pull response. Pull
+// bodies are the broker's largest allocations; they are recycled because
+// Conn.Send copies a frame into its write buffer, so a body is free again
+// as soon as its response has been sent (respond hands it back).
+func (b *Broker) pullBuffer() []byte {
+	if p, ok := b.pullBufs.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, 64<<10)
+}
+
+// releasePullBuffer returns a pull body to the pool; buf must not be used
+// afterwards.
+func (b *Broker) releasePullBuffer(buf []byte) {
+	if cap(buf) == 0 || cap(buf) > 2*maxPullBytes {
+		return
+	}
+	b.pullBufs.Put(&buf)
 }

@@ -258,3 +258,38 @@ func randomBytes(n int) []byte {
 	}
 	return b
 }
+
+// TestAdminListings: FetchAllTopicList (name server) and
+// GetAllSubscriptionGroup (broker) through the admin API.
+func TestAdminListings(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "CG")
+	p := newProducer(t, ns)
+	if _, err := p.SendSync(context.Background(), newMsg(topic, "x", "0")); err != nil {
+		t.Fatal(err)
+	}
+	addr := brokerAddr(t, ns)
+	consumerHeartbeat(t, dial(t, addr), "10.0.0.3@listing", group, topic)
+	a := newAdmin(t, ns)
+
+	waitFor(t, 30*time.Second, "the topic in the topic list", func() bool {
+		list, err := a.FetchAllTopicList(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range list.TopicList {
+			if name == topic {
+				return true
+			}
+		}
+		return false
+	})
+	groups, err := a.GetAllSubscriptionGroup(context.Background(), addr, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, ok := groups.SubscriptionGroupTable[group]
+	if !ok || !cfg.ConsumeEnable || cfg.RetryMaxTimes != 16 || cfg.RetryQueueNums != 1 {
+		t.Fatalf("group config %+v (present %v)", cfg, ok)
+	}
+}

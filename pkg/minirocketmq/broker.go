@@ -28,6 +28,8 @@ type Broker struct {
 	holds   *pullHolds
 	hooks   hooks
 
+	pullBufs sync.Pool // *[]byte, see pullBuffer
+
 	// Dispatch tables, built in New and read-only afterwards.
 	nsHandlers     map[int16]handlerFunc
 	brokerHandlers map[int16]handlerFunc

@@ -70,7 +70,8 @@ type Interceptor func(req *Request) *remoting.Command
 // oneway or the handler answers later.
 func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
 	resp := b.intercept(c, req)
-	if resp == nil {
+	handled := resp == nil
+	if handled {
 		table := b.brokerHandlers
 		if c.listener == ListenerNameServer {
 			table = b.nsHandlers
@@ -86,10 +87,17 @@ func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
 			}
 		}
 	}
-	if resp == nil || req.IsOneway() {
+	if resp == nil {
 		return nil
 	}
-	return b.respond(c, req, resp)
+	var err error
+	if !req.IsOneway() {
+		err = b.respond(c, req, resp)
+	}
+	if handled {
+		b.recycle(req, resp)
+	}
+	return err
 }
 
 // respond writes resp as the answer to req on c. A closed connection is not
@@ -101,6 +109,16 @@ func (b *Broker) respond(c *conn, req, resp *remoting.Command) error {
 		return err
 	}
 	return nil
+}
+
+// recycle takes back the buffers of a handler's response once it has been
+// written (Send copies): pull bodies come from a pool. Responses made by
+// interceptors and test controls are left alone.
+func (b *Broker) recycle(req, resp *remoting.Command) {
+	if req.Code == remoting.PullMessage && resp.Body != nil {
+		b.releasePullBuffer(resp.Body)
+		resp.Body = nil
+	}
 }
 
 func (b *Broker) intercept(c *conn, req *remoting.Command) *remoting.Command {

@@ -126,6 +126,7 @@ func (h *pullHolds) answer(hp *heldPull, stop bool) {
 		if err := h.b.respond(hp.c, hp.req, resp); err != nil {
 			_ = hp.c.Close()
 		}
+		h.b.recycle(hp.req, resp)
 	}
 }
 

@@ -355,8 +355,10 @@ func decodeJSONHeaderField(p *jsonScanner, key string, cmd *Command) error {
 		return err
 	case "language":
 		v, _, err := p.scalarText()
-		if n, perr := strconv.Atoi(v); perr == nil {
-			v = LanguageName(byte(n))
+		if v != "" && '0' <= v[0] && v[0] <= '9' {
+			if n, perr := strconv.Atoi(v); perr == nil {
+				v = LanguageName(byte(n))
+			}
 		}
 		cmd.Language = v
 		return err
@@ -370,6 +372,9 @@ func decodeJSONHeaderField(p *jsonScanner, key string, cmd *Command) error {
 		}
 		if p.consume('}') {
 			return nil
+		}
+		if cmd.Ext == nil {
+			cmd.Ext = make([]Field, 0, 16) // a send header has 14 fields
 		}
 		for {
 			k, err := p.str()

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/remoting"
+)
+
+// TestRun starts the command on free ports with an advertised address,
+// asks its name server for a route and stops it.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6"}, pw)
+		_ = pw.Close()
+	}()
+	started := regexp.MustCompile(`name server (\S+), broker \S+ \(advertised (\S+)\)`)
+	var nsAddr, advertised string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := started.FindStringSubmatch(sc.Text()); m != nil {
+			nsAddr, advertised = m[1], m[2]
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if nsAddr == "" {
+		t.Fatalf("no start line; run returned %v", <-done)
+	}
+	if advertised != "10.9.8.7:10911" {
+		t.Fatalf("advertised %s", advertised)
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer rcancel()
+	c, err := remoting.Dial(rctx, nsAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.Invoke(rctx, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", "TBW102"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Code != remoting.Success || !regexp.MustCompile(`"0":"10\.9\.8\.7:10911"`).Match(resp.Body) {
+		t.Fatalf("route: code %d body %s", resp.Code, resp.Body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunBadFlag(t *testing.T) {
+	if err := run(context.Background(), []string{"-namesrv", "not-an-address"}, io.Discard); err == nil {
+		t.Fatal("run with a bad listen address succeeded")
+	}
+}
