@@ -1,0 +1,170 @@
+package rocketmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kratos-rocketmq/layout/pkg/broker"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+)
+
+func TestDelayLevel(t *testing.T) {
+	skipOnEmbedded(t, "delay levels")
+	ns := rmqtest.NameServer(t)
+	b := newTestBroker(t, ns)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, b, topic)
+	got := make(chan time.Time, 1)
+	_, err := broker.Subscribe(b, topic, func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+		if !isWarmup(h) {
+			got <- time.Now()
+		}
+		return nil
+	}, broker.WithQueueName(group), WithConsumeFromFirst())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if err := b.Publish(context.Background(), topic, &order{ID: 1}, WithDelayTimeLevel(2)); err != nil { // 5s
+		t.Fatal(err)
+	}
+	select {
+	case at := <-got:
+		// A lower bound only: an early delivery means the delay was ignored.
+		if d := at.Sub(sent); d < 4*time.Second {
+			t.Errorf("delay level 2 delivered after %v, want >= 5s", d)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("delayed message not delivered")
+	}
+}
+
+func TestTransactions(t *testing.T) {
+	skipOnEmbedded(t, "transactional messages (END_TRANSACTION, check-back)")
+	ns := rmqtest.NameServer(t)
+	var checked atomic.Int32
+	b := newTestBroker(t, ns, WithGroupName(rmqtest.Name(t, "PG")),
+		WithTransactionChecker(func(ctx context.Context, m *broker.Message) broker.TransactionState {
+			checked.Add(1)
+			if m.Headers["tx"] == "unknown-then-commit" {
+				return broker.TransactionCommit
+			}
+			return broker.TransactionRollback
+		}))
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, b, topic)
+	var rec recorder
+	_, err := broker.Subscribe(b, topic, func(ctx context.Context, tp string, h broker.Headers, o *order) error {
+		if !isWarmup(h) {
+			rec.add(ctx, tp, h, o)
+		}
+		return nil
+	}, broker.WithQueueName(group), WithConsumeFromFirst())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	publish := func(kind string, state broker.TransactionState) error {
+		var ran bool
+		err := b.Publish(ctx, topic, &order{Note: kind}, WithProperties(map[string]string{"tx": kind}),
+			WithTransaction(func(ctx context.Context, m *broker.Message) broker.TransactionState {
+				ran = m.Headers["tx"] == kind
+				return state
+			}))
+		if !ran {
+			t.Errorf("%s: local transaction did not run with the message", kind)
+		}
+		return err
+	}
+	if err := publish("commit", broker.TransactionCommit); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	if err := publish("rollback", broker.TransactionRollback); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("rollback: err = %v, want ErrRolledBack", err)
+	}
+	if err := publish("unknown-then-commit", broker.TransactionUnknown); err != nil {
+		t.Fatalf("unknown: %v", err)
+	}
+	waitFor(t, 120*time.Second, "the committed and the checked-back message", func() bool { return rec.len() >= 2 })
+	notes := map[string]bool{}
+	for _, e := range rec.all() {
+		notes[e.body.(*order).Note] = true
+	}
+	if !notes["commit"] || !notes["unknown-then-commit"] || notes["rollback"] {
+		t.Errorf("delivered %v, want commit and unknown-then-commit only", notes)
+	}
+	if checked.Load() == 0 {
+		t.Error("checker never asked")
+	}
+}
+
+func TestRequestReply(t *testing.T) {
+	skipOnEmbedded(t, "request-reply (reply topic, PUSH_REPLY_MESSAGE_TO_CLIENT)")
+	ns := rmqtest.NameServer(t)
+	b := newTestBroker(t, ns)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, b, topic)
+	_, err := broker.Subscribe(b, topic, func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+		if isWarmup(h) {
+			return nil
+		}
+		return broker.Reply(ctx, &order{ID: o.ID * 10, Note: "reply to " + o.Note})
+	}, broker.WithQueueName(group), WithConsumeFromFirst(), WithRetryDelayLevel(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The broker pushes replies only to a requester whose producer has sent a heartbeat
+	// (about 1s after Connect), so early requests may time out: retry a few.
+	var reply *order
+	for i := 0; i < 10 && reply == nil; i++ {
+		v, err := b.Request(context.Background(), topic, &order{ID: 4, Note: fmt.Sprint("q", i)},
+			broker.WithRequestTimeout(3*time.Second), broker.WithReplyBinder(broker.NewBinder[order]()))
+		if err != nil {
+			t.Logf("request %d: %v", i, err)
+			continue
+		}
+		reply = v.(*order)
+	}
+	if reply == nil {
+		t.Fatal("no reply")
+	}
+	if reply.ID != 40 || len(reply.Note) < 10 {
+		t.Errorf("reply = %+v", reply)
+	}
+	if err := broker.Reply(context.Background(), "x"); !errors.Is(err, broker.ErrNotRequest) {
+		t.Errorf("Reply outside a request handler = %v, want ErrNotRequest", err)
+	}
+}
+
+func TestBroadcast(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	var recs [2]recorder
+	var brokers [2]*Broker
+	for i := range brokers {
+		brokers[i] = newTestBroker(t, ns)
+		if i == 0 {
+			ensureTopic(t, brokers[0], topic)
+		}
+		rec := &recs[i]
+		_, err := broker.Subscribe(brokers[i], topic, func(ctx context.Context, tp string, h broker.Headers, o *order) error {
+			if !isWarmup(h) {
+				rec.add(ctx, tp, h, o)
+			}
+			return nil
+		}, broker.WithQueueName(group), WithConsumerModel(MessageModelBroadCasting), WithConsumeFromFirst())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		if err := brokers[0].Publish(context.Background(), topic, &order{ID: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 60*time.Second, "every message at both consumers", func() bool { return recs[0].len() >= 4 && recs[1].len() >= 4 })
+}

@@ -1,0 +1,12 @@
+package broker
+
+// Subscriber is one active subscription.
+type Subscriber interface {
+	// Options returns the options the subscription was made with.
+	Options() SubscribeOptions
+	// Topic returns the subscribed topic.
+	Topic() string
+	// Unsubscribe stops the subscription; removeFromManager also forgets it in the
+	// broker (false keeps the broker's bookkeeping, as when the broker itself is closing).
+	Unsubscribe(removeFromManager bool) error
+}
