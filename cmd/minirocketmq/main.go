@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
@@ -41,6 +42,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cluster := fs.String("cluster", minirocketmq.DefaultClusterName, "cluster name (brokerClusterName)")
 	name := fs.String("name", minirocketmq.DefaultBrokerName, "broker name (brokerName)")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +66,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := b.Start(ctx); err != nil {
 		return err

@@ -3,6 +3,7 @@ package remoting
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -40,20 +41,31 @@ type Config struct {
 //
 // Concurrency: one goroutine (Serve) reads and decodes frames, hands
 // responses to the Invoke waiting for their opaque and requests to
-// OnRequest; one goroutine writes. Send appends the encoded frame to a
-// pending buffer under a mutex and never blocks on the network; the writer
-// swaps the buffer out and writes everything queued in one syscall, so under
-// load several frames share a write and an idle connection still writes each
-// frame as soon as it is queued.
+// OnRequest. Send appends the encoded frame to a pending buffer under a
+// mutex and never blocks on the network. Who writes the buffer out, always
+// everything queued in one syscall:
+//   - while the reader is working through frames it has already received
+//     (a burst), nobody: it writes the buffer itself before it waits for
+//     more input, so a burst of requests costs one write and no goroutine
+//     hand-off (Netty's flush at the end of a read);
+//   - otherwise the writer goroutine, woken by Send, so frames queued by
+//     other goroutines (a held pull answered, a notification) go out at
+//     once.
+//
+// Writes are serialised by wmu, so frames never interleave.
 type Conn struct {
 	nc  net.Conn
 	cfg Config
 
 	mu       sync.Mutex
-	out      []byte // frames waiting for the writer
+	out      []byte // frames waiting to be written
+	busy     bool   // the reader is in a burst and will flush
 	closed   bool
 	closeErr error
 	pending  map[int32]chan *Command
+
+	wmu   sync.Mutex // held while writing
+	spare []byte     // the other half of the double buffer, under wmu
 
 	wake       chan struct{} // capacity 1: "out is not empty"
 	done       chan struct{} // closed by Close
@@ -123,7 +135,24 @@ func (c *Conn) Serve() error {
 func (c *Conn) readLoop() error {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	for {
+		if !frameBuffered(br) {
+			// About to wait for input: write what the burst produced.
+			c.mu.Lock()
+			c.busy = false
+			pending := len(c.out) > 0
+			c.mu.Unlock()
+			if pending {
+				if err := c.flush(); err != nil {
+					return err
+				}
+			}
+		}
 		payload, err := ReadFrame(br, c.cfg.MaxFrameSize)
+		if err == nil {
+			c.mu.Lock()
+			c.busy = true
+			c.mu.Unlock()
+		}
 		if err != nil {
 			return err
 		}
@@ -155,29 +184,55 @@ func (c *Conn) deliver(cmd *Command) {
 	}
 }
 
+// frameBuffered reports whether br holds a whole frame, so reading it will
+// not wait for the network.
+func frameBuffered(br *bufio.Reader) bool {
+	n := br.Buffered()
+	if n < 4 {
+		return false
+	}
+	head, err := br.Peek(4)
+	if err != nil {
+		return false
+	}
+	return int64(n) >= 4+int64(binary.BigEndian.Uint32(head))
+}
+
 func (c *Conn) writeLoop() {
 	defer close(c.writerDone)
-	var buf []byte
 	for {
 		select {
 		case <-c.wake:
 		case <-c.done:
 			return
 		}
-		c.mu.Lock()
-		buf, c.out = c.out, buf[:0]
-		c.mu.Unlock()
-		if len(buf) == 0 {
-			continue
-		}
-		if _, err := c.nc.Write(buf); err != nil {
-			c.closeWith(err)
+		if err := c.flush(); err != nil {
 			return
 		}
-		if cap(buf) > 4<<20 { // do not keep a large buffer after a big response
-			buf = nil
-		}
 	}
+}
+
+// flush writes everything queued, in one syscall.
+func (c *Conn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	buf := c.out
+	c.out = c.spare[:0]
+	c.mu.Unlock()
+	if len(buf) == 0 {
+		c.spare = buf
+		return nil
+	}
+	if _, err := c.nc.Write(buf); err != nil {
+		c.closeWith(err)
+		return err
+	}
+	if cap(buf) > 4<<20 { // do not keep a large buffer after a big response
+		buf = nil
+	}
+	c.spare = buf[:0]
+	return nil
 }
 
 // Send queues cmd for writing. It never waits for the network; it fails only
@@ -191,6 +246,7 @@ func (c *Conn) Send(cmd *Command) error {
 	out, err := AppendFrame(c.out, cmd)
 	c.out = out
 	backlog := len(out) > c.cfg.MaxPendingWrite
+	busy := c.busy
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -199,11 +255,17 @@ func (c *Conn) Send(cmd *Command) error {
 		c.closeWith(ErrWriteBacklog)
 		return ErrWriteBacklog
 	}
+	if !busy {
+		c.wakeWriter()
+	}
+	return nil
+}
+
+func (c *Conn) wakeWriter() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // SendRaw queues already encoded frames (e.g. fuzz or malformed input in
@@ -216,10 +278,7 @@ func (c *Conn) SendRaw(frames []byte) error {
 	}
 	c.out = append(c.out, frames...)
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.wakeWriter()
 	return nil
 }
 
