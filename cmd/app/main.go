@@ -4,8 +4,9 @@
 //	app [-conf path] [-profile name]
 //
 // -conf is a YAML/JSON file or a directory of them (default ../../configs as in
-// kratos-layout, or ./configs when started from the repository root); -profile adds the
-// overlay files <base>.<profile>.yaml of that directory. APP_* environment variables
+// kratos-layout, or ./configs when started from the repository root), or a configuration
+// in Nacos: nacos://host:8848?dataId=app.yaml&group=G&namespace=N; -profile adds the
+// overlay files <base>.<profile>.yaml of a directory. APP_* environment variables
 // override single keys (see README, "Configuration").
 package main
 
@@ -42,7 +43,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs)")
+	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs), or nacos://host:8848?dataId=app.yaml")
 	profile := fs.String("profile", os.Getenv("APP_PROFILE"), "config profile: also load <base>.<profile>.yaml files of a -conf directory")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,8 +73,12 @@ func serve(confPath, profile string, stdout io.Writer) error {
 	// Kratos' servers and config package log through the global logger; route it to ours
 	// once, here, so their lines carry the service fields and honour the level too.
 	log.SetLogger(logger)
-	bc, cfg, err := conf.Load(logger,
-		conf.NewFileSource(confPath, profile), conf.NewEnvSource(conf.DefaultEnvPrefix))
+	sources, closeSources, err := confSources(confPath, profile)
+	if err != nil {
+		return err
+	}
+	defer closeSources()
+	bc, cfg, err := conf.Load(logger, sources...)
 	if err != nil {
 		return err
 	}
@@ -86,6 +91,7 @@ func serve(confPath, profile string, stdout io.Writer) error {
 	}
 	logger = newLogger(stdout, info, bc.App.GetEnv(), lvl)
 	log.SetLogger(logger)
+	watchLogLevel(cfg, lvl, logger)
 
 	app, cleanup, err := wireApp(info, bc.App, bc.Server, bc.Data, logger)
 	if err != nil {

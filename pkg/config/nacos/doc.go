@@ -27,8 +27,12 @@
 // The client belongs to the caller: Stop does not close it. nacos-sdk-go keeps one
 // listener per data ID and group and client, so watch a configuration once per client.
 // The client registers a new listener with the server within five seconds, and a change
-// published while it is busy registering can reach it only at its next full resync
-// (every five minutes); see nacostest.WaitClientsIdle.
+// published while it is busy registering reaches it only at its next full resync, five
+// minutes later (see nacostest.WaitClientsIdle); WithResync bounds that delay with a
+// periodic re-read of its own.
+//
+// ParseURL reads the same settings from one nacos://host:8848?dataId=app.yaml string, for
+// a -conf flag.
 //
 // Package nacostest runs an in-process Nacos server for tests.
 package nacos

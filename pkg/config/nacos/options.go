@@ -14,6 +14,7 @@ type options struct {
 	group   string
 	format  string
 	timeout time.Duration
+	resync  time.Duration
 	logger  log.Logger
 }
 
@@ -38,6 +39,13 @@ func WithFormat(format string) Option { return func(o *options) { o.format = for
 // per request), but it retries connecting and can wait for a server that is starting up.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
+// WithResync makes the watcher also re-read the configuration every d and report it when
+// it differs from the version in force, so that a change whose notification the client
+// lost still applies within d (nacos-sdk-go v2.3.2 drops one published while it is busy
+// registering its listener, until its own full resync five minutes later). 0, the
+// default, relies on notifications alone.
+func WithResync(d time.Duration) Option { return func(o *options) { o.resync = d } }
+
 // WithLogger sets where the watcher reports skipped versions and failed re-reads; default
-// the Kratos global logger.
+// Kratos' global logger, whichever is set when a line is logged.
 func WithLogger(l log.Logger) Option { return func(o *options) { o.logger = l } }

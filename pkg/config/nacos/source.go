@@ -45,9 +45,6 @@ func NewConfigSource(client config_client.IConfigClient, opts ...Option) config.
 	if o.format == "" {
 		o.format = formatOf(o.dataID)
 	}
-	if o.logger == nil {
-		o.logger = log.GetLogger()
-	}
 	return &source{client: client, opts: o, reading: make(chan struct{}, 1)}
 }
 
@@ -190,4 +187,15 @@ func (s *source) describe() string {
 		fmt.Fprintf(&b, " on %s", strings.Join(addrs, ", "))
 	}
 	return b.String()
+}
+
+// logger returns the helper the source logs with: WithLogger's logger, else Kratos'
+// global logger as it is now (main sets it once the configuration is loaded), with the
+// configuration's name attached.
+func (s *source) logger() *log.Helper {
+	l := s.opts.logger
+	if l == nil {
+		l = log.GetLogger()
+	}
+	return log.NewHelper(log.With(l, "source", "nacos", "dataId", s.opts.dataID, "group", s.opts.group))
 }

@@ -281,3 +281,32 @@ func TestStopUnblocksNext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With WithResync a change whose notification never arrives still reaches Next.
+func TestResync(t *testing.T) {
+	t.Parallel()
+	srv := nacostest.RunT(t)
+	srv.Publish("", "", "resync.yaml", "v: 1\n")
+	src := nacos.NewConfigSource(newClient(t, srv.ServerConfig(), ""), nacos.WithDataID("resync.yaml"),
+		nacos.WithResync(200*time.Millisecond))
+	if _, err := src.Load(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := src.Watch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Stop() })
+	srv.DropPushes(true)
+	srv.Publish("", "", "resync.yaml", "v: 2\n")
+	next := make(chan string, 1)
+	go func() {
+		kvs, err := w.Next()
+		if err == nil {
+			next <- string(kvs[0].Value)
+		}
+	}()
+	if got := recv(t, "the re-read version", next, 10*time.Second); got != "v: 2\n" {
+		t.Fatalf("Next = %q, want version 2", got)
+	}
+}

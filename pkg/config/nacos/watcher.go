@@ -3,9 +3,9 @@ package nacos
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/go-kratos/kratos/v2/config"
-	"github.com/go-kratos/kratos/v2/log"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
 
@@ -18,10 +18,10 @@ var _ config.Watcher = (*watcher)(nil)
 // loop) and owns last.
 type watcher struct {
 	src    *source
-	log    *log.Helper
 	ctx    context.Context
 	cancel context.CancelFunc
-	wake   chan string // capacity 1: content of the latest unhandled push
+	wake   chan string  // capacity 1: content of the latest unhandled push
+	resync *time.Ticker // nil without WithResync
 
 	last string // content Next last returned (or Load read); only Next touches it
 
@@ -31,11 +31,14 @@ type watcher struct {
 
 func newWatcher(s *source, last string) *watcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &watcher{
+	w := &watcher{
 		src: s, ctx: ctx, cancel: cancel, last: last,
 		wake: make(chan string, 1),
-		log:  log.NewHelper(log.With(s.opts.logger, "source", "nacos", "dataId", s.opts.dataID, "group", s.opts.group)),
 	}
+	if s.opts.resync > 0 {
+		w.resync = time.NewTicker(s.opts.resync)
+	}
+	return w
 }
 
 // onChange is the client's listener.
@@ -59,33 +62,47 @@ func (w *watcher) onChange(_, group, dataID, content string) {
 // Next blocks until the configuration changed and returns its new version, or returns
 // context.Canceled once Stop was called.
 func (w *watcher) Next() ([]*config.KeyValue, error) {
+	var resync <-chan time.Time
+	if w.resync != nil {
+		resync = w.resync.C
+	}
 	for {
 		var pushed string
+		notified := false
 		select {
 		case <-w.ctx.Done():
 			return nil, w.ctx.Err()
 		case pushed = <-w.wake:
+			notified = true
+		case <-resync:
 		}
 		// Re-read rather than trust the push: the client delivers each change on its own
 		// goroutine, so two quick changes can arrive in either order.
 		content, err := w.src.read(w.ctx)
-		if err != nil {
-			if w.ctx.Err() != nil {
-				return nil, w.ctx.Err()
-			}
-			w.log.Warnw("msg", "re-reading the changed configuration failed, using the pushed content", "error", err)
+		switch {
+		case err == nil:
+		case w.ctx.Err() != nil:
+			return nil, w.ctx.Err()
+		case notified:
+			w.src.logger().Warnw("msg", "re-reading the changed configuration failed, using the pushed content", "error", err)
 			content = pushed
+		default:
+			w.src.logger().Warnw("msg", "periodic re-read of the configuration failed", "error", err)
+			continue
 		}
 		switch {
 		case content == "":
-			w.log.Warnw("msg", "configuration deleted in Nacos, keeping the previous one")
+			if notified {
+				w.src.logger().Warnw("msg", "configuration deleted in Nacos, keeping the previous one")
+			}
 			continue
 		case content == w.last:
 			continue
 		}
 		kv := w.src.keyValue(content)
 		if err := w.src.decodes(kv); err != nil {
-			w.log.Errorw("msg", "ignoring a changed configuration that does not decode, keeping the previous one", "error", err)
+			w.src.logger().Errorw("msg", "ignoring a changed configuration that does not decode, keeping the previous one", "error", err)
+			w.last = content // report it once, not on every resync
 			continue
 		}
 		w.last = content
@@ -98,6 +115,9 @@ func (w *watcher) Next() ([]*config.KeyValue, error) {
 func (w *watcher) Stop() error {
 	w.stopOnce.Do(func() {
 		w.cancel()
+		if w.resync != nil {
+			w.resync.Stop()
+		}
 		err := w.src.client.CancelListenConfig(vo.ConfigParam{DataId: w.src.opts.dataID, Group: w.src.opts.group})
 		if err != nil {
 			w.stopErr = w.src.errorf("stop watching", err)

@@ -24,6 +24,13 @@ type configChangeNotify struct {
 
 // notify pushes a change of k to each listener on a goroutine of its own.
 func (s *Server) notify(k configKey, ls []listener) {
+	s.mu.Lock()
+	drop := s.dropPushes
+	s.mu.Unlock()
+	if drop {
+		s.logf("nacostest: dropping the notification of %s/%s to %d listeners", k.group, k.dataID, len(ls))
+		return
+	}
 	for _, l := range ls {
 		s.spawn(func() { s.pushWithRetry(k, l) })
 	}
@@ -84,4 +91,13 @@ func (s *Server) push(c *conn, k configKey, tenant string) error {
 	case <-s.done:
 		return errors.New("server closed")
 	}
+}
+
+// DropPushes makes the server skip change notifications from now on (true) or send them
+// again (false), as if they were lost on the way: clients then see a change only when
+// they read the configuration.
+func (s *Server) DropPushes(drop bool) {
+	s.mu.Lock()
+	s.dropPushes = drop
+	s.mu.Unlock()
 }

@@ -23,8 +23,8 @@
 //
 // Test hooks: Publish, Config, Delete and Listening read and change state directly,
 // ConnectionIDs lists connected clients, ResetConnections makes clients reconnect,
-// SetStarting makes the server answer like one still starting, WithPushRetry shortens the
-// push retries. WaitClientsIdle and SDKGoroutines work around two nacos-sdk-go behaviours
+// SetStarting makes the server answer like one still starting, DropPushes loses change
+// notifications, WithPushRetry shortens the push retries. WaitClientsIdle and SDKGoroutines work around two nacos-sdk-go behaviours
 // tests otherwise trip over (a push lost while the client is busy listening, goroutines the
 // client never stops).
 package nacostest

@@ -35,16 +35,17 @@ type Server struct {
 	httpSrv            *http.Server
 	grpcSrv            *grpc.Server
 
-	mu        sync.Mutex
-	configs   map[configKey]*item
-	listeners map[configKey]map[string]string // key -> connection id -> tenant as the client wrote it
-	conns     map[string]*conn                // connections that sent ConnectionSetupRequest
-	tokens    map[string]time.Time            // access token -> expiry
-	starting  bool
-	started   bool
-	closed    bool
-	done      chan struct{} // closed by Close
-	wg        sync.WaitGroup
+	mu         sync.Mutex
+	configs    map[configKey]*item
+	listeners  map[configKey]map[string]string // key -> connection id -> tenant as the client wrote it
+	conns      map[string]*conn                // connections that sent ConnectionSetupRequest
+	tokens     map[string]time.Time            // access token -> expiry
+	starting   bool
+	dropPushes bool
+	started    bool
+	closed     bool
+	done       chan struct{} // closed by Close
+	wg         sync.WaitGroup
 }
 
 // Tester is the part of testing.TB that RunT needs.
