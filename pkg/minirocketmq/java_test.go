@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"testing"
 	"time"
 
@@ -184,6 +185,7 @@ func consumerList(t *testing.T, conn *remoting.Conn, group string) []string {
 	if err := json.Unmarshal(resp.Body, &body); err != nil {
 		t.Fatal(err)
 	}
+	sort.Strings(body.ConsumerIDList) // the real broker does not sort; clients do
 	return body.ConsumerIDList
 }
 

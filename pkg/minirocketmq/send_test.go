@@ -147,9 +147,12 @@ func newMsg(topic, body, idx string) *primitive.Message {
 	return m
 }
 
-// brokerNameOf returns the broker name of topic's first queue.
+// brokerNameOf returns the broker name of topic's first queue, waiting for
+// the route: a real broker registers a topic it auto-created with the name
+// server a moment after the send that created it.
 func brokerNameOf(t testing.TB, ns, topic string) string {
 	t.Helper()
+	waitFor(t, 30*time.Second, "a route for "+topic, func() bool { return routeQueues(t, ns, topic) > 0 })
 	a := newAdmin(t, ns)
 	mqs, err := a.FetchPublishMessageQueues(context.Background(), topic)
 	if err != nil || len(mqs) == 0 {
