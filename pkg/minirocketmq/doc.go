@@ -38,11 +38,13 @@
 // # Concurrency
 //
 // Each connection has one reading goroutine, which decodes a request and
-// runs its handler inline, and one writing goroutine, which writes all
-// queued frames in one syscall (remoting.Conn). Handlers never block: Send
-// queues, and work that must wait (a long-polling pull) is parked and
-// answered later from another goroutine. Requests of one connection are
-// thus handled in order; connections run in parallel.
+// runs its handler inline (remoting.Conn). Handlers never block: Send
+// queues the response, the reader writes everything its burst of requests
+// produced in one syscall before it waits for more input, and a writer
+// goroutine sends what other goroutines queue. Work that must wait (a
+// long-polling pull) is parked and answered later from another goroutine.
+// Requests of one connection are thus handled in order; connections run in
+// parallel.
 //
 // Every piece of mutable state has one owner, a lock that is never held
 // during I/O nor together with another one:
@@ -63,8 +65,9 @@
 //   - Storage: store.Store (Put assigns queue offset, commit-log offset and
 //     store time; Get reads by queue offset through a Filter; Lookup by
 //     commit-log offset; QueryByKey; OffsetByTime). A durable store
-//     implements it and is passed with WithStore. Topic, group and offset
-//     tables have snapshot methods for persisting them.
+//     implements it, passes store/storetest, and is given with WithStore.
+//     The topic and group tables have snapshot methods for persisting them;
+//     the offset table is a plain map behind a mutex (offsets.go).
 //   - Every message stored goes through Broker.putMessages (put.go), which
 //     also wakes held pulls: redeliveries, delayed and committed messages
 //     must use it.

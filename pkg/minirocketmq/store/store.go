@@ -19,6 +19,8 @@
 //     but its own I/O.
 //   - Records handed out are copies (appended to a caller's buffer) or
 //     immutable; callers never write to them.
+//
+// Package storetest checks an implementation against this contract.
 package store
 
 import (
@@ -72,7 +74,8 @@ type Store interface {
 	// Its records may stay in the log until retention removes them.
 	DeleteTopic(topic string) error
 
-	// Close releases resources; later calls fail with ErrClosed.
+	// Close releases resources; later calls fail with ErrClosed. Closing
+	// twice is not an error.
 	Close() error
 }
 
