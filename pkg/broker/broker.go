@@ -49,6 +49,12 @@ type Replier interface {
 	Reply(ctx context.Context, msg Any, opts ...PublishOption) error
 }
 
+// ErrDeadLetter, wrapped into a handler's error (fmt.Errorf("order %s: %w", id,
+// broker.ErrDeadLetter)), sends the message to the dead-letter queue at once instead of
+// redelivering it: for messages no retry can fix, such as a payload version the handler
+// does not know or a reference to something that does not exist.
+var ErrDeadLetter = errors.New("broker: dead-letter this message")
+
 // ErrNotRequest is returned by Reply when the message being handled expects no reply.
 var ErrNotRequest = errors.New("broker: the message being handled is not a request")
 

@@ -362,6 +362,12 @@ func (s *subscription) process(m *primitive.MessageExt) (outcome, error) {
 		b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
 		return outcomeSuccess, nil
 	}
+	if errors.Is(err, broker.ErrDeadLetter) && !s.opts.Broadcast {
+		b.log.Errorw("msg", "handler dead-lettered the message", "topic", s.topic, "group", s.group,
+			"msgId", m.MsgId, "reconsumeTimes", m.ReconsumeTimes, "error", err)
+		b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
+		return outcomeDLQ, err
+	}
 	last := m.ReconsumeTimes >= s.maxRec && !s.opts.Broadcast
 	if last {
 		b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)

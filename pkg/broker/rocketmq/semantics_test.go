@@ -3,6 +3,7 @@ package rocketmq
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,6 +120,36 @@ func TestUndecodableGoesToDLQAtOnce(t *testing.T) {
 	}
 	if n := calls.Load(); n != 0 {
 		t.Errorf("handler called %d times for an undecodable body", n)
+	}
+}
+
+func TestErrDeadLetterGoesToDLQAtOnce(t *testing.T) {
+	skipOnEmbedded(t, "dead-letter queue (CONSUMER_SEND_MSG_BACK with delay level -1)")
+	ns := rmqtest.NameServer(t)
+	b := newTestBroker(t, ns)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, b, topic)
+	var calls atomic.Int32
+	_, err := broker.Subscribe(b, topic, func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+		if isWarmup(h) {
+			return nil
+		}
+		calls.Add(1)
+		return fmt.Errorf("order %d refers to nothing: %w", o.ID, broker.ErrDeadLetter)
+	}, broker.WithQueueName(group), WithConsumeFromFirst(), WithMaxReconsumeTimes(5), WithRetryDelayLevel(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(context.Background(), topic, &order{ID: 7}, WithKeys([]string{"poison"})); err != nil {
+		t.Fatal(err)
+	}
+	dlq := subscribeDLQWhenCreated(t, b, group)
+	waitFor(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
+	if e := dlq.all()[0]; e.headers[HeaderKeys] != "poison" {
+		t.Errorf("DLQ message = %q %v", e.body, e.headers)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("handler called %d times, want 1 (no redelivery before the DLQ)", n)
 	}
 }
 
