@@ -7,6 +7,7 @@ import (
 	"github.com/go-kratos/kratos/v2/transport/http"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
+	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
 )
 
 // appInfo identifies the running instance.
@@ -16,9 +17,10 @@ type appInfo struct {
 	Version string
 }
 
-// newApp assembles the Kratos application: its servers start together and stop, on SIGINT,
-// SIGTERM or SIGQUIT, within app.shutdown_timeout.
-func newApp(info appInfo, c *conf.App, logger log.Logger, hs *http.Server, gs *grpc.Server) *kratos.App {
+// newApp assembles the Kratos application: its servers (HTTP, gRPC, the RocketMQ
+// subscriber) start together and stop, on SIGINT, SIGTERM or SIGQUIT, within
+// app.shutdown_timeout.
+func newApp(info appInfo, c *conf.App, logger log.Logger, hs *http.Server, gs *grpc.Server, rs *rocketmq.Server) *kratos.App {
 	return kratos.New(
 		kratos.ID(info.ID),
 		kratos.Name(info.Name),
@@ -26,6 +28,6 @@ func newApp(info appInfo, c *conf.App, logger log.Logger, hs *http.Server, gs *g
 		kratos.Metadata(c.GetMetadata()),
 		kratos.Logger(logger),
 		kratos.StopTimeout(c.GetShutdownTimeout().AsDuration()),
-		kratos.Server(hs, gs),
+		kratos.Server(hs, gs, rs),
 	)
 }

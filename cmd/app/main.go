@@ -2,6 +2,7 @@
 // RocketMQ subscriber of the service's own OrderCreated events.
 //
 //	app [-conf path] [-profile name]
+//	app doctor [-conf path] [-profile name]
 //
 // -conf is a YAML/JSON file or a directory of them (default ../../configs as in
 // kratos-layout, or ./configs when started from the repository root), or a configuration
@@ -40,7 +41,11 @@ func main() {
 }
 
 // run starts the service and blocks until it stops; it returns the process exit code.
+// `app doctor ...` checks the RocketMQ connection instead (see doctor).
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "doctor" {
+		return doctor(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs), or nacos://host:8848?dataId=app.yaml")

@@ -67,6 +67,9 @@ func testEnv(dir string) []string {
 		"APP_SERVER_GRPC_ADDR=127.0.0.1:0",
 		"APP_DATA_DATABASE_SOURCE=" + filepath.Join(dir, "app.db"),
 		"APP_APP_SHUTDOWN_TIMEOUT=5s",
+		// The embedded broker on free ports (the defaults are RocketMQ's 9876/10911).
+		"APP_DATA_ROCKETMQ_EMBEDDED_NAME_SERVER_ADDR=127.0.0.1:0",
+		"APP_DATA_ROCKETMQ_EMBEDDED_BROKER_ADDR=127.0.0.1:0",
 	}
 }
 

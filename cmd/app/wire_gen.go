@@ -12,6 +12,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/data"
+	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/server"
 	"github.com/kratos-rocketmq/layout/internal/service"
 )
@@ -26,13 +27,35 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		return nil, nil, err
 	}
 	orderRepo := data.NewOrderRepo(dataData, logger)
-	orderUsecase := biz.NewOrderUsecase(orderRepo, logger)
+	endpoint, cleanup2, err := mq.NewEndpoint(confServer, confData, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	eventPublisher, cleanup3, err := data.NewEventPublisher(endpoint, dataData, logger)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	orderUsecase := biz.NewOrderUsecase(orderRepo, eventPublisher, logger)
 	orderService := service.NewOrderService(orderUsecase)
-	checkers := data.NewHealthCheckers(dataData)
+	healthChecker := mq.NewHealthChecker(endpoint)
+	checkers := data.NewHealthCheckers(dataData, healthChecker)
 	httpServer := server.NewHTTPServer(confServer, orderService, checkers, logger)
 	grpcServer := server.NewGRPCServer(confServer, orderService, logger)
-	kratosApp := newApp(mainAppInfo, app, logger, httpServer, grpcServer)
+	orderEvents := service.NewOrderEvents(orderUsecase)
+	rocketmqServer, err := server.NewRocketMQServer(endpoint, orderEvents, logger)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	kratosApp := newApp(mainAppInfo, app, logger, httpServer, grpcServer, rocketmqServer)
 	return kratosApp, func() {
+		cleanup3()
+		cleanup2()
 		cleanup()
 	}, nil
 }

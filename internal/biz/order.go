@@ -64,10 +64,20 @@ type Order struct {
 // ErrNotFound is returned by OrderRepo when no order has the id.
 var ErrNotFound = errors.New("order not found")
 
+// ErrUnprocessable marks an event that can never be processed (unknown version, missing
+// fields, an order that does not exist): redelivering it is pointless, so the subscriber
+// sends it to the dead-letter queue at once.
+var ErrUnprocessable = errors.New("unprocessable event")
+
 // OrderRepo stores orders.
 type OrderRepo interface {
 	// Save inserts a new order.
 	Save(ctx context.Context, o *Order) error
+	// Confirm marks a PENDING order CONFIRMED and records dedupKey as processed together
+	// with the event the confirmation publishes, in one database transaction. It returns
+	// ErrAlreadyProcessed when dedupKey was recorded before (nothing changes), ErrNotFound
+	// when there is no such order.
+	Confirm(ctx context.Context, dedupKey string, confirmed OrderConfirmed) error
 	// Get returns the order with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (*Order, error)
 	// List returns up to limit orders with an id lower than before ("" for the newest),
@@ -77,27 +87,71 @@ type OrderRepo interface {
 
 // OrderUsecase holds the order use cases.
 type OrderUsecase struct {
-	repo OrderRepo
-	log  *log.Helper
-	now  func() time.Time
+	repo   OrderRepo
+	events EventPublisher
+	log    *log.Helper
+	now    func() time.Time
 }
 
-// NewOrderUsecase returns the order use cases on repo.
-func NewOrderUsecase(repo OrderRepo, logger log.Logger) *OrderUsecase {
-	return &OrderUsecase{repo: repo, log: log.NewHelper(log.With(logger, "module", "biz/order")), now: time.Now}
+// NewOrderUsecase returns the order use cases on repo, publishing through events.
+func NewOrderUsecase(repo OrderRepo, events EventPublisher, logger log.Logger) *OrderUsecase {
+	return &OrderUsecase{repo: repo, events: events, log: log.NewHelper(log.With(logger, "module", "biz/order")), now: time.Now}
 }
 
-// Create validates and stores a new PENDING order.
+// Create validates a new order, stores it PENDING and publishes OrderCreated, atomically:
+// the event is delivered if and only if the order row is committed.
 func (uc *OrderUsecase) Create(ctx context.Context, customerID string, items []Item) (*Order, error) {
 	o, err := uc.newOrder(customerID, items)
 	if err != nil {
 		return nil, err
 	}
-	if err := uc.repo.Save(ctx, o); err != nil {
-		return nil, v1.ErrorUnavailable("store order: %v", err).WithCause(err)
+	eventID, err := uuid.NewV7()
+	if err != nil {
+		return nil, v1.ErrorUnavailable("generate event id: %v", err).WithCause(err)
 	}
-	uc.log.WithContext(ctx).Infow("msg", "order created", "order_id", o.ID, "total_cents", o.TotalCents)
+	ev := OrderCreated{
+		EventID: eventID.String(), OrderID: o.ID, CustomerID: o.CustomerID, TotalCents: o.TotalCents,
+		Items: len(o.Items), OccurredAt: o.CreatedAt, Version: OrderCreatedVersion,
+	}
+	if err := uc.events.PublishInTx(ctx, ev, func(ctx context.Context) error { return uc.repo.Save(ctx, o) }); err != nil {
+		return nil, v1.ErrorUnavailable("create order: %v", err).WithCause(err)
+	}
+	uc.log.WithContext(ctx).Infow("msg", "order created", "order_id", o.ID, "event_id", ev.EventID, "total_cents", o.TotalCents)
 	return o, nil
+}
+
+// Confirm handles OrderCreated: it marks the order CONFIRMED and publishes OrderConfirmed,
+// at most once per event however often the event is delivered (dedup on the event id in
+// the same database transaction as the status change).
+func (uc *OrderUsecase) Confirm(ctx context.Context, ev *OrderCreated) error {
+	if ev.Version != OrderCreatedVersion {
+		return fmt.Errorf("%w: OrderCreated version %d (this service reads %d)", ErrUnprocessable, ev.Version, OrderCreatedVersion)
+	}
+	if ev.EventID == "" || ev.OrderID == "" {
+		return fmt.Errorf("%w: OrderCreated without event_id or order_id", ErrUnprocessable)
+	}
+	eventID, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("generate event id: %w", err)
+	}
+	now := uc.now().UTC()
+	confirmed := OrderConfirmed{EventID: eventID.String(), OrderID: ev.OrderID, OccurredAt: now, Version: OrderConfirmedVersion}
+	err = uc.events.PublishInTx(ctx, confirmed, func(ctx context.Context) error {
+		return uc.repo.Confirm(ctx, EventOrderCreated+":"+ev.EventID, confirmed)
+	})
+	switch {
+	case errors.Is(err, ErrAlreadyProcessed):
+		uc.log.WithContext(ctx).Infow("msg", "duplicate OrderCreated ignored", "order_id", ev.OrderID, "event_id", ev.EventID)
+		return nil
+	case errors.Is(err, ErrNotFound):
+		// The event is only committed with its row, so the row must exist: a missing row
+		// means a database mix-up, which a retry will not fix; hand it to the DLQ.
+		return fmt.Errorf("%w: order %s of event %s does not exist", ErrUnprocessable, ev.OrderID, ev.EventID)
+	case err != nil:
+		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
+	}
+	uc.log.WithContext(ctx).Infow("msg", "order confirmed", "order_id", ev.OrderID, "event_id", ev.EventID)
+	return nil
 }
 
 // Get returns one order.

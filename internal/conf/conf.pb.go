@@ -1094,8 +1094,11 @@ type RocketMQ_Subscription struct {
 	ConsumeFrom ConsumeFrom `protobuf:"varint,9,opt,name=consume_from,json=consumeFrom,proto3,enum=kratos.api.ConsumeFrom" json:"consume_from,omitempty"`
 	// With consume_from TIMESTAMP: RFC 3339 time to start from.
 	ConsumeTimestamp string `protobuf:"bytes,10,opt,name=consume_timestamp,json=consumeTimestamp,proto3" json:"consume_timestamp,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Which handler of internal/server/rocketmq.go receives the messages, e.g.
+	// "order-created".
+	Handler       string `protobuf:"bytes,11,opt,name=handler,proto3" json:"handler,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RocketMQ_Subscription) Reset() {
@@ -1198,6 +1201,13 @@ func (x *RocketMQ_Subscription) GetConsumeTimestamp() string {
 	return ""
 }
 
+func (x *RocketMQ_Subscription) GetHandler() string {
+	if x != nil {
+		return x.Handler
+	}
+	return ""
+}
+
 var File_conf_conf_proto protoreflect.FileDescriptor
 
 const file_conf_conf_proto_rawDesc = "" +
@@ -1239,7 +1249,7 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12$\n" +
 	"\x0emax_open_conns\x18\x03 \x01(\x05R\fmaxOpenConns\x12$\n" +
 	"\x0emax_idle_conns\x18\x04 \x01(\x05R\fmaxIdleConns\x12E\n" +
-	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xfa\f\n" +
+	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\x94\r\n" +
 	"\bRocketMQ\x12!\n" +
 	"\fname_servers\x18\x01 \x03(\tR\vnameServers\x12,\n" +
 	"\x12name_server_domain\x18\x02 \x01(\tR\x10nameServerDomain\x12\x1c\n" +
@@ -1280,7 +1290,7 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x10name_server_addr\x18\x01 \x01(\tR\x0enameServerAddr\x12\x1f\n" +
 	"\vbroker_addr\x18\x02 \x01(\tR\n" +
 	"brokerAddr\x12\x19\n" +
-	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x1a\x99\x03\n" +
+	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x1a\xb3\x03\n" +
 	"\fSubscription\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12%\n" +
@@ -1292,7 +1302,8 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\vconcurrency\x18\b \x01(\x05R\vconcurrency\x12:\n" +
 	"\fconsume_from\x18\t \x01(\x0e2\x17.kratos.api.ConsumeFromR\vconsumeFrom\x12+\n" +
 	"\x11consume_timestamp\x18\n" +
-	" \x01(\tR\x10consumeTimestamp*M\n" +
+	" \x01(\tR\x10consumeTimestamp\x12\x18\n" +
+	"\ahandler\x18\v \x01(\tR\ahandler*M\n" +
 	"\vConsumeMode\x12\x1c\n" +
 	"\x18CONSUME_MODE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +

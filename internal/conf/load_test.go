@@ -52,7 +52,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		env  []string
 		want []string // substrings of the error
 	}{
-		{"unknown enum", "server:\n  rocketmq:\n    subscriptions:\n      - topic: orders\n        consume_mode: FANOUT\n",
+		{"unknown enum", "server:\n  rocketmq:\n    subscriptions:\n      - topic: orders\n        handler: h\n        consume_mode: FANOUT\n",
 			nil, []string{"server.rocketmq.subscriptions[0].consume_mode", `"FANOUT"`, "CLUSTERING, BROADCASTING"}},
 		{"negative duration", "data:\n  rocketmq:\n    send_timeout: -2s\n",
 			nil, []string{"data.rocketmq.send_timeout", "negative"}},
@@ -68,8 +68,10 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 			nil, []string{"server.rocketmq.name_servers", "list"}},
 		{"bad name server", "server:\n  rocketmq:\n    name_servers: [localhost]\n",
 			nil, []string{"server.rocketmq.name_servers[0]", "host:port"}},
-		{"missing topic", "server:\n  rocketmq:\n    subscriptions:\n      - group: g\n",
+		{"missing topic", "server:\n  rocketmq:\n    subscriptions:\n      - group: g\n        handler: h\n",
 			nil, []string{"server.rocketmq.subscriptions[0].topic", "required"}},
+		{"missing handler", "server:\n  rocketmq:\n    subscriptions:\n      - topic: t\n",
+			nil, []string{"server.rocketmq.subscriptions[0].handler", "required"}},
 		{"bad topic", "server:\n  rocketmq:\n    subscriptions:\n      - topic: a/b\n",
 			nil, []string{"server.rocketmq.subscriptions[0].topic", `"a/b"`}},
 		{"tag and sql", "server:\n  rocketmq:\n    subscriptions:\n      - topic: t\n        tag_expression: a\n        sql_expression: b > 1\n",
@@ -113,6 +115,7 @@ server:
     name_servers: [embedded]
     subscriptions:
       - topic: orders
+        handler: order-created
         consume_mode: broadcasting
         orderly: true
         max_reconsume_times: 3

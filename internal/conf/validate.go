@@ -87,6 +87,9 @@ func validateRocketMQ(key string, r *RocketMQ, fail func(key, format string, arg
 		case !validName(s.GetTopic()):
 			fail(sk+".topic", "%q is not a valid RocketMQ topic name", s.GetTopic())
 		}
+		if s.GetHandler() == "" {
+			fail(sk+".handler", "required (the handler in internal/server/rocketmq.go that gets the messages)")
+		}
 		if g := s.GetGroup(); g != "" && !validName(g) {
 			fail(sk+".group", "%q is not a valid RocketMQ group name", g)
 		}

@@ -12,15 +12,18 @@ import (
 	"time"
 
 	"github.com/go-kratos/kratos/v2/log"
+	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
 	"github.com/google/wire"
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
+	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/pkg/health"
 )
 
 // ProviderSet is data providers.
-var ProviderSet = wire.NewSet(NewData, NewOrderRepo, NewHealthCheckers)
+var ProviderSet = wire.NewSet(NewData, NewOrderRepo, NewEventPublisher, NewHealthCheckers)
 
 // Data holds the database handle shared by the repositories.
 type Data struct {
@@ -68,9 +71,10 @@ func NewData(c *conf.Data, logger log.Logger) (*Data, func(), error) {
 	return &Data{db: db, dialect: d}, cleanup, nil
 }
 
-// NewHealthCheckers returns the readiness checks of the data layer.
-func NewHealthCheckers(d *Data) health.Checkers {
-	return health.Checkers{health.CheckFunc("database", d.db.PingContext)}
+// NewHealthCheckers returns the readiness checks of the outbound resources: the database
+// and the RocketMQ cluster.
+func NewHealthCheckers(d *Data, rocketmq mq.HealthChecker) health.Checkers {
+	return health.Checkers{health.CheckFunc("database", d.db.PingContext), rocketmq}
 }
 
 // sqliteDSN turns a file path into a modernc.org/sqlite DSN with the settings a server

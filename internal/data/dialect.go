@@ -1,9 +1,14 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
 )
 
 // dialect is what differs between the supported databases.
@@ -17,8 +22,12 @@ func dialectOf(name string) (dialect, error) {
 	switch name {
 	case "", "sqlite":
 		return dialect{name: "sqlite", driver: "sqlite"}, nil
+	case "mysql":
+		return dialect{name: "mysql", driver: "mysql"}, nil
+	case "postgres":
+		return dialect{name: "postgres", driver: "pgx", dollar: true}, nil
 	}
-	return dialect{}, fmt.Errorf("database driver %q is not available in this build (available: sqlite)", name)
+	return dialect{}, fmt.Errorf("database driver %q is not available (available: sqlite, mysql, postgres)", name)
 }
 
 // rebind rewrites ? placeholders for the dialect.
@@ -37,4 +46,21 @@ func (d dialect) rebind(query string) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
+}
+
+// isUniqueViolation reports whether err is a primary-key or unique-constraint violation.
+func (d dialect) isUniqueViolation(err error) bool {
+	var sqliteErr *sqlite.Error
+	var pgErr *pgconn.PgError
+	var myErr *mysql.MySQLError
+	switch {
+	case errors.As(err, &sqliteErr):
+		// SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
+		return sqliteErr.Code() == 1555 || sqliteErr.Code() == 2067
+	case errors.As(err, &pgErr):
+		return pgErr.Code == "23505" // unique_violation
+	case errors.As(err, &myErr):
+		return myErr.Number == 1062 // ER_DUP_ENTRY
+	}
+	return false
 }

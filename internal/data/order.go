@@ -129,3 +129,62 @@ func scanOrder(s scanner) (*biz.Order, error) {
 	o.UpdatedAt = time.UnixMilli(updated).UTC()
 	return &o, nil
 }
+
+func (r *orderRepo) Confirm(ctx context.Context, dedupKey string, ev biz.OrderConfirmed) error {
+	d := r.data.dialect
+	tx, err := r.data.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin confirm of order %s: %w", ev.OrderID, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	_, err = tx.ExecContext(ctx, d.rebind(`INSERT INTO processed_messages (dedup_key, produced_event_id, processed_at) VALUES (?, ?, ?)`),
+		dedupKey, ev.EventID, ev.OccurredAt.UnixMilli())
+	if d.isUniqueViolation(err) {
+		return biz.ErrAlreadyProcessed
+	}
+	if err != nil {
+		return fmt.Errorf("record %s as processed: %w", dedupKey, err)
+	}
+	res, err := tx.ExecContext(ctx, d.rebind(`UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?`),
+		biz.StatusConfirmed.String(), ev.OccurredAt.UnixMilli(), ev.OrderID, biz.StatusPending.String())
+	if err != nil {
+		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
+	} else if n == 0 {
+		var status string
+		err := tx.QueryRowContext(ctx, d.rebind(`SELECT status FROM orders WHERE id = ?`), ev.OrderID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return biz.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
+		}
+		return biz.ErrAlreadyProcessed // confirmed before, under another key
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit confirm of order %s: %w", ev.OrderID, err)
+	}
+	return nil
+}
+
+// eventCommitted answers a transactional-message check-back: was the local transaction
+// that publishes the event named name with id eventID (about aggregate id) committed?
+func (r *orderRepo) eventCommitted(ctx context.Context, name, eventID, aggregateID string) (bool, error) {
+	var q string
+	var arg string
+	switch name {
+	case biz.EventOrderCreated: // committed with its order row
+		q, arg = `SELECT COUNT(*) FROM orders WHERE id = ?`, aggregateID
+	case biz.EventOrderConfirmed: // committed with the processed row that names it
+		q, arg = `SELECT COUNT(*) FROM processed_messages WHERE produced_event_id = ?`, eventID
+	default:
+		return false, fmt.Errorf("no check-back rule for event %q", name)
+	}
+	var n int
+	if err := r.data.db.QueryRowContext(ctx, r.data.dialect.rebind(q), arg).Scan(&n); err != nil {
+		return false, fmt.Errorf("check-back of %s %s: %w", name, eventID, err)
+	}
+	return n > 0, nil
+}

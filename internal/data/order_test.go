@@ -13,22 +13,11 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/conf"
 )
 
-// newTestData opens a real SQLite file in a temp dir.
-func newTestData(t *testing.T) *Data {
-	t.Helper()
-	d, cleanup, err := NewData(&conf.Data{Database: &conf.Data_Database{
-		Driver: "sqlite", Source: filepath.Join(t.TempDir(), "sub", "app.db"),
-	}}, log.DefaultLogger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cleanup)
-	return d
-}
+func TestOrderRepoRoundTrip(t *testing.T) { forEachDatabase(t, testOrderRepoRoundTrip) }
 
-func TestOrderRepoRoundTrip(t *testing.T) {
+func testOrderRepoRoundTrip(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(newTestData(t), log.DefaultLogger)
+	repo := NewOrderRepo(d, log.DefaultLogger)
 	at := time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)
 	want := &biz.Order{
 		ID: "o-1", CustomerID: "c-1", TotalCents: 2500, Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
@@ -53,9 +42,11 @@ func TestOrderRepoRoundTrip(t *testing.T) {
 	}
 }
 
-func TestOrderRepoListPages(t *testing.T) {
+func TestOrderRepoListPages(t *testing.T) { forEachDatabase(t, testOrderRepoListPages) }
+
+func testOrderRepoListPages(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(newTestData(t), log.DefaultLogger)
+	repo := NewOrderRepo(d, log.DefaultLogger)
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
 		if err := repo.Save(ctx, &biz.Order{ID: id, CustomerID: "c", Status: biz.StatusPending, Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
 			t.Fatal(err)
@@ -120,4 +111,58 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+func TestOrderRepoConfirm(t *testing.T) { forEachDatabase(t, testOrderRepoConfirm) }
+
+func testOrderRepoConfirm(t *testing.T, d *Data) {
+	ctx := context.Background()
+	repo := NewOrderRepo(d, log.DefaultLogger).(*orderRepo)
+	at := time.UnixMilli(1_700_000_000_000).UTC()
+	if err := repo.Save(ctx, &biz.Order{ID: "o-1", CustomerID: "c", Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
+		Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	confirmed := biz.OrderConfirmed{EventID: "e-2", OrderID: "o-1", OccurredAt: at.Add(time.Second)}
+	if err := repo.Confirm(ctx, "OrderCreated:e-1", confirmed); err != nil {
+		t.Fatal(err)
+	}
+	o, err := repo.Get(ctx, "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != biz.StatusConfirmed || !o.UpdatedAt.Equal(confirmed.OccurredAt) {
+		t.Errorf("after Confirm: status %v updated %v", o.Status, o.UpdatedAt)
+	}
+	// The same event again changes nothing.
+	again := biz.OrderConfirmed{EventID: "e-3", OrderID: "o-1", OccurredAt: at.Add(time.Hour)}
+	if err := repo.Confirm(ctx, "OrderCreated:e-1", again); !errors.Is(err, biz.ErrAlreadyProcessed) {
+		t.Errorf("duplicate Confirm error = %v, want ErrAlreadyProcessed", err)
+	}
+	// Another key for a confirmed order changes nothing either, and records nothing.
+	if err := repo.Confirm(ctx, "OrderCreated:e-9", again); !errors.Is(err, biz.ErrAlreadyProcessed) {
+		t.Errorf("Confirm of a confirmed order error = %v, want ErrAlreadyProcessed", err)
+	}
+	if err := repo.Confirm(ctx, "OrderCreated:e-8", biz.OrderConfirmed{EventID: "e-4", OrderID: "missing", OccurredAt: at}); !errors.Is(err, biz.ErrNotFound) {
+		t.Errorf("Confirm of a missing order error = %v, want ErrNotFound", err)
+	}
+	checks := []struct {
+		name, event, id, aggregate string
+		want                       bool
+	}{
+		{"created, row exists", biz.EventOrderCreated, "x", "o-1", true},
+		{"created, no row", biz.EventOrderCreated, "x", "o-2", false},
+		{"confirmed, committed", biz.EventOrderConfirmed, "e-2", "o-1", true},
+		{"confirmed, rolled back", biz.EventOrderConfirmed, "e-3", "o-1", false},
+		{"confirmed, missing order", biz.EventOrderConfirmed, "e-4", "missing", false},
+	}
+	for _, c := range checks {
+		got, err := repo.eventCommitted(ctx, c.event, c.id, c.aggregate)
+		if err != nil || got != c.want {
+			t.Errorf("%s: eventCommitted = %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+	if _, err := repo.eventCommitted(ctx, "Unknown", "x", "o-1"); err == nil {
+		t.Error("eventCommitted of an unknown event succeeded")
+	}
 }

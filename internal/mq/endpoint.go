@@ -40,6 +40,35 @@ func (e *Endpoint) NameServers() []string {
 	return e.Consumer.GetNameServers()
 }
 
+// Topics lists the topics the configuration names (the producer's event topic and every
+// subscription's topic), with their namespace prefix, as the broker knows them.
+func (e *Endpoint) Topics() []string {
+	seen := map[string]bool{}
+	var topics []string
+	add := func(ns, t string) {
+		if t == "" {
+			return
+		}
+		if ns != "" {
+			t = ns + "%" + t
+		}
+		if !seen[t] {
+			seen[t] = true
+			topics = append(topics, t)
+		}
+	}
+	add(e.Producer.GetNamespace(), e.Producer.GetTopic())
+	for _, s := range e.Consumer.GetSubscriptions() {
+		add(e.Consumer.GetNamespace(), s.GetTopic())
+	}
+	return topics
+}
+
+// EnsureTopics creates the configured topics that have no route yet (see EnsureTopics).
+func (e *Endpoint) EnsureTopics(ctx context.Context) error {
+	return EnsureTopics(ctx, e.NameServers(), e.Topics())
+}
+
 // NewEndpoint resolves the RocketMQ settings and, when they name no cluster, starts the
 // embedded broker; the cleanup closes it.
 func NewEndpoint(s *conf.Server, d *conf.Data, logger log.Logger) (*Endpoint, func(), error) {

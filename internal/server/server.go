@@ -5,4 +5,4 @@ package server
 import "github.com/google/wire"
 
 // ProviderSet is server providers.
-var ProviderSet = wire.NewSet(NewHTTPServer, NewGRPCServer)
+var ProviderSet = wire.NewSet(NewHTTPServer, NewGRPCServer, NewRocketMQServer)

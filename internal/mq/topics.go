@@ -1,0 +1,106 @@
+package mq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/remoting"
+)
+
+// DefaultTopicQueues is the number of queues EnsureTopics gives a topic it creates (the
+// real broker's defaultTopicQueueNums).
+const DefaultTopicQueues = 8
+
+// EnsureTopics makes sure every topic has a route: topics the name servers do not know
+// are created on every master broker of the cluster (UPDATE_AND_CREATE_TOPIC, what
+// `mqadmin updateTopic -c` does), then their routes are awaited. Push consumers refuse
+// to start on a topic without a route, so the application calls this before it
+// subscribes. Creating needs admin rights where ACL is on; the error then says how to
+// create the topic by hand.
+func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	rep := Probe(ctx, nameServers, topics)
+	var ns *NameServerReport
+	for i := range rep.NameServers {
+		if rep.NameServers[i].Err == nil {
+			ns = &rep.NameServers[i]
+			break
+		}
+	}
+	if ns == nil {
+		return fmt.Errorf("ensure topics: no name server answered: %w", rep.Err())
+	}
+	var missing []string
+	for _, t := range topics {
+		if len(ns.Routes[t]) == 0 {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if len(ns.Brokers) == 0 {
+		return fmt.Errorf("ensure topics %v: name server %s knows no broker", missing, ns.Addr)
+	}
+	brokers := make([]string, 0, len(ns.Brokers))
+	for _, addr := range ns.Brokers {
+		brokers = append(brokers, addr)
+	}
+	sort.Strings(brokers)
+	for _, t := range missing {
+		for _, addr := range brokers {
+			if err := createTopic(ctx, addr, t, DefaultTopicQueues); err != nil {
+				return fmt.Errorf("topic %s does not exist and could not be created on %s: %w "+
+					"(create it with: mqadmin updateTopic -n %s -c DefaultCluster -t %s)", t, addr, err, ns.Addr, t)
+			}
+		}
+	}
+	return waitForRoutes(ctx, ns.Addr, missing)
+}
+
+func createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
+	conn, err := remoting.Dial(ctx, brokerAddr, nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	n := fmt.Sprint(queues)
+	req := remoting.NewRequest(remoting.UpdateAndCreateTopic,
+		"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
+		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false")
+	resp, err := conn.Invoke(ctx, req)
+	if err != nil {
+		return err
+	}
+	if resp.Code != remoting.Success {
+		return fmt.Errorf("code %d: %s", resp.Code, resp.Remark)
+	}
+	return nil
+}
+
+// waitForRoutes polls the name server until every topic has a route (a real broker
+// registers a new topic with its name servers asynchronously).
+func waitForRoutes(ctx context.Context, nameServer string, topics []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		rep := Probe(ctx, []string{nameServer}, topics)
+		ready := rep.NameServers[0].Err == nil
+		for _, t := range topics {
+			ready = ready && len(rep.NameServers[0].Routes[t]) > 0
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topics %v created but no route appeared on %s: %w", topics, nameServer, errors.Join(ctx.Err(), rep.Err()))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
