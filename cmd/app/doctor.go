@@ -44,7 +44,13 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	_ = lvl.Set("warn")
 	logger := newLogger(stderr, appInfo{Name: "doctor"}, "", lvl)
 	log.SetLogger(logger)
-	bc, cfg, err := conf.Load(logger, conf.NewFileSource(*confPath, *profile), conf.NewEnvSource(conf.DefaultEnvPrefix))
+	sources, closeSources, err := confSources(*confPath, *profile)
+	if err != nil {
+		fmt.Fprintf(stderr, "app doctor: %v\n", err)
+		return 1
+	}
+	defer closeSources()
+	bc, cfg, err := conf.Load(logger, sources...)
 	if err != nil {
 		fmt.Fprintf(stderr, "app doctor: %v\n", err)
 		return 1
