@@ -129,4 +129,3 @@ func subscribeOptions(s *conf.RocketMQ_Subscription) ([]broker.SubscribeOption, 
 	}
 	return opts, nil
 }
-
