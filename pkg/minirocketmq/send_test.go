@@ -162,7 +162,7 @@ func brokerNameOf(t testing.TB, ns, topic string) string {
 }
 
 // TestAsyncOnewayAndBatchSends: SendAsync, SendOneWay and multi-message
-// SendSync (SEND_BATCH_MESSAGE) all arrive.
+// SendSync, SendAsync and SendOneWay (SEND_BATCH_MESSAGE) all arrive.
 func TestAsyncOnewayAndBatchSends(t *testing.T) {
 	ns := rmqtest.NameServer(t)
 	topic := rmqtest.Name(t, "T")
@@ -213,13 +213,35 @@ func TestAsyncOnewayAndBatchSends(t *testing.T) {
 	if ids := strings.Split(res.OffsetMsgID, ","); len(ids) != 10 || !offsetMsgIDPattern.MatchString(ids[9]) {
 		t.Fatalf("batch offset ids %q", res.OffsetMsgID)
 	}
+	batchOf := func(prefix string) []*primitive.Message {
+		var ms []*primitive.Message
+		for i := range 5 {
+			ms = append(ms, newMsg(topic, prefix, fmt.Sprintf("%s%d", prefix, i)))
+		}
+		return ms
+	}
+	wg.Add(1)
+	err = p.SendAsync(context.Background(), func(_ context.Context, res *primitive.SendResult, err error) {
+		defer wg.Done()
+		if err != nil {
+			mu.Lock()
+			asyncErrs = append(asyncErrs, err)
+			mu.Unlock()
+		}
+	}, batchOf("ab")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendOneWay(context.Background(), batchOf("ob")...); err != nil {
+		t.Fatal(err)
+	}
 	wg.Wait()
 	if len(asyncErrs) > 0 {
 		t.Fatalf("async sends failed: %v", asyncErrs)
 	}
 
 	col := consume(t, ns, rmqtest.Name(t, "CG"), topic, consumer.MessageSelector{})
-	waitFor(t, 60*time.Second, "all messages", func() bool { return col.len() == 1+2*n+10 })
+	waitFor(t, 60*time.Second, "all messages", func() bool { return col.len() == 1+2*n+10+5+5 })
 	col.mu.Lock()
 	defer col.mu.Unlock()
 	for i := range 10 {
