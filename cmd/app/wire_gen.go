@@ -15,6 +15,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/server"
 	"github.com/kratos-rocketmq/layout/internal/service"
+	"github.com/kratos-rocketmq/layout/internal/telemetry"
 )
 
 // Injectors from wire.go:
@@ -32,8 +33,15 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		cleanup()
 		return nil, nil, err
 	}
-	eventPublisher, cleanup3, err := data.NewEventPublisher(endpoint, dataData, logger)
+	provider, cleanup3, err := telemetry.NewProvider()
 	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	eventPublisher, cleanup4, err := data.NewEventPublisher(endpoint, dataData, provider, logger)
+	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -42,11 +50,26 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 	orderService := service.NewOrderService(orderUsecase)
 	healthChecker := mq.NewHealthChecker(endpoint)
 	checkers := data.NewHealthCheckers(dataData, healthChecker)
-	httpServer := server.NewHTTPServer(confServer, orderService, checkers, logger)
-	grpcServer := server.NewGRPCServer(confServer, orderService, logger)
-	orderEvents := service.NewOrderEvents(orderUsecase)
-	rocketmqServer, err := server.NewRocketMQServer(endpoint, orderEvents, logger)
+	httpServer, err := server.NewHTTPServer(confServer, orderService, checkers, provider, logger)
 	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	grpcServer, err := server.NewGRPCServer(confServer, orderService, provider, logger)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	orderEvents := service.NewOrderEvents(orderUsecase)
+	rocketmqServer, err := server.NewRocketMQServer(endpoint, orderEvents, provider, logger)
+	if err != nil {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
@@ -54,6 +77,7 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 	}
 	kratosApp := newApp(mainAppInfo, app, logger, httpServer, grpcServer, rocketmqServer)
 	return kratosApp, func() {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/layout/internal/mq"
+	"github.com/kratos-rocketmq/layout/internal/telemetry"
 	"github.com/kratos-rocketmq/layout/pkg/broker"
 	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
 )
@@ -36,12 +37,16 @@ type eventPublisher struct {
 // NewEventPublisher connects the producer of data.rocketmq and returns the biz
 // EventPublisher on it; the broker's transaction check-backs are answered from the
 // database (see orderRepo.eventCommitted). The cleanup disconnects.
-func NewEventPublisher(ep *mq.Endpoint, d *Data, logger log.Logger) (biz.EventPublisher, func(), error) {
+func NewEventPublisher(ep *mq.Endpoint, d *Data, tp *telemetry.Provider, logger log.Logger) (biz.EventPublisher, func(), error) {
 	h := log.NewHelper(log.With(logger, "module", "data/publisher"))
 	c := ep.Producer
 	opts, err := mq.BrokerOptions(c, logger)
 	if err != nil {
 		return nil, nil, err
+	}
+	opts = append(opts, broker.WithMeterProvider(tp))
+	if c.GetTrace().GetEnabled() {
+		opts = append(opts, broker.WithTracerProvider(tp.Tracer, "github.com/kratos-rocketmq/layout"))
 	}
 	repo := &orderRepo{data: d, log: h}
 	opts = append(opts, rmq.WithTransactionChecker(func(ctx context.Context, m *broker.Message) broker.TransactionState {

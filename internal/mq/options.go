@@ -15,7 +15,8 @@ import (
 
 // BrokerOptions maps the connection settings of one side to pkg/broker options: name
 // servers, domain, namespace, instance name, credentials, retry count, send timeout,
-// codec, TLS and tracing. The caller adds the group and side-specific options.
+// codec, TLS and RocketMQ's message trace. The caller adds the group, telemetry and
+// side-specific options.
 func BrokerOptions(c *conf.RocketMQ, logger log.Logger) ([]broker.Option, error) {
 	opts := []broker.Option{
 		rmq.WithNameServer(c.GetNameServers()),
@@ -49,9 +50,6 @@ func BrokerOptions(c *conf.RocketMQ, logger log.Logger) ([]broker.Option, error)
 			return nil, err
 		}
 		opts = append(opts, broker.WithEnableSecure(true), broker.WithTLSConfig(cfg))
-	}
-	if c.GetTrace().GetEnabled() {
-		opts = append(opts, broker.WithGlobalTracerProvider(), broker.WithGlobalPropagator(), broker.WithGlobalMeterProvider())
 	}
 	if c.GetTrace().GetMessageTrace() {
 		opts = append(opts, rmq.WithEnableTrace())

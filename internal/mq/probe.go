@@ -150,31 +150,14 @@ func askNameServer(ctx context.Context, addr string, topics []string) NameServer
 			rep.Brokers[name] = a
 		}
 	}
+	routes, _, err := readRoutes(ctx, conn, topics)
+	if err != nil {
+		rep.Err = err
+		return rep
+	}
 	rep.Routes = map[string]map[string]string{}
-	for _, topic := range topics {
-		resp, err := conn.Invoke(ctx, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", topic))
-		if err != nil {
-			rep.Err = fmt.Errorf("GET_ROUTEINFO_BY_TOPIC %s: %w", topic, err)
-			return rep
-		}
-		if resp.Code != remoting.Success {
-			rep.Routes[topic] = nil
-			continue
-		}
-		var route struct {
-			BrokerDatas []brokerData `json:"brokerDatas"`
-		}
-		if err := json.Unmarshal(standardJSON(resp.Body), &route); err != nil {
-			rep.Err = fmt.Errorf("decode route of %s: %w", topic, err)
-			return rep
-		}
-		m := map[string]string{}
-		for _, bd := range route.BrokerDatas {
-			if a, ok := bd.BrokerAddrs["0"]; ok {
-				m[bd.BrokerName] = a
-			}
-		}
-		rep.Routes[topic] = m
+	for _, t := range topics {
+		rep.Routes[t] = routes[t] // nil: the name server does not know the topic
 	}
 	return rep
 }
@@ -205,3 +188,57 @@ func sortedKeys(m map[string]error) []string {
 
 // probeTimeout bounds one readiness probe.
 const probeTimeout = 2 * time.Second
+
+// routesWithQueues returns, per topic, broker name → master address and broker name →
+// read queue count, from the first name server that answers.
+func routesWithQueues(ctx context.Context, nameServers, topics []string) (map[string]map[string]string, map[string]map[string]int, error) {
+	var lastErr error
+	for _, ns := range nameServers {
+		conn, err := remoting.Dial(ctx, ns, nil)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		routes, queues, err := readRoutes(ctx, conn, topics)
+		_ = conn.Close()
+		if err == nil {
+			return routes, queues, nil
+		}
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("no name server answered: %w", lastErr)
+}
+
+func readRoutes(ctx context.Context, conn *remoting.Conn, topics []string) (map[string]map[string]string, map[string]map[string]int, error) {
+	routes := map[string]map[string]string{}
+	queues := map[string]map[string]int{}
+	for _, topic := range topics {
+		resp, err := conn.Invoke(ctx, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", topic))
+		if err != nil {
+			return nil, nil, fmt.Errorf("GET_ROUTEINFO_BY_TOPIC %s: %w", topic, err)
+		}
+		if resp.Code != remoting.Success {
+			continue
+		}
+		var route struct {
+			BrokerDatas []brokerData `json:"brokerDatas"`
+			QueueDatas  []struct {
+				BrokerName    string `json:"brokerName"`
+				ReadQueueNums int    `json:"readQueueNums"`
+			} `json:"queueDatas"`
+		}
+		if err := json.Unmarshal(standardJSON(resp.Body), &route); err != nil {
+			return nil, nil, fmt.Errorf("decode route of %s: %w", topic, err)
+		}
+		routes[topic], queues[topic] = map[string]string{}, map[string]int{}
+		for _, bd := range route.BrokerDatas {
+			if a, ok := bd.BrokerAddrs["0"]; ok {
+				routes[topic][bd.BrokerName] = a
+			}
+		}
+		for _, qd := range route.QueueDatas {
+			queues[topic][qd.BrokerName] = qd.ReadQueueNums
+		}
+	}
+	return routes, queues, nil
+}

@@ -7,12 +7,17 @@ import (
 	v1 "github.com/kratos-rocketmq/layout/api/order/v1"
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/service"
+	"github.com/kratos-rocketmq/layout/internal/telemetry"
 )
 
 // NewGRPCServer returns the gRPC server of the order API.
-func NewGRPCServer(c *conf.Server, orders *service.OrderService, logger log.Logger) *grpc.Server {
+func NewGRPCServer(c *conf.Server, orders *service.OrderService, tp *telemetry.Provider, logger log.Logger) (*grpc.Server, error) {
+	mws, err := apiMiddleware(logger, tp)
+	if err != nil {
+		return nil, err
+	}
 	opts := []grpc.ServerOption{
-		grpc.Middleware(apiMiddleware(logger)...),
+		grpc.Middleware(mws...),
 	}
 	if c.GetGrpc().GetNetwork() != "" {
 		opts = append(opts, grpc.Network(c.GetGrpc().GetNetwork()))
@@ -25,5 +30,5 @@ func NewGRPCServer(c *conf.Server, orders *service.OrderService, logger log.Logg
 	}
 	srv := grpc.NewServer(opts...)
 	v1.RegisterOrderServiceServer(srv, orders)
-	return srv
+	return srv, nil
 }

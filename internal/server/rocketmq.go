@@ -12,6 +12,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/service"
+	"github.com/kratos-rocketmq/layout/internal/telemetry"
 	"github.com/kratos-rocketmq/layout/pkg/broker"
 	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
 	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
@@ -22,7 +23,7 @@ const ensureTopicsTimeout = 30 * time.Second
 
 // NewRocketMQServer returns the RocketMQ transport server of server.rocketmq with every
 // configured subscription registered on its handler.
-func NewRocketMQServer(ep *mq.Endpoint, events *service.OrderEvents, logger log.Logger) (*rocketmq.Server, error) {
+func NewRocketMQServer(ep *mq.Endpoint, events *service.OrderEvents, tp *telemetry.Provider, logger log.Logger) (*rocketmq.Server, error) {
 	c := ep.Consumer
 	// Push consumers refuse topics without a route: create missing ones first.
 	ctx, cancel := context.WithTimeout(context.Background(), ensureTopicsTimeout)
@@ -35,6 +36,10 @@ func NewRocketMQServer(ep *mq.Endpoint, events *service.OrderEvents, logger log.
 		rocketmq.WithLogger(logger),
 		rocketmq.WithMiddleware(recovery.Recovery(), logging.Server(logger)),
 		rocketmq.WithEnableKeepAlive(c.GetEnableKeepAlive()),
+		rocketmq.WithMeterProvider(tp),
+	}
+	if err := mq.RegisterLagMetrics(tp, ep); err != nil {
+		return nil, err
 	}
 	if c.GetNameServerDomain() != "" {
 		opts = append(opts, rocketmq.WithNameServerDomain(c.GetNameServerDomain()))
@@ -65,7 +70,7 @@ func NewRocketMQServer(ep *mq.Endpoint, events *service.OrderEvents, logger log.
 		opts = append(opts, rocketmq.WithTLSConfig(cfg))
 	}
 	if c.GetTrace().GetEnabled() {
-		opts = append(opts, rocketmq.WithGlobalTracerProvider(), rocketmq.WithGlobalPropagator())
+		opts = append(opts, rocketmq.WithTracerProvider(tp.Tracer, "github.com/kratos-rocketmq/layout"))
 	}
 	if c.GetTrace().GetMessageTrace() {
 		opts = append(opts, rocketmq.WithEnableTrace())
