@@ -2,6 +2,7 @@ package minirocketmq
 
 import (
 	"math/rand/v2"
+	"strings"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/message"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/remoting"
@@ -112,7 +113,7 @@ func (b *Broker) checkSend(c *conn, sh *sendHeader) (*TopicConfig, int16, string
 	if tc == nil {
 		tc = b.createTopicOnSend(sh.topic, sh.defaultTopic)
 	}
-	if tc == nil && len(sh.topic) > len(RetryGroupTopicPrefix) && sh.topic[:len(RetryGroupTopicPrefix)] == RetryGroupTopicPrefix {
+	if tc == nil && strings.HasPrefix(sh.topic, RetryGroupTopicPrefix) {
 		tc = b.createSystemGroupTopic(sh.topic, 1)
 	}
 	if tc == nil {

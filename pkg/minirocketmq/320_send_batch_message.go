@@ -45,7 +45,7 @@ func (b *Broker) handleSendBatchMessage(c *conn, req *remoting.Command) (*remoti
 	}
 	entries, err := message.DecodeBatch(req.Body)
 	if err != nil || len(entries) == 0 {
-		remark := "empty batch body"
+		remark := msgEmptyBatch
 		if err != nil {
 			remark = err.Error()
 		}

@@ -283,6 +283,7 @@ const (
 	ListenerBroker
 )
 
+// String returns "nameserver" or "broker".
 func (l Listener) String() string {
 	if l == ListenerNameServer {
 		return "nameserver"

@@ -40,6 +40,7 @@ const (
 	// broker address
 	msgTransactionForbidden = "the broker[%s] sending transaction message is forbidden"
 	msgBatchTransaction     = "batch message does not support transaction or delay level"
+	msgEmptyBatch           = "the batch body holds no message"
 
 	// topic
 	msgPullForbidden = "the topic[%s] pulling message is forbidden"

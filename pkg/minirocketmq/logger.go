@@ -19,6 +19,7 @@ const (
 	LogLevelDebug
 )
 
+// String returns the three-letter level shown in log lines.
 func (l LogLevel) String() string {
 	switch l {
 	case LogLevelError:

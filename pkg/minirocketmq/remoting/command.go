@@ -121,6 +121,7 @@ type FieldError struct {
 	Field, Value string
 }
 
+// Error names the field and its value.
 func (e *FieldError) Error() string {
 	return "ext field " + e.Field + " has a malformed value " + strconv.Quote(e.Value)
 }

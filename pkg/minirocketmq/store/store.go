@@ -125,6 +125,7 @@ const (
 
 var statusNames = [...]string{"FOUND", "NO_MATCHED_MESSAGE", "NO_MESSAGE_IN_QUEUE", "OFFSET_TOO_SMALL", "OFFSET_OVERFLOW_ONE", "OFFSET_OVERFLOW_BADLY"}
 
+// String returns the Java GetMessageStatus name.
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
 		return statusNames[s]
