@@ -43,13 +43,14 @@ type Broker struct {
 	tx       *txProducer
 
 	// immutable after Init
-	set      settings
-	log      *log.Helper
-	logger   log.Logger
-	tracing  *tracing
-	metrics  *metrics
-	resolver func() primitive.NsResolver
-	instance string
+	set       settings
+	log       *log.Helper
+	logger    log.Logger
+	tracing   *tracing
+	metrics   *metrics
+	metricsOn bool
+	resolver  func() primitive.NsResolver
+	instance  string
 }
 
 // session is one Connect..Disconnect span: consumers park deliveries on release while
@@ -122,11 +123,11 @@ func (b *Broker) initLocked() error {
 	}
 	b.log = log.NewHelper(log.With(b.logger, "module", "broker/rocketmq"))
 	b.tracing = newTracing(o)
-	m, err := newMetrics(o)
+	m, on, err := newMetrics(o)
 	if err != nil {
 		return fmt.Errorf("rocketmq: create metric instruments: %w", err)
 	}
-	b.metrics = m
+	b.metrics, b.metricsOn = m, on
 
 	addrs := append([]string(nil), o.Addrs...)
 	domain := b.set.nameServerDomain

@@ -322,13 +322,16 @@ const (
 
 // process decodes and handles one message.
 func (s *subscription) process(m *primitive.MessageExt) (outcome, error) {
-	start := time.Now()
 	b := s.b
+	var start time.Time
+	if b.metricsOn {
+		start = time.Now()
+	}
 	h := headers(s.topic, m)
 	ev := &event{topic: s.topic, raw: m, msg: broker.Message{
 		Headers: h, Partition: queueID(m), Offset: m.QueueOffset, Msg: m,
 	}}
-	if m.ReconsumeTimes > 0 {
+	if m.ReconsumeTimes > 0 && b.metricsOn {
 		b.metrics.redelivered.Add(s.ctx, 1, s.attrs.base)
 	}
 	if s.binder == nil {
@@ -338,7 +341,9 @@ func (s *subscription) process(m *primitive.MessageExt) (outcome, error) {
 		if err := broker.Unmarshal(b.opts.Codec, m.Body, v); err != nil {
 			b.log.Errorw("msg", "undecodable message sent to the dead-letter queue",
 				"topic", s.topic, "group", s.group, "msgId", m.MsgId, "error", err)
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
+			if b.metricsOn {
+				b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
+			}
 			return outcomeDLQ, err
 		}
 		ev.msg.Body = v
@@ -348,7 +353,7 @@ func (s *subscription) process(m *primitive.MessageExt) (outcome, error) {
 	if b.tracing != nil {
 		ctx, span = b.tracing.startProcess(ctx, s.topic, s.group, m.MsgId, h)
 	}
-	if m.GetProperty(primitive.PropertyMessageReplyToClient) != "" {
+	if h[primitive.PropertyMessageReplyToClient] != "" {
 		ctx = broker.NewReplierContext(ctx, &replier{b: b, req: m})
 	}
 	err := s.call(ctx, ev)
@@ -357,22 +362,26 @@ func (s *subscription) process(m *primitive.MessageExt) (outcome, error) {
 	}
 	ev.err = err
 	endSpan(span, err)
-	b.metrics.consumeDur.Record(s.ctx, time.Since(start).Seconds(), s.attrs.base)
+	deadLetter := errors.Is(err, broker.ErrDeadLetter) && !s.opts.Broadcast
+	last := err != nil && (deadLetter || m.ReconsumeTimes >= s.maxRec) && !s.opts.Broadcast
+	if b.metricsOn {
+		b.metrics.consumeDur.Record(s.ctx, time.Since(start).Seconds(), s.attrs.base)
+		switch {
+		case err == nil:
+			b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
+		case last:
+			b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
+		default:
+			b.metrics.consumed.Add(s.ctx, 1, s.attrs.retry)
+		}
+	}
 	if err == nil {
-		b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
 		return outcomeSuccess, nil
 	}
-	if errors.Is(err, broker.ErrDeadLetter) && !s.opts.Broadcast {
+	if deadLetter {
 		b.log.Errorw("msg", "handler dead-lettered the message", "topic", s.topic, "group", s.group,
 			"msgId", m.MsgId, "reconsumeTimes", m.ReconsumeTimes, "error", err)
-		b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
 		return outcomeDLQ, err
-	}
-	last := m.ReconsumeTimes >= s.maxRec && !s.opts.Broadcast
-	if last {
-		b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
-	} else {
-		b.metrics.consumed.Add(s.ctx, 1, s.attrs.retry)
 	}
 	b.log.Warnw("msg", "handler failed; message handed back", "topic", s.topic, "group", s.group,
 		"msgId", m.MsgId, "reconsumeTimes", m.ReconsumeTimes, "toDLQ", last, "error", err)

@@ -9,12 +9,14 @@ import (
 	"github.com/kratos-rocketmq/layout/pkg/broker"
 )
 
-// Header keys the driver adds to every delivered message, next to its properties
-// (which include the client's own TAGS, KEYS and UNIQ_KEY).
+// Header keys of delivered messages. Headers are the message properties (tags and keys
+// are properties already, under RocketMQ's own names) plus topic, message id and
+// reconsume times, which the driver adds; the client's bookkeeping properties
+// MIN_OFFSET, MAX_OFFSET and CONSUME_START_TIME are left out.
 const (
 	HeaderTopic          = "rocketmq-topic"
-	HeaderTags           = "rocketmq-tags"
-	HeaderKeys           = "rocketmq-keys"
+	HeaderTags           = primitive.PropertyTags // "TAGS"
+	HeaderKeys           = primitive.PropertyKeys // "KEYS", space-separated
 	HeaderMessageID      = "rocketmq-msg-id"
 	HeaderReconsumeTimes = "rocketmq-reconsume-times"
 )
@@ -41,16 +43,15 @@ func (e *event) Ack() error {
 
 // headers returns the message properties plus the driver's header keys.
 func headers(topic string, m *primitive.MessageExt) broker.Headers {
-	h := broker.Headers(m.GetProperties())
+	h := broker.Headers(m.GetProperties()) // a copy the client makes for us
+	// Consumption bookkeeping the client and broker add, not message properties;
+	// dropping them also keeps small maps from growing when the keys below are added.
+	delete(h, primitive.PropertyMinOffset)
+	delete(h, primitive.PropertyMaxOffset)
+	delete(h, primitive.PropertyConsumeStartTime)
 	h[HeaderTopic] = topic
 	h[HeaderMessageID] = m.MsgId
-	h[HeaderReconsumeTimes] = strconv.Itoa(int(m.ReconsumeTimes))
-	if v := h[primitive.PropertyTags]; v != "" {
-		h[HeaderTags] = v
-	}
-	if v := h[primitive.PropertyKeys]; v != "" {
-		h[HeaderKeys] = v
-	}
+	h[HeaderReconsumeTimes] = reconsumeString(m.ReconsumeTimes)
 	return h
 }
 
@@ -60,3 +61,18 @@ func queueID(m *primitive.MessageExt) int {
 	}
 	return m.Queue.QueueId
 }
+
+// reconsumeString formats small reconsume counts without allocating.
+func reconsumeString(n int32) string {
+	if n >= 0 && n < int32(len(smallInts)) {
+		return smallInts[n]
+	}
+	return strconv.Itoa(int(n))
+}
+
+var smallInts = func() (s [33]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return
+}()

@@ -129,7 +129,10 @@ func (b *Broker) publishBatch(ctx context.Context, p rocketmq.Producer, topic st
 }
 
 func (b *Broker) send(ctx context.Context, p rocketmq.Producer, topic string, o *broker.PublishOptions, msgs ...*primitive.Message) error {
-	start := time.Now()
+	var start time.Time
+	if b.metricsOn {
+		start = time.Now()
+	}
 	var span trace.Span
 	if b.tracing != nil {
 		sctx, s := b.tracing.startPublish(ctx, topic, msgs[0])
@@ -156,7 +159,9 @@ func (b *Broker) send(ctx context.Context, p rocketmq.Producer, topic string, o 
 		n := len(msgs)
 		err = p.SendAsync(ctx, func(cctx context.Context, r *primitive.SendResult, serr error) {
 			res, serr := b.sendResult(topic, r, serr)
-			b.metrics.recordPublish(cctx, topic, n, start, serr)
+			if b.metricsOn {
+				b.metrics.recordPublish(cctx, topic, n, start, serr)
+			}
 			endSpan(span, serr)
 			cb(cctx, res, serr)
 		}, msgs...)
@@ -168,13 +173,18 @@ func (b *Broker) send(ctx context.Context, p rocketmq.Producer, topic string, o 
 	default:
 		var r *primitive.SendResult
 		r, err = p.SendSync(ctx, msgs...)
+		if err == nil && r != nil && r.Status == primitive.SendOK && o.Result == nil {
+			break // the common case: no result wanted, nothing to convert
+		}
 		var res *broker.PublishResult
 		res, err = b.sendResult(topic, r, err)
 		if o.Result != nil && res != nil {
 			*o.Result = *res
 		}
 	}
-	b.metrics.recordPublish(ctx, topic, len(msgs), start, err)
+	if b.metricsOn {
+		b.metrics.recordPublish(ctx, topic, len(msgs), start, err)
+	}
 	endSpan(span, err)
 	return err
 }

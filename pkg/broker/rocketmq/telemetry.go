@@ -131,12 +131,15 @@ type metrics struct {
 	pubAttrs sync.Map // topic → *publishAttrs
 }
 
-func newMetrics(o *broker.Options) (*metrics, error) {
+// newMetrics returns the instruments and whether metrics are on; off, the hot paths
+// skip timing and recording altogether.
+func newMetrics(o *broker.Options) (*metrics, bool, error) {
 	mp := o.MeterProvider
 	if mp == nil && o.GlobalMeterProvider {
 		mp = otel.GetMeterProvider()
 	}
-	if mp == nil {
+	on := mp != nil
+	if !on {
 		mp = noop.NewMeterProvider()
 	}
 	meter := mp.Meter(instrumentationName)
@@ -144,25 +147,25 @@ func newMetrics(o *broker.Options) (*metrics, error) {
 	var err error
 	if m.consumed, err = meter.Int64Counter(MetricConsumedMessages,
 		metric.WithDescription("Messages handled, by outcome (success, retry, dlq)."), metric.WithUnit("{message}")); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if m.consumeDur, err = meter.Float64Histogram(MetricConsumeDuration,
 		metric.WithDescription("Handler duration."), metric.WithUnit("s")); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if m.redelivered, err = meter.Int64Counter(MetricRedeliveries,
 		metric.WithDescription("Deliveries of messages that failed before."), metric.WithUnit("{message}")); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if m.published, err = meter.Int64Counter(MetricPublishedMessages,
 		metric.WithDescription("Messages published, by outcome (success, error)."), metric.WithUnit("{message}")); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if m.publishDur, err = meter.Float64Histogram(MetricPublishDuration,
 		metric.WithDescription("Publish latency."), metric.WithUnit("s")); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &m, nil
+	return &m, on, nil
 }
 
 // consumeAttrs are the precomputed attribute sets of one subscription.

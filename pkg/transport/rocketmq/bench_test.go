@@ -1,0 +1,256 @@
+package rocketmq
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/go-kratos/kratos/v2/log"
+
+	"github.com/kratos-rocketmq/layout/pkg/broker"
+	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+)
+
+// The benchmarks compare this package with the raw rocketmq-client-go on the same broker
+// in the same run (embedded, or ROCKETMQ_NAMESRV) and report the ratio transport ÷ raw;
+// the goal is >= 0.95 for both. Each b.N round measures raw and transport alternately
+// with benchMessages messages so drift on a shared machine hits both alike.
+
+const (
+	benchMessages   = 5000
+	benchPublishers = 8
+)
+
+var benchBody = func() []byte {
+	b, _ := json.Marshal(order{ID: 1, Note: fmt.Sprintf("%0100d", 0)})
+	return b
+}()
+
+func benchLogger() log.Logger {
+	return log.NewFilter(log.DefaultLogger, log.FilterLevel(log.LevelError))
+}
+
+// BenchmarkConsumeRatio measures draining benchMessages pre-published messages with a
+// raw push consumer (json-decoding each body) and with a Server and a typed subscriber.
+func BenchmarkConsumeRatio(b *testing.B) {
+	ns := rmqtest.NameServer(b)
+	// One untimed round of each warms the broker and the process up.
+	consumeRaw(b, ns)
+	consumeTransport(b, ns)
+	b.ResetTimer()
+	var raw, tr time.Duration
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			raw += consumeRaw(b, ns)
+			tr += consumeTransport(b, ns)
+		} else {
+			tr += consumeTransport(b, ns)
+			raw += consumeRaw(b, ns)
+		}
+	}
+	reportRatio(b, raw, tr)
+}
+
+// BenchmarkPublishRatio measures benchPublishers goroutines sending benchMessages
+// messages synchronously with a raw producer and with Server.Publish.
+func BenchmarkPublishRatio(b *testing.B) {
+	ns := rmqtest.NameServer(b)
+	topic := rmqtest.Name(b, "BP")
+	p := newRawProducer(b, ns)
+	defer func() { _ = p.Shutdown() }()
+	srv := NewServer(DriverTypeV2, WithNameServer([]string{ns}), WithEnableKeepAlive(false), WithLogger(benchLogger()))
+	if err := srv.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = srv.Stop(context.Background()) }()
+	if err := srv.Publish(context.Background(), topic, benchBody); err != nil { // create the topic
+		b.Fatal(err)
+	}
+	rawSend := func(ctx context.Context) error {
+		_, err := p.SendSync(ctx, primitive.NewMessage(topic, benchBody))
+		return err
+	}
+	trSend := func(ctx context.Context) error { return srv.Publish(ctx, topic, benchBody) }
+	publishParallel(b, rawSend) // warm-up: routes, connections
+	publishParallel(b, trSend)
+	var raw, tr time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			raw += publishParallel(b, rawSend)
+			tr += publishParallel(b, trSend)
+		} else {
+			tr += publishParallel(b, trSend)
+			raw += publishParallel(b, rawSend)
+		}
+	}
+	reportRatio(b, raw, tr)
+}
+
+func reportRatio(b *testing.B, raw, tr time.Duration) {
+	b.Helper()
+	n := float64(b.N * benchMessages)
+	rawRate, trRate := n/raw.Seconds(), n/tr.Seconds()
+	b.ReportMetric(rawRate, "raw-msg/s")
+	b.ReportMetric(trRate, "transport-msg/s")
+	b.ReportMetric(trRate/rawRate, "ratio")
+	b.Logf("%s: raw %.0f msg/s, transport %.0f msg/s, ratio %.3f (goal >= 0.95)", b.Name(), rawRate, trRate, trRate/rawRate)
+}
+
+func newRawProducer(b *testing.B, ns string) rocketmq.Producer {
+	b.Helper()
+	p, err := rocketmq.NewProducer(producer.WithNsResolver(primitive.NewPassthroughResolver([]string{ns})),
+		producer.WithInstanceName(rmqtest.Name(b, "rawp")), producer.WithGroupName(rmqtest.Name(b, "PG")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+func publishParallel(b *testing.B, send func(context.Context) error) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, benchPublishers)
+	start := time.Now()
+	for g := 0; g < benchPublishers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= benchMessages {
+				if err := send(context.Background()); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	return d
+}
+
+// prepublish fills a new topic with benchMessages messages (batches of 50).
+func prepublish(b *testing.B, ns string) string {
+	b.Helper()
+	b.StopTimer()
+	defer b.StartTimer()
+	topic := rmqtest.Name(b, "BC")
+	p := newRawProducer(b, ns)
+	defer func() { _ = p.Shutdown() }()
+	for sent := 0; sent < benchMessages; sent += 50 {
+		msgs := make([]*primitive.Message, 50)
+		for i := range msgs {
+			msgs[i] = primitive.NewMessage(topic, benchBody)
+		}
+		if _, err := p.SendSync(context.Background(), msgs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return topic
+}
+
+func consumeRaw(b *testing.B, ns string) time.Duration {
+	topic := prepublish(b, ns)
+	var clock firstLast
+	c, err := rocketmq.NewPushConsumer(consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{ns})),
+		consumer.WithGroupName(rmqtest.Name(b, "RG")), consumer.WithInstance(rmqtest.Name(b, "rawc")),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = c.Subscribe(topic, consumer.MessageSelector{Type: consumer.TAG, Expression: "*"},
+		func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+			for _, m := range msgs {
+				var o order
+				if err := json.Unmarshal(m.Body, &o); err != nil {
+					return consumer.ConsumeRetryLater, err
+				}
+				clock.tick()
+			}
+			return consumer.ConsumeSuccess, nil
+		})
+	if err != nil {
+		b.Fatal(err)
+	}
+	clock.init()
+	if err := c.Start(); err != nil {
+		b.Fatal(err)
+	}
+	d := clock.wait(b)
+	b.StopTimer()
+	time.Sleep(time.Second) // let the client's start-up rebalance finish before Shutdown
+	_ = c.Shutdown()
+	b.StartTimer()
+	return d
+}
+
+func consumeTransport(b *testing.B, ns string) time.Duration {
+	topic := prepublish(b, ns)
+	var clock firstLast
+	clock.init()
+	srv := NewServer(DriverTypeV2, WithNameServer([]string{ns}), WithEnableKeepAlive(false), WithLogger(benchLogger()))
+	err := RegisterSubscriber(srv, context.Background(), topic, rmqtest.Name(b, "TG"),
+		func(ctx context.Context, _ string, _ broker.Headers, _ *order) error {
+			clock.tick()
+			return nil
+		}, rmq.WithConsumeFromFirst())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	d := clock.wait(b)
+	b.StopTimer()
+	_ = srv.Stop(context.Background())
+	b.StartTimer()
+	return d
+}
+
+// firstLast measures from the first delivery to the last of benchMessages, so consumer
+// start-up (routes, rebalance) is not part of the throughput.
+type firstLast struct {
+	n     atomic.Int64
+	first atomic.Int64 // unix nanos
+	done  chan struct{}
+	last  time.Time
+}
+
+func (c *firstLast) init() { c.done = make(chan struct{}) }
+
+func (c *firstLast) tick() {
+	switch n := c.n.Add(1); {
+	case n == 1:
+		c.first.Store(time.Now().UnixNano())
+	case n == benchMessages:
+		c.last = time.Now()
+		close(c.done)
+	}
+}
+
+func (c *firstLast) wait(b *testing.B) time.Duration {
+	select {
+	case <-c.done:
+		return c.last.Sub(time.Unix(0, c.first.Load()))
+	case <-time.After(2 * time.Minute):
+		b.Fatal("messages not consumed in time")
+		return 0
+	}
+}
