@@ -15,7 +15,10 @@ const (
 	FilterSQL92
 )
 
-// ConsumeFrom says where a new consumer group starts reading.
+// ConsumeFrom says where a new consumer group starts reading. RocketMQ 4.x brokers (and
+// the embedded one) answer a new group's offset query with 0 while a queue's first
+// message is still in memory, so on a young queue every setting starts at the
+// beginning; the setting decides only once old messages have been swapped out.
 type ConsumeFrom int
 
 const (

@@ -207,13 +207,19 @@ func (g *groupConsumer) add(s *subscription) error {
 	return nil
 }
 
-func (g *groupConsumer) subscribe(s *subscription) error {
-	sel := consumer.MessageSelector{Type: consumer.TAG, Expression: s.opts.Filter}
-	if s.opts.FilterType == broker.FilterSQL92 {
+// selectorFor maps the subscription's filter onto the client's selector.
+func selectorFor(o *broker.SubscribeOptions) consumer.MessageSelector {
+	sel := consumer.MessageSelector{Type: consumer.TAG, Expression: o.Filter}
+	if o.FilterType == broker.FilterSQL92 {
 		sel.Type = consumer.SQL92
 	} else if sel.Expression == "" {
 		sel.Expression = "*"
 	}
+	return sel
+}
+
+func (g *groupConsumer) subscribe(s *subscription) error {
+	sel := selectorFor(&s.opts)
 	f := s.consumeConcurrently
 	if g.model.orderly {
 		f = s.consumeOrderly

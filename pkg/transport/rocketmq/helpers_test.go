@@ -46,13 +46,19 @@ func start(t testing.TB, srv *Server) {
 // ensureTopic creates topic with a marked message so consumers can subscribe to it.
 func ensureTopic(t testing.TB, ns, topic string) {
 	t.Helper()
+	ensureTopicWith(t, ns, topic, []byte(`{"id":-1}`))
+}
+
+// ensureTopicWith is ensureTopic with a warm-up body the test's codec decodes.
+func ensureTopicWith(t testing.TB, ns, topic string, warmup []byte) {
+	t.Helper()
 	b := rmq.New(rmq.WithNameServer([]string{ns}), broker.WithLogger(testLogger()))
 	if err := b.Connect(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := b.Publish(ctx, topic, []byte(`{"id":-1}`), rmq.WithProperties(map[string]string{headerWarmup: "1"})); err != nil {
+	if err := b.Publish(ctx, topic, warmup, rmq.WithProperties(map[string]string{headerWarmup: "1"})); err != nil {
 		_ = b.Disconnect()
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
