@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -200,4 +202,46 @@ func hasAll(set attribute.Set, want []attribute.KeyValue) bool {
 		}
 	}
 	return true
+}
+
+func TestGlobalTracerProviderAndPropagator(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	prevProp := otel.GetTextMapPropagator()
+	// otel cannot restore its default provider; no other test in this package reads it.
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() {
+		otel.SetTextMapPropagator(prevProp)
+		_ = tp.Shutdown(context.Background())
+	})
+	srv := newTestServer(t, ns, WithGlobalTracerProvider(), WithGlobalPropagator())
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, ns, topic)
+	got := make(chan trace.SpanContext, 1)
+	err := RegisterSubscriber(srv, context.Background(), topic, group,
+		func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+			if !isWarmup(h) {
+				got <- trace.SpanContextFromContext(ctx)
+			}
+			return nil
+		}, rmq.WithConsumeFromFirst())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, srv)
+	ctx, parent := otel.Tracer("test").Start(context.Background(), "parent")
+	if err := srv.Publish(ctx, topic, &order{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	select {
+	case sc := <-got:
+		if !sc.IsValid() || sc.TraceID() != parent.SpanContext().TraceID() {
+			t.Errorf("handler span %v, want trace %s", sc, parent.SpanContext().TraceID())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no delivery")
+	}
 }
