@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/goleak"
 
 	"github.com/kratos-rocketmq/layout/pkg/broker"
@@ -109,4 +110,21 @@ func TestNoRaceServerStopDrainsAndLosesNothing(t *testing.T) {
 	}
 	start(t, srv2)
 	waitFor(t, 60*time.Second, fmt.Sprintf("all %d messages acknowledged", n), func() bool { return count() == n })
+}
+
+// TestNoRaceMetricsRetryOutcome stops the server while the failed message is being
+// redelivered (see the file comment), so it is NoRace.
+func TestNoRaceMetricsRetryOutcome(t *testing.T) {
+	srv, reader, topic, group, _ := metricsServer(t, map[int]bool{2: true})
+	if err := srv.Publish(context.Background(), topic, &order{ID: 2}); err != nil {
+		t.Fatal(err)
+	}
+	tp, gr := attribute.String("topic", topic), attribute.String("group", group)
+	waitFor(t, 30*time.Second, "a retry outcome", func() bool {
+		return metricsSum(t, reader, rmq.MetricConsumedMessages, tp, gr, attribute.String("outcome", rmq.OutcomeRetry)) >= 1
+	})
+	// The warm-up message of ensureTopic is the only success.
+	if n := metricsSum(t, reader, rmq.MetricConsumedMessages, tp, gr, attribute.String("outcome", rmq.OutcomeSuccess)); n > 1 {
+		t.Errorf("success outcomes = %d with a failing handler", n)
+	}
 }
