@@ -235,7 +235,7 @@ func (b *Broker) disconnectLocked() error {
 	}
 	settle(gs...)
 	for name, g := range b.groups {
-		if err := g.pc.Shutdown(); err != nil {
+		if err := g.shutdown(); err != nil {
 			errs = append(errs, fmt.Errorf("shut down consumer group %s: %w", name, err))
 		}
 		delete(b.groups, name)
