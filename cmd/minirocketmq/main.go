@@ -3,6 +3,10 @@
 //
 //	minirocketmq -namesrv 127.0.0.1:9876 -broker 127.0.0.1:10911
 //
+// Delivery semantics take the real broker's settings as flags:
+// -delay-levels "1s 5s 10s ..." (messageDelayLevel), -tx-check-interval,
+// -tx-timeout, -tx-check-max, -lock-expiry.
+//
 // It logs the addresses it listens on and runs until SIGINT or SIGTERM.
 package main
 
@@ -41,6 +45,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	maxMsg := fs.Int("max-message-size", minirocketmq.DefaultMaxMessageSize, "largest message body accepted, bytes")
 	cluster := fs.String("cluster", minirocketmq.DefaultClusterName, "cluster name (brokerClusterName)")
 	name := fs.String("name", minirocketmq.DefaultBrokerName, "broker name (brokerName)")
+	delayLevels := fs.String("delay-levels", minirocketmq.DefaultMessageDelayLevel, "delays of the message delay levels 1, 2, ... (messageDelayLevel; units s m h d, or Go durations)")
+	txCheckInterval := fs.Duration("tx-check-interval", minirocketmq.DefaultTransactionCheckInterval, "how often an unresolved transaction is checked back with its producer (transactionCheckInterval)")
+	txTimeout := fs.Duration("tx-timeout", 0, "age of a half message at its first check (transactionTimeOut; 0: min(6s, -tx-check-interval))")
+	txCheckMax := fs.Int("tx-check-max", minirocketmq.DefaultTransactionCheckMax, "checks of an unresolved transaction before it is discarded (transactionCheckMax)")
+	lockExpiry := fs.Duration("lock-expiry", minirocketmq.DefaultLockExpiry, "how long an orderly consumer's queue lock lasts without renewal")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -49,6 +58,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	level := minirocketmq.LogLevelInfo
 	if *verbose {
 		level = minirocketmq.LogLevelDebug
+	}
+	levels, err := minirocketmq.ParseDelayLevels(*delayLevels)
+	if err != nil {
+		return fmt.Errorf("-delay-levels: %w", err)
 	}
 	opts := []minirocketmq.Option{
 		minirocketmq.WithNameServerAddr(*nsAddr),
@@ -59,6 +72,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithClusterName(*cluster),
 		minirocketmq.WithBrokerName(*name),
 		minirocketmq.WithLogger(minirocketmq.BasicLogger(out, level)),
+		minirocketmq.WithDelayLevels(levels...),
+		minirocketmq.WithTransactionCheckInterval(*txCheckInterval),
+		minirocketmq.WithTransactionCheckMax(*txCheckMax),
+		minirocketmq.WithLockExpiry(*lockExpiry),
+	}
+	if *txTimeout > 0 {
+		opts = append(opts, minirocketmq.WithTransactionTimeout(*txTimeout))
 	}
 	if *advertise != "" {
 		opts = append(opts, minirocketmq.WithAdvertisedAddr(*advertise))

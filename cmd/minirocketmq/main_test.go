@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ func TestRun(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6"}, pw)
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
+			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s"}, pw)
 		_ = pw.Close()
 	}()
 	started := regexp.MustCompile(`name server (\S+), broker \S+ \(advertised (\S+)\)`)
@@ -52,6 +54,14 @@ func TestRun(t *testing.T) {
 	if resp.Code != remoting.Success || !regexp.MustCompile(`"0":"10\.9\.8\.7:10911"`).Match(resp.Body) {
 		t.Fatalf("route: code %d body %s", resp.Code, resp.Body)
 	}
+	// -delay-levels: one schedule queue per level.
+	resp, err = c.Invoke(rctx, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", "SCHEDULE_TOPIC_XXXX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Code != remoting.Success || !regexp.MustCompile(`"readQueueNums":3,`).Match(resp.Body) {
+		t.Fatalf("route of the schedule topic: code %d body %s", resp.Code, resp.Body)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -66,5 +76,12 @@ func TestRun(t *testing.T) {
 func TestRunBadFlag(t *testing.T) {
 	if err := run(context.Background(), []string{"-namesrv", "not-an-address"}, io.Discard); err == nil {
 		t.Fatal("run with a bad listen address succeeded")
+	}
+}
+
+func TestRunBadDelayLevels(t *testing.T) {
+	err := run(context.Background(), []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-delay-levels", "1s soon"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-delay-levels") {
+		t.Fatalf("run with bad delay levels: %v", err)
 	}
 }

@@ -16,8 +16,9 @@ import (
 // "cluster":...}],"filterServerTable":{},"queueDatas":[{"brokerName":...,
 // "perm":...,"readQueueNums":...,"topicSysFlag":...,"writeQueueNums":...}]}.
 // TBW102 is served while auto-creation is on, which is how producers find
-// a broker for a topic that does not exist yet. Unknown topic →
-// TOPIC_NOT_EXIST with the real remark. Not honoured:
+// a broker for a topic that does not exist yet. %RETRY% and %DLQ% topics
+// are created when asked for (retry.go), so consumers route them from the
+// start. Any other unknown topic → TOPIC_NOT_EXIST with the real remark. Not honoured:
 // acceptStandardJsonOnly (always standard), orderTopicConf (never set).
 
 type queueData struct {
@@ -52,6 +53,9 @@ func (b *Broker) handleGetRouteInfoByTopic(c *conn, req *remoting.Command) (*rem
 		return resp, nil
 	}
 	tc := b.topics.get(topic)
+	if tc == nil {
+		tc = b.createGroupTopicOnRoute(topic)
+	}
 	if tc == nil {
 		return remoting.NewResponse(req, remoting.TopicNotExist, remarkf(msgNoTopicRoute, topic)), nil
 	}

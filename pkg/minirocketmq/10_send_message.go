@@ -22,11 +22,15 @@ import (
 // MESSAGE_ILLEGAL. The response carries msgId (the offset message id),
 // queueId, queueOffset, MSG_REGION and TRACE_ON.
 //
-// Not implemented yet (issue 5): messages with TRAN_MSG=true are refused with
-// NO_PERMISSION, as a broker with rejectTransactionMessage does; the DELAY
-// property is stored but not honoured (delivered at once); %RETRY% topics
-// are not rerouted to %DLQ% after maxReconsumeTimes. unitMode and
-// batch=true on this code are ignored.
+// Delivery semantics, as the real broker: TRAN_MSG=true makes a half message
+// (transactions.go; the response's msgId and queueOffset are the half
+// record's, which END_TRANSACTION quotes back); DELAY > 0 parks the message
+// until its level's delay has passed (delay.go); a send to %RETRY%<group>
+// with reconsumeTimes >= maxReconsumeTimes (header, else the group's
+// retryMaxTimes) goes to %DLQ%<group> instead (retry.go; the consumer's
+// fallback when CONSUMER_SEND_MSG_BACK fails).
+//
+// Not implemented: unitMode and batch=true on this code are ignored.
 
 // sendKeys names the header fields of one send header version.
 type sendKeys struct {
@@ -161,9 +165,6 @@ func (b *Broker) sendOne(c *conn, req *remoting.Command, sh *sendHeader) *remoti
 	if len(props) > 32767 {
 		return fail(resp, remoting.MessageIllegal, remarkf(msgMessageIllegal, b.cfg.maxMessageSize))
 	}
-	if v, _ := message.Property(props, message.PropertyTransactionPrepared); isTrue(v) {
-		return fail(resp, remoting.NoPermission, remarkf(msgTransactionForbidden, b.storeHost.Addr()))
-	}
 	sysFlag := sh.sysFlag
 	if tc.TopicFilterType == "MULTI_TAG" {
 		sysFlag |= message.FlagMultiTags
@@ -181,13 +182,28 @@ func (b *Broker) sendOne(c *conn, req *remoting.Command, sh *sendHeader) *remoti
 		Properties:     props,
 		TagsCode:       tagsCode(props),
 	}
-	if err := b.putMessages([]*message.Message{m}); err != nil {
+	queueID := m.QueueID
+	if strings.HasPrefix(sh.topic, RetryGroupTopicPrefix) {
+		if code, remark := b.rerouteRetry(m, sh.maxReconsumeTimes); code != remoting.Success {
+			return fail(resp, code, remark)
+		}
+	}
+	var err error
+	if v, _ := message.Property(props, message.PropertyTransactionPrepared); isTrue(v) {
+		err = b.sem.tx.prepare(c, m)
+	} else {
+		err = b.storeMessage(m)
+	}
+	if err != nil {
 		b.log.Logf(LogLevelError, "send from %s: %v", c.RemoteAddr(), err)
 		return fail(resp, remoting.SystemError, err.Error())
 	}
+	// m now says where it was stored (a half message, a delayed one, a
+	// dead letter); queueId stays the queue the client chose, as on the
+	// real broker.
 	resp.Ext = append(resp.Ext,
 		remoting.Field{Key: "msgId", Value: message.OffsetMsgID(b.storeHost, m.CommitLogOffset)},
-		remoting.Field{Key: "queueId", Value: itoa(int64(m.QueueID))},
+		remoting.Field{Key: "queueId", Value: itoa(int64(queueID))},
 		remoting.Field{Key: "queueOffset", Value: itoa(m.QueueOffset)})
 	return resp
 }

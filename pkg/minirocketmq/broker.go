@@ -27,6 +27,7 @@ type Broker struct {
 	clients *clientRegistry
 	holds   *pullHolds
 	hooks   hooks
+	sem     semantics // retry, delay, transactions, locks (semantics.go)
 
 	pullBufs sync.Pool // *[]byte, see pullBuffer
 
@@ -65,6 +66,9 @@ func New(opts ...Option) (*Broker, error) {
 	if cfg.clusterName == "" || cfg.brokerName == "" {
 		return nil, errors.New("minirocketmq: cluster and broker names must not be empty")
 	}
+	if cfg.sem.err != nil {
+		return nil, cfg.sem.err
+	}
 	b := &Broker{
 		cfg:     cfg,
 		log:     cfg.logger,
@@ -81,6 +85,7 @@ func New(opts ...Option) (*Broker, error) {
 		b.store = store.NewMemory(store.WithNow(b.clock.Now))
 	}
 	b.holds = newPullHolds(b)
+	b.initSemantics()
 	b.nsHandlers = b.nameServerHandlers()
 	b.brokerHandlers = b.brokerHandlerTable()
 	for _, t := range b.builtinTopics() {
@@ -132,6 +137,9 @@ func (b *Broker) Start(ctx context.Context) error {
 	case b.started:
 		return ErrStarted
 	}
+	if err := b.recoverSemantics(); err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	nsLn, err := lc.Listen(ctx, "tcp", b.cfg.nameServerAddr)
 	if err != nil {
@@ -155,6 +163,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	go b.acceptLoop(nsLn, ListenerNameServer)
 	go b.acceptLoop(brLn, ListenerBroker)
 	go b.expireLoop()
+	b.startSemantics()
 	b.log.Logf(LogLevelInfo, "name server listening on %s, broker on %s (advertised %s)", b.nsAddr, b.brokerAddr, b.advertised)
 	return nil
 }

@@ -275,3 +275,47 @@ func (r *clientRegistry) clientConn(clientID string) *conn {
 func (b *Broker) clientGone(c *conn) {
 	b.notifyConsumerIDsChanged(b.clients.connClosed(c))
 }
+
+// producerIDs returns the client ids of a producer group's live members,
+// sorted.
+func (r *clientRegistry) producerIDs(group string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]string, 0, len(r.producers[group]))
+	for _, ch := range r.producers[group] {
+		ids = append(ids, ch.clientID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// consumerConn returns the connection of a consumer group's member with
+// that client id, and its protocol version; nil when it is not online.
+func (r *clientRegistry) consumerConn(group, clientID string) (*conn, int16) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if g := r.consumers[group]; g != nil {
+		for c, ch := range g.members {
+			if ch.clientID == clientID {
+				return c, ch.version
+			}
+		}
+	}
+	return nil, 0
+}
+
+// addProducer remembers c as a connection of a producer group before its
+// first heartbeat: a transactional send names its group, so a check-back
+// can reach the producer at once (the Go client heartbeats a broker only
+// after it has routed a topic there, up to 30 s later). Like a heartbeat
+// it starts the connection's expiry clock; it does not refresh it.
+func (r *clientRegistry) addProducer(c *conn, group string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch := r.channels[c]
+	if ch == nil {
+		ch = &clientChannel{conn: c, lastUpdate: now}
+		r.channels[c] = ch
+	}
+	r.registerProducerLocked(ch, group)
+}

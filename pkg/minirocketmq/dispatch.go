@@ -47,6 +47,10 @@ func (b *Broker) brokerHandlerTable() map[int16]handlerFunc {
 		remoting.GetConsumerListByGroup:        b.handleGetConsumerListByGroup,
 		remoting.GetAllSubscriptionGroupConfig: b.handleGetAllSubscriptionGroupConfig,
 		remoting.DeleteTopicInBroker:           b.handleDeleteTopicInBroker,
+		remoting.ConsumerSendMsgBack:           b.handleConsumerSendMsgBack,
+		remoting.EndTransaction:                b.handleEndTransaction,
+		remoting.LockBatchMQ:                   b.handleLockBatchMQ,
+		remoting.UnlockBatchMQ:                 b.handleUnlockBatchMQ,
 	}
 }
 

@@ -58,7 +58,16 @@
 //     for a memcpy).
 //   - hooks (dispatch.go): a mutex plus an atomic count read on every
 //     request.
+//   - scheduler (delay.go): its goroutine owns the delay levels' cursors
+//     and due times; senders only set a level's dirty flag and wake it.
+//   - transactions (transactions.go): a mutex for the pending half
+//     messages; its checker goroutine sleeps on the Clock until the next
+//     check is due and sends check-backs after releasing it.
+//   - lockTable (locks.go): a mutex.
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
+//
+// Two goroutines besides the connections' run for the broker's lifetime:
+// the delay scheduler and the transaction checker.
 //
 // # Seams for what comes next
 //
@@ -82,7 +91,13 @@
 //     answer instead of it; an ACL check goes here.
 //   - Filters: newSubscription (filter.go) builds a store.Filter per
 //     expression type; TAG is done, SQL92 adds a case.
-//   - Clock: message time (store timestamps now; delay levels, retry
-//     back-off and transaction checks later) comes from Broker.clock.
-//     Network timing (pull holds, client expiry) stays on real time.
+//   - Clock: message time (store timestamps, delay levels and retry
+//     back-off, transaction checks) comes from Broker.clock. Network timing
+//     (pull holds, client expiry, orderly lock expiry) stays on real time.
+//   - Persisted state: delayed and retried messages, half messages and
+//     their resolutions are all in the Store (SCHEDULE_TOPIC_XXXX,
+//     RMQ_SYS_TRANS_HALF_TOPIC, RMQ_SYS_TRANS_OP_HALF_TOPIC); the delay
+//     cursors are offsets of the group CID_RMQ_SYS_SCHEDULE in the offset
+//     table. A durable store plus the offset table is all a restart needs
+//     (Start rebuilds pending transactions from the store); see README.md.
 package minirocketmq

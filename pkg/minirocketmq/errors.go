@@ -36,11 +36,9 @@ const (
 	// topic length
 	msgTopicLengthTooLong = "message topic length too long %d"
 	// retry topic
-	msgBatchRetryTopic = "batch request does not support retry group %s"
-	// broker address
-	msgTransactionForbidden = "the broker[%s] sending transaction message is forbidden"
-	msgBatchTransaction     = "batch message does not support transaction or delay level"
-	msgEmptyBatch           = "the batch body holds no message"
+	msgBatchRetryTopic  = "batch request does not support retry group %s"
+	msgBatchTransaction = "batch message does not support transaction or delay level"
+	msgEmptyBatch       = "the batch body holds no message"
 
 	// topic
 	msgPullForbidden = "the topic[%s] pulling message is forbidden"
@@ -60,6 +58,32 @@ const (
 	msgNoTopicInBroker    = "No topic in this broker"
 	// error text
 	msgHeartbeatDecode = "decode heartbeat body failed: %s"
+
+	// group
+	msgSubscriptionGroupNotExist = "subscription group not exist, %s " + faqSuffix
+	// commit log offset
+	msgLookMessageByOffsetFailed = "look message by offset failed, %d"
+	// topic
+	msgSystemTopicNotExist = "topic[%s] not exist"
+	// topic
+	msgTopicSendForbidden = "the topic[%s] sending message is forbidden"
+
+	msgFindPreparedFailed   = "Find prepared transaction message failed"
+	msgProducerGroupWrong   = "The producer group wrong"
+	msgTranStateOffsetWrong = "The transaction state table offset wrong"
+
+	msgReplyToClientMissing = "reply message properties[REPLY_TO_CLIENT] is null"
+	// client id
+	msgReplyChannelNotFound = "push reply message fail, channel of <%s> not found."
+	// client id (sic: no space before "fail")
+	msgReplyPushFailed = "push reply message to %sfail."
+
+	// group, client id
+	msgConsumerNotOnline = "The Consumer <%s> <%s> not online"
+	// group, client id, error
+	msgConsumerTimeout = "consumer <%s> <%s> Timeout: %s"
+	// group, client id, error
+	msgInvokeConsumerFailed = "invoke consumer <%s> <%s> Exception: %s"
 )
 
 func remarkf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
@@ -67,6 +91,10 @@ func remarkf(format string, args ...any) string { return fmt.Sprintf(format, arg
 // ErrClosed is returned by Start after Close, and by test hooks on a closed
 // broker.
 var ErrClosed = errors.New("minirocketmq: broker closed")
+
+// errHalfWithoutRealQueue: a half record that does not say where its
+// message belongs (not written by this broker).
+var errHalfWithoutRealQueue = errors.New("half message has no REAL_TOPIC/REAL_QID")
 
 // ErrStarted is returned by a second Start.
 var ErrStarted = errors.New("minirocketmq: broker already started")

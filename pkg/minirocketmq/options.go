@@ -54,6 +54,7 @@ type config struct {
 	clock           Clock
 	store           store.Store
 	interceptors    []Interceptor
+	sem             semanticsConfig // options_semantics.go
 }
 
 func defaultConfig() config {
@@ -70,6 +71,7 @@ func defaultConfig() config {
 		maxPullHold:     DefaultMaxPullHold,
 		logger:          nopLogger{},
 		clock:           SystemClock(),
+		sem:             defaultSemanticsConfig(),
 	}
 }
 

@@ -17,3 +17,16 @@ func (b *Broker) putMessages(msgs []*message.Message) error {
 	b.holds.notify(msgs)
 	return nil
 }
+
+// storeMessage stores one message a client sent or the broker produced
+// (redelivery, dead letter, commit): into the schedule queue of its delay
+// level when its DELAY property asks for one (and it is not a half
+// message), else straight into its queue. m is rewritten when parked.
+func (b *Broker) storeMessage(m *message.Message) error {
+	if tx := message.TransactionValue(m.SysFlag); tx == message.TransactionNotType || tx == message.TransactionCommitType {
+		if level := b.sem.sched.delayLevel(m.Properties); level > 0 && m.Topic != ScheduleTopic {
+			return b.sem.sched.park(m, level)
+		}
+	}
+	return b.putMessages([]*message.Message{m})
+}

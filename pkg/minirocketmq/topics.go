@@ -191,7 +191,7 @@ func (b *Broker) builtinTopics() []*TopicConfig {
 		{TopicName: b.cfg.clusterName, ReadQueueNums: 16, WriteQueueNums: 16, Perm: rw | PermInherit},
 		{TopicName: b.cfg.brokerName, ReadQueueNums: 1, WriteQueueNums: 1, Perm: rw | PermInherit},
 		{TopicName: OffsetMovedEvent, ReadQueueNums: 1, WriteQueueNums: 1, Perm: rw},
-		{TopicName: ScheduleTopic, ReadQueueNums: 18, WriteQueueNums: 18, Perm: rw},
+		{TopicName: ScheduleTopic, ReadQueueNums: len(b.cfg.sem.delayLevels), WriteQueueNums: len(b.cfg.sem.delayLevels), Perm: rw},
 		{TopicName: TraceTopic, ReadQueueNums: 1, WriteQueueNums: 1, Perm: rw},
 		{TopicName: b.cfg.clusterName + replyTopicSuffix, ReadQueueNums: 1, WriteQueueNums: 1, Perm: rw},
 	}
