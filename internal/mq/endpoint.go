@@ -89,6 +89,11 @@ func NewEndpoint(s *conf.Server, d *conf.Data, logger log.Logger) (*Endpoint, fu
 		minirocketmq.WithBrokerAddr(brokerAddr),
 		minirocketmq.WithLogger(brokerLogger{h: h}),
 	}
+	// The check-back interval of transactions (the order service's events); the
+	// first check comes min(6s, interval) after the half message.
+	if d := producer.GetTransactionCheckInterval().AsDuration(); d > 0 {
+		opts = append(opts, minirocketmq.WithTransactionCheckInterval(d))
+	}
 	if dir := emb.GetDataDir(); dir != "" {
 		h.Warnw("msg", "embedded broker keeps messages in memory; data_dir is not used by this build", "data_dir", dir)
 	}
