@@ -22,8 +22,8 @@ import (
 
 // The benchmarks compare this package with the raw rocketmq-client-go on the same broker
 // in the same run (embedded, or ROCKETMQ_NAMESRV) and report the ratio transport ÷ raw;
-// the goal is >= 0.95 for both. Each b.N round measures raw and transport alternately
-// with benchMessages messages so drift on a shared machine hits both alike.
+// the goal is >= 0.95 for both. Each b.N round runs raw and transport side by side with
+// benchMessages messages each, so load from the rest of a shared machine hits both alike.
 
 const (
 	benchMessages   = 5000
@@ -39,29 +39,41 @@ func benchLogger() log.Logger {
 	return log.NewFilter(log.DefaultLogger, log.FilterLevel(log.LevelError))
 }
 
-// BenchmarkConsumeRatio measures draining benchMessages pre-published messages with a
-// raw push consumer (json-decoding each body) and with a Server and a typed subscriber.
+// BenchmarkConsumeRatio drains benchMessages pre-published messages with a raw push
+// consumer and, at the same time on another topic, with a Server and a typed subscriber.
+// Both do the same job per message: decode the JSON body and hand over the message's
+// properties (the raw callback reads them with GetProperties, the transport builds the
+// handler's headers). Running both at once exposes them to the same load from the rest
+// of the machine; each side is timed from the moment both have a first delivery (a
+// gate holds the earlier one) to its last delivery.
 func BenchmarkConsumeRatio(b *testing.B) {
 	ns := rmqtest.NameServer(b)
-	// One untimed round of each warms the broker and the process up.
-	consumeRaw(b, ns)
-	consumeTransport(b, ns)
+	consumeBoth(b, ns) // warm-up
 	b.ResetTimer()
 	var raw, tr rounds
 	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			raw.add(consumeRaw(b, ns))
-			tr.add(consumeTransport(b, ns))
-		} else {
-			tr.add(consumeTransport(b, ns))
-			raw.add(consumeRaw(b, ns))
-		}
+		r, t := consumeBoth(b, ns)
+		raw.add(r)
+		tr.add(t)
 	}
 	reportRatio(b, raw, tr)
 }
 
-// BenchmarkPublishRatio measures benchPublishers goroutines sending benchMessages
-// messages synchronously with a raw producer and with Server.Publish.
+func consumeBoth(b *testing.B, ns string) (raw, tr time.Duration) {
+	b.StopTimer()
+	rawTopic, trTopic := prepublish(b, ns), prepublish(b, ns)
+	b.StartTimer()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	gate := newStartGate(2)
+	go func() { defer wg.Done(); raw = consumeRaw(b, ns, rawTopic, gate) }()
+	go func() { defer wg.Done(); tr = consumeTransport(b, ns, trTopic, gate) }()
+	wg.Wait()
+	return raw, tr
+}
+
+// BenchmarkPublishRatio has benchPublishers goroutines send benchMessages messages
+// synchronously with a raw producer and, at the same time, as many with Server.Publish.
 func BenchmarkPublishRatio(b *testing.B) {
 	ns := rmqtest.NameServer(b)
 	topic := rmqtest.Name(b, "BP")
@@ -80,18 +92,21 @@ func BenchmarkPublishRatio(b *testing.B) {
 		return err
 	}
 	trSend := func(ctx context.Context) error { return srv.Publish(ctx, topic, benchBody) }
-	publishParallel(b, rawSend) // warm-up: routes, connections
-	publishParallel(b, trSend)
+	both := func() (raw, tr time.Duration) {
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); raw = publishParallel(b, rawSend) }()
+		go func() { defer wg.Done(); tr = publishParallel(b, trSend) }()
+		wg.Wait()
+		return raw, tr
+	}
+	both() // warm-up: routes, connections
 	var raw, tr rounds
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			raw.add(publishParallel(b, rawSend))
-			tr.add(publishParallel(b, trSend))
-		} else {
-			tr.add(publishParallel(b, trSend))
-			raw.add(publishParallel(b, rawSend))
-		}
+		r, t := both()
+		raw.add(r)
+		tr.add(t)
 	}
 	reportRatio(b, raw, tr)
 }
@@ -165,8 +180,6 @@ func publishParallel(b *testing.B, send func(context.Context) error) time.Durati
 // prepublish fills a new topic with benchMessages messages (batches of 50).
 func prepublish(b *testing.B, ns string) string {
 	b.Helper()
-	b.StopTimer()
-	defer b.StartTimer()
 	topic := rmqtest.Name(b, "BC")
 	p := newRawProducer(b, ns)
 	defer func() { _ = p.Shutdown() }()
@@ -182,9 +195,9 @@ func prepublish(b *testing.B, ns string) string {
 	return topic
 }
 
-func consumeRaw(b *testing.B, ns string) time.Duration {
-	topic := prepublish(b, ns)
+func consumeRaw(b *testing.B, ns, topic string, gate *startGate) time.Duration {
 	var clock firstLast
+	clock.init(gate)
 	c, err := rocketmq.NewPushConsumer(consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{ns})),
 		consumer.WithGroupName(rmqtest.Name(b, "RG")), consumer.WithInstance(rmqtest.Name(b, "rawc")),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
@@ -198,6 +211,9 @@ func consumeRaw(b *testing.B, ns string) time.Duration {
 				if err := json.Unmarshal(m.Body, &o); err != nil {
 					return consumer.ConsumeRetryLater, err
 				}
+				if props := m.GetProperties(); props == nil {
+					return consumer.ConsumeRetryLater, nil
+				}
 				clock.tick()
 			}
 			return consumer.ConsumeSuccess, nil
@@ -205,22 +221,18 @@ func consumeRaw(b *testing.B, ns string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	clock.init()
 	if err := c.Start(); err != nil {
 		b.Fatal(err)
 	}
 	d := clock.wait(b)
-	b.StopTimer()
 	time.Sleep(time.Second) // let the client's start-up rebalance finish before Shutdown
 	_ = c.Shutdown()
-	b.StartTimer()
 	return d
 }
 
-func consumeTransport(b *testing.B, ns string) time.Duration {
-	topic := prepublish(b, ns)
+func consumeTransport(b *testing.B, ns, topic string, gate *startGate) time.Duration {
 	var clock firstLast
-	clock.init()
+	clock.init(gate)
 	srv := NewServer(DriverTypeV2, WithNameServer([]string{ns}), WithEnableKeepAlive(false), WithLogger(benchLogger()))
 	err := RegisterSubscriber(srv, context.Background(), topic, rmqtest.Name(b, "TG"),
 		func(ctx context.Context, _ string, _ broker.Headers, _ *order) error {
@@ -234,28 +246,52 @@ func consumeTransport(b *testing.B, ns string) time.Duration {
 		b.Fatal(err)
 	}
 	d := clock.wait(b)
-	b.StopTimer()
 	_ = srv.Stop(context.Background())
-	b.StartTimer()
 	return d
 }
 
-// firstLast measures from the first delivery to the last of benchMessages, so consumer
-// start-up (routes, rebalance) is not part of the throughput.
-type firstLast struct {
-	n     atomic.Int64
-	first atomic.Int64 // unix nanos
-	done  chan struct{}
-	last  time.Time
+// startGate holds both sides' first deliveries until each side has one, then lets
+// them run together, so neither gets the machine to itself while the other starts up.
+type startGate struct {
+	waiting atomic.Int32
+	open    chan struct{}
+	at      time.Time
 }
 
-func (c *firstLast) init() { c.done = make(chan struct{}) }
+func newStartGate(sides int32) *startGate {
+	g := &startGate{open: make(chan struct{})}
+	g.waiting.Store(sides)
+	return g
+}
+
+func (g *startGate) arrive() {
+	if g.waiting.Add(-1) == 0 {
+		g.at = time.Now()
+		close(g.open)
+	}
+}
+
+// firstLast counts deliveries: the first one opens (its side of) the gate, every one
+// waits for the gate, and the duration runs from the gate's opening to the last delivery.
+type firstLast struct {
+	n    atomic.Int64
+	gate *startGate
+	done chan struct{}
+	last time.Time
+}
+
+func (c *firstLast) init(g *startGate) {
+	c.gate = g
+	c.done = make(chan struct{})
+}
 
 func (c *firstLast) tick() {
-	switch n := c.n.Add(1); {
-	case n == 1:
-		c.first.Store(time.Now().UnixNano())
-	case n == benchMessages:
+	n := c.n.Add(1)
+	if n == 1 {
+		c.gate.arrive()
+	}
+	<-c.gate.open
+	if n == benchMessages {
 		c.last = time.Now()
 		close(c.done)
 	}
@@ -264,7 +300,7 @@ func (c *firstLast) tick() {
 func (c *firstLast) wait(b *testing.B) time.Duration {
 	select {
 	case <-c.done:
-		return c.last.Sub(time.Unix(0, c.first.Load()))
+		return c.last.Sub(c.gate.at)
 	case <-time.After(2 * time.Minute):
 		b.Fatal("messages not consumed in time")
 		return 0
