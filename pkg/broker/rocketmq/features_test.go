@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,4 +108,35 @@ func TestBroadcast(t *testing.T) {
 		}
 	}
 	waitFor(t, 60*time.Second, "every message at both consumers", func() bool { return recs[0].len() >= 4 && recs[1].len() >= 4 })
+}
+
+func TestBroadcastRetriesInProcess(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	b := newTestBroker(t, ns)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, b, topic)
+	var calls atomic.Int32
+	done := make(chan struct{})
+	_, err := broker.Subscribe(b, topic, func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+		if isWarmup(h) {
+			return nil
+		}
+		if calls.Add(1) < 3 {
+			return errors.New("not yet")
+		}
+		close(done)
+		return nil
+	}, broker.WithQueueName(group), WithConsumerModel(MessageModelBroadCasting), WithConsumeFromFirst(),
+		WithMaxReconsumeTimes(5), WithSuspendInterval(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(context.Background(), topic, &order{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("handler called %d times, want a third, successful call", calls.Load())
+	}
 }

@@ -65,3 +65,43 @@ func TestNoRaceShardingKeyOrderly(t *testing.T) {
 		}
 	}
 }
+
+func TestNoRaceOrderlyUndecodableGoesToDLQ(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	b := newTestBroker(t, ns)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, b, topic)
+	var mu sync.Mutex
+	var ids []int
+	_, err := broker.Subscribe(b, topic, func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+		if !isWarmup(h) {
+			mu.Lock()
+			ids = append(ids, o.ID)
+			mu.Unlock()
+		}
+		return nil
+	}, broker.WithQueueName(group), WithConsumeFromFirst(), WithOrderly(), WithMaxReconsumeTimes(5),
+		WithSuspendInterval(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// Same sharding key: one queue, so the good message after the bad one proves the
+	// queue moved on instead of suspending on the bad one up to max reconsume times.
+	if err := b.Publish(ctx, topic, []byte("not json"), WithShardingKey("k"), WithKeys([]string{"garbage"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, topic, &order{ID: 2}, WithShardingKey("k")); err != nil {
+		t.Fatal(err)
+	}
+	dlq := subscribeDLQWhenCreated(t, b, group)
+	waitFor(t, 60*time.Second, "the undecodable message in the DLQ", func() bool { return dlq.len() >= 1 })
+	if e := dlq.all()[0]; e.headers[HeaderKeys] != "garbage" {
+		t.Errorf("dead letter = %q %v", e.body, e.headers)
+	}
+	waitFor(t, 30*time.Second, "the message after it", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(ids) == 1 && ids[0] == 2
+	})
+}
