@@ -43,7 +43,7 @@ type Server struct {
 	middleware []middleware.Middleware
 	logger     log.Logger
 	log        *log.Helper
-	pending    []*registration // registered before Start, in order
+	regs       []*registration // every registration, in order; (re)made by each Start
 	active     map[subKey]broker.Subscriber
 	started    bool
 	startErr   error
@@ -120,7 +120,7 @@ func (s *Server) start(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("rocketmq server: keep-alive endpoint: %w", err))
 		}
 	}
-	for _, r := range s.pending {
+	for _, r := range s.regs {
 		if err := s.subscribeLocked(r); err != nil {
 			errs = append(errs, err)
 		}
@@ -141,7 +141,6 @@ func (s *Server) start(ctx context.Context) error {
 		}
 		return errors.Join(errs...)
 	}
-	s.pending = nil
 	s.baseCtx = ctx
 	s.log.Infow("msg", "server started", "nameServer", s.Address(), "subscriptions", len(s.active))
 	return nil
@@ -216,7 +215,8 @@ func (s *Server) endpointString() string {
 
 // RegisterSubscriber subscribes handler to topic in consumer group groupName (""
 // means WithGroupName's). Before Start the subscription is queued and made by Start;
-// after Start it is made at once. ctx is the parent of handler contexts (its values, not
+// after Start it is made at once (and its error returned). Every Start, also after a
+// Stop, makes all registered subscriptions. ctx is the parent of handler contexts (its values, not
 // its cancellation). Registering the same (group, topic) twice is an error.
 func (s *Server) RegisterSubscriber(ctx context.Context, topic, groupName string, handler broker.Handler, binder broker.Binder, opts ...broker.SubscribeOption) error {
 	if ctx == nil {
@@ -236,19 +236,18 @@ func (s *Server) RegisterSubscriber(ctx context.Context, topic, groupName string
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, dup := s.active[r.key]; dup {
-		return fmt.Errorf("rocketmq server: topic %s already subscribed in group %q", topic, group)
-	}
-	for _, p := range s.pending {
+	for _, p := range s.regs {
 		if p.key == r.key {
 			return fmt.Errorf("rocketmq server: topic %s already registered in group %q", topic, group)
 		}
 	}
-	if !s.started {
-		s.pending = append(s.pending, r)
-		return nil
+	if s.started {
+		if err := s.subscribeLocked(r); err != nil {
+			return err
+		}
 	}
-	return s.subscribeLocked(r)
+	s.regs = append(s.regs, r)
+	return nil
 }
 
 func (s *Server) subscribeLocked(r *registration) error {

@@ -265,8 +265,8 @@ func TestServerPanicAndErrorGoToDLQ(t *testing.T) {
 	}
 	// The DLQ topic exists only after the first dead letter; subscribe it later.
 	srv.mu.Lock()
-	dlqReg := srv.pending[len(srv.pending)-1]
-	srv.pending = srv.pending[:len(srv.pending)-1]
+	dlqReg := srv.regs[len(srv.regs)-1]
+	srv.regs = srv.regs[:len(srv.regs)-1]
 	srv.mu.Unlock()
 	start(t, srv)
 	if err := srv.Publish(context.Background(), topic, &order{ID: 1}, rmq.WithKeys([]string{"poison"})); err != nil {
@@ -285,5 +285,40 @@ func TestServerPanicAndErrorGoToDLQ(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("nothing in the DLQ")
+	}
+}
+
+func TestServerRestartKeepsSubscriptions(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	srv := newTestServer(t, ns)
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	ensureTopic(t, ns, topic)
+	got := make(chan int, 4)
+	err := RegisterSubscriber(srv, context.Background(), topic, group,
+		func(ctx context.Context, _ string, h broker.Headers, o *order) error {
+			if !isWarmup(h) {
+				got <- o.ID
+			}
+			return nil
+		}, rmq.WithConsumeFromFirst())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 2; round++ {
+		start(t, srv)
+		if err := srv.Publish(context.Background(), topic, &order{ID: round}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case id := <-got:
+			if id != round {
+				t.Fatalf("round %d: got message %d", round, id)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: no delivery", round)
+		}
+		if err := srv.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
