@@ -2,6 +2,8 @@ package minirocketmq_test
 
 import (
 	"context"
+	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
 )
@@ -94,4 +97,100 @@ func BenchmarkProduceConsume(b *testing.B) {
 	b.ReportMetric(float64(b.N)*mb/produced.Seconds(), "produce_MB/s")
 	b.ReportMetric(float64(total)/consumed.Seconds(), "consume_msgs/s")
 	b.ReportMetric(float64(total)*mb/consumed.Seconds(), "consume_MB/s")
+}
+
+// BenchmarkDelayAccuracy measures how late delayed messages arrive: b.N
+// messages with delay level 1 (1 s, the real default) sent 10 ms apart to
+// an idle broker, consumed by one push consumer; lateness is the arrival
+// time minus the send time minus 1 s, as the consumer's callback sees it
+// (so it includes the pull and the client's dispatch). With
+// ROCKETMQ_NAMESRV set it measures that cluster:
+//
+//	go test -run '^$' -bench DelayAccuracy -benchtime 100x ./pkg/minirocketmq
+//	ROCKETMQ_NAMESRV=127.0.0.1:9876 go test -run '^$' -bench DelayAccuracy -benchtime 100x ./pkg/minirocketmq
+func BenchmarkDelayAccuracy(b *testing.B) {
+	const level = time.Second
+	ns := rmqtest.NameServer(b)
+	topic := rmqtest.Name(b, "Delay")
+	p := newProducer(b, ns)
+	if _, err := p.SendSync(context.Background(), newMsg(topic, "create", "create")); err != nil {
+		b.Fatal(err)
+	}
+	broker := brokerNameOf(b, ns, topic)
+	var (
+		mu      sync.Mutex
+		sentAt  = make(map[string]time.Time)
+		late    []time.Duration
+		arrived = make(chan struct{}, b.N)
+		warm    = make(chan struct{}, 64)
+	)
+	c := newPushConsumer(b, ns, rmqtest.Name(b, "DelayCG"))
+	err := c.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			if at, ok := sentAt[m.GetProperty("idx")]; ok {
+				late = append(late, now.Sub(at)-level)
+				arrived <- struct{}{}
+			}
+			if m.GetProperty("warmup") != "" {
+				warm <- struct{}{}
+			}
+		}
+		return consumer.ConsumeSuccess, nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	startConsumer(b, c)
+	// Wait until the consumer pulls every queue: one plain message each.
+	queues := routeQueues(b, ns, topic)
+	sel := newProducer(b, ns, producer.WithQueueSelector(producer.NewManualQueueSelector()))
+	for q := range queues {
+		m := newMsg(topic, "warm-up", "")
+		m.WithProperty("warmup", "1")
+		m.Queue = &primitive.MessageQueue{Topic: topic, BrokerName: broker, QueueId: q}
+		if _, err := sel.SendSync(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range queues {
+		select {
+		case <-warm:
+		case <-time.After(time.Minute):
+			b.Fatal("the consumer does not pull every queue")
+		}
+	}
+
+	b.ResetTimer()
+	for i := range b.N {
+		idx := strconv.Itoa(i)
+		m := newMsg(topic, idx, idx)
+		m.WithDelayTimeLevel(1)
+		mu.Lock()
+		sentAt[idx] = time.Now()
+		mu.Unlock()
+		if _, err := p.SendSync(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range b.N {
+		select {
+		case <-arrived:
+		case <-time.After(2 * time.Minute):
+			b.Fatalf("%d of %d delayed messages arrived", i, b.N)
+		}
+	}
+	b.StopTimer()
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(late[0]), "min_late_ms")
+	b.ReportMetric(ms(late[len(late)/2]), "p50_late_ms")
+	b.ReportMetric(ms(late[len(late)*99/100]), "p99_late_ms")
+	b.ReportMetric(ms(late[len(late)-1]), "max_late_ms")
+	b.ReportMetric(0, "ns/op")
 }

@@ -13,7 +13,6 @@ import (
 )
 
 func TestDelayLevel(t *testing.T) {
-	skipOnEmbedded(t, "delay levels")
 	ns := rmqtest.NameServer(t)
 	b := newTestBroker(t, ns)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")

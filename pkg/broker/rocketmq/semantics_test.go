@@ -42,7 +42,6 @@ func tryDLQ(t *testing.T, b *Broker, group string) *recorder {
 }
 
 func TestHandlerErrorRetriesThenDLQ(t *testing.T) {
-	skipOnEmbedded(t, "retry topic and dead-letter queue (CONSUMER_SEND_MSG_BACK)")
 	for _, tc := range []struct {
 		name string
 		fail func() error
@@ -91,7 +90,6 @@ func TestHandlerErrorRetriesThenDLQ(t *testing.T) {
 }
 
 func TestUndecodableGoesToDLQAtOnce(t *testing.T) {
-	skipOnEmbedded(t, "dead-letter queue (CONSUMER_SEND_MSG_BACK with delay level -1)")
 	ns := rmqtest.NameServer(t)
 	b := newTestBroker(t, ns)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
@@ -124,7 +122,6 @@ func TestUndecodableGoesToDLQAtOnce(t *testing.T) {
 }
 
 func TestErrDeadLetterGoesToDLQAtOnce(t *testing.T) {
-	skipOnEmbedded(t, "dead-letter queue (CONSUMER_SEND_MSG_BACK with delay level -1)")
 	ns := rmqtest.NameServer(t)
 	b := newTestBroker(t, ns)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
@@ -154,7 +151,6 @@ func TestErrDeadLetterGoesToDLQAtOnce(t *testing.T) {
 }
 
 func TestAutoAckDisabled(t *testing.T) {
-	skipOnEmbedded(t, "redelivery through the retry topic (CONSUMER_SEND_MSG_BACK)")
 	ns := rmqtest.NameServer(t)
 	b := newTestBroker(t, ns)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")

@@ -237,7 +237,6 @@ func TestServerStopWaitsForSlowHandler(t *testing.T) {
 }
 
 func TestServerPanicAndErrorGoToDLQ(t *testing.T) {
-	skipOnEmbedded(t, "retry topic and dead-letter queue (CONSUMER_SEND_MSG_BACK)")
 	ns := rmqtest.NameServer(t)
 	srv := newTestServer(t, ns, WithMiddleware(recovery.Recovery()))
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
