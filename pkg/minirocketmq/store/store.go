@@ -79,6 +79,20 @@ type Store interface {
 	Close() error
 }
 
+// Syncer is implemented by stores that keep messages on disk
+// (store/disk). Their Put returns once the messages are handed to the
+// operating system, which a process crash does not undo; AfterSync says
+// when they are on stable storage, which a broker with SYNC_FLUSH waits for
+// before it acknowledges a send.
+type Syncer interface {
+	// AfterSync calls fn once every message stored by a Put that returned
+	// before the call is fsynced, with nil, or with the error that
+	// prevented it. Concurrent callers share one fsync (group commit). fn
+	// runs on the store's flusher goroutine, or on the caller's when the
+	// store is closed, and must not block.
+	AfterSync(fn func(error))
+}
+
 // Filter decides which messages a Get returns. The queue-entry check runs
 // first on the tag code kept in the index; only entries it accepts are read
 // and passed to the record check (TAG: exact tag string; SQL92: properties).
