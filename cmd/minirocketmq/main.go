@@ -2,6 +2,7 @@
 // package minirocketmq as a standalone process, for clients in any language:
 //
 //	minirocketmq -namesrv 127.0.0.1:9876 -broker 127.0.0.1:10911
+//	minirocketmq -data ./data/rocketmq -flush SYNC_FLUSH -retention 72h
 //
 // Delivery semantics take the real broker's settings as flags:
 // -delay-levels "1s 5s 10s ..." (messageDelayLevel), -tx-check-interval,
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
@@ -50,6 +53,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	txTimeout := fs.Duration("tx-timeout", 0, "age of a half message at its first check (transactionTimeOut; 0: min(6s, -tx-check-interval))")
 	txCheckMax := fs.Int("tx-check-max", minirocketmq.DefaultTransactionCheckMax, "checks of an unresolved transaction before it is discarded (transactionCheckMax)")
 	lockExpiry := fs.Duration("lock-expiry", minirocketmq.DefaultLockExpiry, "how long an orderly consumer's queue lock lasts without renewal")
+	dataDir := fs.String("data", "", "data directory (storePathRootDir): messages, offsets, topics and groups survive restarts; empty keeps everything in memory")
+	flush := fs.String("flush", "ASYNC_FLUSH", "flushDiskType: ASYNC_FLUSH (fsync every -flush-interval) or SYNC_FLUSH (acknowledge sends after fsync)")
+	flushInterval := fs.Duration("flush-interval", minirocketmq.DefaultFlushInterval, "how often the commit log is fsynced (flushIntervalCommitLog)")
+	retention := fs.Duration("retention", 0, "remove commit-log segments whose newest message is older than this (fileReservedTime; 0 keeps them)")
+	retentionSize := fs.String("retention-size", "0", "keep the commit log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit)")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -83,6 +91,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *advertise != "" {
 		opts = append(opts, minirocketmq.WithAdvertisedAddr(*advertise))
 	}
+	flushType, err := minirocketmq.ParseFlushDiskType(*flush)
+	if err != nil {
+		return err
+	}
+	maxBytes, err := parseSize(*retentionSize)
+	if err != nil {
+		return fmt.Errorf("-retention-size: %w", err)
+	}
+	if *dataDir != "" {
+		opts = append(opts, minirocketmq.WithDataDir(*dataDir))
+	}
+	opts = append(opts,
+		minirocketmq.WithFlushDiskType(flushType),
+		minirocketmq.WithFlushInterval(*flushInterval),
+		minirocketmq.WithRetention(*retention, maxBytes))
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
 		return err
@@ -106,4 +129,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "minirocketmq: shutting down")
 	return b.Close()
+}
+
+// parseSize reads a byte count with an optional unit: 512, 64KiB, 10MiB,
+// 2GiB, 1TiB (also KB/MB/GB/TB as powers of 1024, as broker.conf does).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"TB", 1 << 40}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want a non-negative number with an optional unit (KiB, MiB, GiB, TiB)", s)
+	}
+	return n * mult, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -83,5 +85,53 @@ func TestRunBadDelayLevels(t *testing.T) {
 	err := run(context.Background(), []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-delay-levels", "1s soon"}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "-delay-levels") {
 		t.Fatalf("run with bad delay levels: %v", err)
+	}
+}
+
+// TestRunDataDir starts the command on a data directory with SYNC_FLUSH and
+// checks the store was created there.
+func TestRunDataDir(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-data", dir, "-flush", "SYNC_FLUSH", "-retention", "72h", "-retention-size", "10GiB"}, pw)
+		_ = pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "NAMESRV_ADDR=") {
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "store", "FORMAT")); err != nil {
+		t.Fatalf("no store in the data directory: %v", err)
+	}
+}
+
+func TestRunBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-flush", "SOMETIMES"},
+		{"-retention-size", "lots"},
+	} {
+		if err := run(context.Background(), append([]string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0"}, args...), io.Discard); err == nil {
+			t.Errorf("run %v succeeded", args)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "512": 512, "64KiB": 64 << 10, "10MiB": 10 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40, "3gb": 3 << 30, "7 M": 7 << 20} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "1.5GiB", "GiB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) succeeded", in)
+		}
 	}
 }

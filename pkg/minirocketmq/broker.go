@@ -27,7 +27,9 @@ type Broker struct {
 	clients *clientRegistry
 	holds   *pullHolds
 	hooks   hooks
-	sem     semantics // retry, delay, transactions, locks (semantics.go)
+	sem     semantics    // retry, delay, transactions, locks (semantics.go)
+	persist *persister   // the data directory's tables (persist.go); nil without one
+	syncer  store.Syncer // set with SYNC_FLUSH: sends are answered after fsync
 
 	pullBufs sync.Pool // *[]byte, see pullBuffer
 
@@ -81,8 +83,16 @@ func New(opts ...Option) (*Broker, error) {
 		conns:   make(map[*conn]struct{}),
 		done:    make(chan struct{}),
 	}
+	if cfg.dur.dataDir != "" {
+		if err := b.openDataDir(); err != nil {
+			return nil, err
+		}
+	}
 	if b.store == nil {
 		b.store = store.NewMemory(store.WithNow(b.clock.Now))
+	}
+	if s, ok := b.store.(store.Syncer); ok && cfg.dur.flushDiskType == SyncFlush {
+		b.syncer = s
 	}
 	b.holds = newPullHolds(b)
 	b.initSemantics()
@@ -90,6 +100,12 @@ func New(opts ...Option) (*Broker, error) {
 	b.brokerHandlers = b.brokerHandlerTable()
 	for _, t := range b.builtinTopics() {
 		b.topics.put(t)
+	}
+	if b.persist != nil {
+		if err := b.loadDataDir(); err != nil {
+			_ = b.store.Close()
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -164,6 +180,10 @@ func (b *Broker) Start(ctx context.Context) error {
 	go b.acceptLoop(brLn, ListenerBroker)
 	go b.expireLoop()
 	b.startSemantics()
+	if b.persist != nil {
+		b.wg.Add(1)
+		go b.persistLoop()
+	}
 	b.log.Logf(LogLevelInfo, "name server listening on %s, broker on %s (advertised %s)", b.nsAddr, b.brokerAddr, b.advertised)
 	return nil
 }
@@ -194,10 +214,16 @@ func (b *Broker) Close() error {
 	}
 	b.wg.Wait()
 	b.holds.stopAll()
-	if err := b.store.Close(); err != nil {
-		return fmt.Errorf("minirocketmq: close store: %w", err)
+	var perr error
+	if b.persist != nil {
+		if perr = b.persistTables(); perr != nil {
+			perr = fmt.Errorf("minirocketmq: persist tables: %w", perr)
+		}
 	}
-	return nil
+	if err := b.store.Close(); err != nil {
+		return errors.Join(perr, fmt.Errorf("minirocketmq: close store: %w", err))
+	}
+	return perr
 }
 
 // Addr returns the name server address clients are configured with

@@ -94,6 +94,10 @@ func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
 	if resp == nil {
 		return nil
 	}
+	if handled && b.syncer != nil && resp.Code == remoting.Success && !req.IsOneway() && storesMessage(req.Code) {
+		b.respondWhenDurable(c, req, resp)
+		return nil
+	}
 	var err error
 	if !req.IsOneway() {
 		err = b.respond(c, req, resp)

@@ -23,7 +23,9 @@
 // send (TBW102, on by default), by UPDATE_AND_CREATE_TOPIC (the Go admin's
 // CreateTopic) or by Broker.CreateTopic. Test hooks (hooks.go) read and seed
 // state directly and inject failures (Control, FailNext); a ManualClock
-// (WithClock) drives message time.
+// (WithClock) drives message time. WithDataDir keeps messages, offsets,
+// topics and groups on disk across restarts (package store/disk), with
+// ASYNC_FLUSH or SYNC_FLUSH (WithFlushDiskType).
 //
 // # Layout
 //
@@ -55,7 +57,12 @@
 //   - pullHolds (longpoll.go): a mutex for the map, an atomic flag per held
 //     pull deciding who answers it (message arrival, timer, close).
 //   - the Store: its own lock (store.Memory: one RWMutex, writers hold it
-//     for a memcpy).
+//     for a memcpy; store/disk: an append mutex, a file-set RWMutex and one
+//     mutex per queue, see its package doc) and, for store/disk, a syncer
+//     and an indexer goroutine. With SYNC_FLUSH, answers to sends are sent
+//     from the syncer goroutine once their fsync is done (respondWhenDurable).
+//   - persister (persist.go): the versions of the tables last written to
+//     the data directory, owned by the persister goroutine, then by Close.
 //   - hooks (dispatch.go): a mutex plus an atomic count read on every
 //     request.
 //   - scheduler (delay.go): its goroutine owns the delay levels' cursors
@@ -73,10 +80,11 @@
 //
 //   - Storage: store.Store (Put assigns queue offset, commit-log offset and
 //     store time; Get reads by queue offset through a Filter; Lookup by
-//     commit-log offset; QueryByKey; OffsetByTime). A durable store
-//     implements it, passes store/storetest, and is given with WithStore.
-//     The topic and group tables have snapshot methods for persisting them;
-//     the offset table is a plain map behind a mutex (offsets.go).
+//     commit-log offset; QueryByKey; OffsetByTime). store/disk is the
+//     durable one (WithDataDir); any other passes store/storetest and is
+//     given with WithStore. State that must survive a restart either lives
+//     in the store (as messages) or in the topic, group or offset table,
+//     which persist.go writes to the data directory.
 //   - Every message stored goes through Broker.putMessages (put.go), which
 //     also wakes held pulls: redeliveries, delayed and committed messages
 //     must use it.

@@ -84,6 +84,8 @@ const (
 	msgConsumerTimeout = "consumer <%s> <%s> Timeout: %s"
 	// group, client id, error
 	msgInvokeConsumerFailed = "invoke consumer <%s> <%s> Exception: %s"
+	// error text (SYNC_FLUSH: the message is stored but its fsync failed)
+	msgFlushFailed = "flush the message to disk failed: %v"
 )
 
 func remarkf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -58,6 +58,15 @@ func (g *groupTable) getOrCreate(name string) *SubscriptionGroupConfig {
 	return c
 }
 
+// put stores cfg, replacing any config of that name.
+func (g *groupTable) put(cfg *SubscriptionGroupConfig) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.m[cfg.GroupName] = cfg
+	g.version.Timestamp = time.Now().UnixMilli()
+	g.version.Counter++
+}
+
 func (g *groupTable) get(name string) *SubscriptionGroupConfig {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -6,8 +6,9 @@ import "sync"
 // (ConsumerOffsetManager): the next queue offset each group will consume.
 // Owner: its mutex.
 type offsetTable struct {
-	mu sync.Mutex
-	m  map[offsetKey]int64
+	mu      sync.Mutex
+	m       map[offsetKey]int64
+	version int64 // counts changes, so the persister writes only new state
 }
 
 type offsetKey struct {
@@ -19,7 +20,11 @@ func newOffsetTable() *offsetTable { return &offsetTable{m: make(map[offsetKey]i
 
 func (t *offsetTable) commit(group, topic string, queueID int32, offset int64) {
 	t.mu.Lock()
-	t.m[offsetKey{group, topic, queueID}] = offset
+	k := offsetKey{group, topic, queueID}
+	if old, ok := t.m[k]; !ok || old != offset {
+		t.m[k] = offset
+		t.version++
+	}
 	t.mu.Unlock()
 }
 
@@ -37,6 +42,18 @@ func (t *offsetTable) deleteTopic(topic string) {
 	for k := range t.m {
 		if k.topic == topic {
 			delete(t.m, k)
+			t.version++
 		}
 	}
+}
+
+// snapshot returns a copy of the table and its version.
+func (t *offsetTable) snapshot() (map[offsetKey]int64, int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := make(map[offsetKey]int64, len(t.m))
+	for k, v := range t.m {
+		m[k] = v
+	}
+	return m, t.version
 }

@@ -55,6 +55,7 @@ type config struct {
 	store           store.Store
 	interceptors    []Interceptor
 	sem             semanticsConfig // options_semantics.go
+	dur             durableConfig   // options_durable.go
 }
 
 func defaultConfig() config {
@@ -72,6 +73,7 @@ func defaultConfig() config {
 		logger:          nopLogger{},
 		clock:           SystemClock(),
 		sem:             defaultSemanticsConfig(),
+		dur:             defaultDurableConfig(),
 	}
 }
 
