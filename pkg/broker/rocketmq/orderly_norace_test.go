@@ -18,7 +18,6 @@ import (
 )
 
 func TestNoRaceShardingKeyOrderly(t *testing.T) {
-	skipOnEmbedded(t, "orderly consumption (LOCK_BATCH_MQ)")
 	ns := rmqtest.NameServer(t)
 	b := newTestBroker(t, ns)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
