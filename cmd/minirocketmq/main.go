@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/acl"
 )
 
 func main() {
@@ -58,6 +59,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	flushInterval := fs.Duration("flush-interval", minirocketmq.DefaultFlushInterval, "how often the commit log is fsynced (flushIntervalCommitLog)")
 	retention := fs.Duration("retention", 0, "remove commit-log segments whose newest message is older than this (fileReservedTime; 0 keeps them)")
 	retentionSize := fs.String("retention-size", "0", "keep the commit log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit)")
+	aclFile := fs.String("acl", "", "plain_acl.yml to check every broker request against (aclEnable); empty: no ACL")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -106,6 +108,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithFlushDiskType(flushType),
 		minirocketmq.WithFlushInterval(*flushInterval),
 		minirocketmq.WithRetention(*retention, maxBytes))
+	if *aclFile != "" {
+		v, err := acl.Load(*aclFile)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, minirocketmq.WithACL(v))
+	}
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
 		return err

@@ -116,6 +116,7 @@ func TestRunBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-flush", "SOMETIMES"},
 		{"-retention-size", "lots"},
+		{"-acl", "/nonexistent/plain_acl.yml"},
 	} {
 		if err := run(context.Background(), append([]string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0"}, args...), io.Discard); err == nil {
 			t.Errorf("run %v succeeded", args)

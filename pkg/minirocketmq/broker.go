@@ -94,6 +94,9 @@ func New(opts ...Option) (*Broker, error) {
 	if s, ok := b.store.(store.Syncer); ok && cfg.dur.flushDiskType == SyncFlush {
 		b.syncer = s
 	}
+	if v := cfg.security.acl; v != nil {
+		b.cfg.interceptors = append([]Interceptor{b.aclInterceptor(v)}, b.cfg.interceptors...)
+	}
 	b.holds = newPullHolds(b)
 	b.initSemantics()
 	b.nsHandlers = b.nameServerHandlers()

@@ -96,7 +96,8 @@
 //     calls in a goroutine and answer the original request later with
 //     Broker.respond (see pullHolds.answer).
 //   - Interceptor (WithInterceptor): runs before every handler and may
-//     answer instead of it; an ACL check goes here.
+//     answer instead of it; WithACL installs the ACL check (acl.go) in
+//     front of the others.
 //   - Filters: newSubscription (filter.go) builds a store.Filter per
 //     expression type; TAG is done, SQL92 adds a case.
 //   - Clock: message time (store timestamps, delay levels and retry

@@ -56,6 +56,7 @@ type config struct {
 	interceptors    []Interceptor
 	sem             semanticsConfig // options_semantics.go
 	dur             durableConfig   // options_durable.go
+	security        securityConfig  // options_security.go
 }
 
 func defaultConfig() config {
