@@ -3,6 +3,7 @@
 //
 //	minirocketmq -namesrv 127.0.0.1:9876 -broker 127.0.0.1:10911
 //	minirocketmq -data ./data/rocketmq -flush SYNC_FLUSH -retention 72h
+//	minirocketmq -acl conf/plain_acl.yml -tls-cert cert.pem -tls-key key.pem
 //
 // Delivery semantics take the real broker's settings as flags:
 // -delay-levels "1s 5s 10s ..." (messageDelayLevel), -tx-check-interval,
@@ -60,6 +61,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	retention := fs.Duration("retention", 0, "remove commit-log segments whose newest message is older than this (fileReservedTime; 0 keeps them)")
 	retentionSize := fs.String("retention-size", "0", "keep the commit log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit)")
 	aclFile := fs.String("acl", "", "plain_acl.yml to check every broker request against (aclEnable); empty: no ACL")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain): both listeners serve TLS (with -tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
+	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require and verify client certificates signed by them")
+	tlsMode := fs.String("tls-mode", "enforcing", "with -tls-cert: enforcing (TLS only) or permissive (TLS and plain on the same ports; tls.server.mode)")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -108,6 +113,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithFlushDiskType(flushType),
 		minirocketmq.WithFlushInterval(*flushInterval),
 		minirocketmq.WithRetention(*retention, maxBytes))
+	if *tlsCert != "" || *tlsKey != "" || *tlsClientCA != "" {
+		cfg, err := minirocketmq.LoadTLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
+		if err != nil {
+			return err
+		}
+		mode, err := minirocketmq.ParseTLSMode(*tlsMode)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, minirocketmq.WithTLS(cfg), minirocketmq.WithTLSMode(mode))
+	}
 	if *aclFile != "" {
 		v, err := acl.Load(*aclFile)
 		if err != nil {

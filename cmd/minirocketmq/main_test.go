@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/remoting"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
 )
 
 // TestRun starts the command on free ports with an advertised address,
@@ -117,6 +119,8 @@ func TestRunBadFlags(t *testing.T) {
 		{"-flush", "SOMETIMES"},
 		{"-retention-size", "lots"},
 		{"-acl", "/nonexistent/plain_acl.yml"},
+		{"-tls-cert", "/nonexistent/cert.pem"},
+		{"-tls-key", "/nonexistent/key.pem", "-tls-cert", "/nonexistent/cert.pem"},
 	} {
 		if err := run(context.Background(), append([]string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0"}, args...), io.Discard); err == nil {
 			t.Errorf("run %v succeeded", args)
@@ -134,5 +138,65 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) succeeded", in)
 		}
+	}
+}
+
+// TestRunSecure starts the command with -tls-* and -acl: a TLS client is
+// served and its unsigned send refused by the ACL; a plain client gets no
+// answer.
+func TestRunSecure(t *testing.T) {
+	f := rmqtest.WriteTLSFiles(t)
+	aclFile := filepath.Join(t.TempDir(), "plain_acl.yml")
+	if err := os.WriteFile(aclFile, []byte("accounts:\n  - accessKey: app-client\n    secretKey: app-secret-1\n    defaultTopicPerm: PUB|SUB\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-acl", aclFile,
+			"-tls-cert", f.ServerCert, "-tls-key", f.ServerKey}, pw)
+		_ = pw.Close()
+	}()
+	started := regexp.MustCompile(`name server (\S+), broker (\S+) \(`)
+	var brokerAddr string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := started.FindStringSubmatch(sc.Text()); m != nil {
+			brokerAddr = m[2]
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if brokerAddr == "" {
+		t.Fatalf("no start line; run returned %v", <-done)
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer rcancel()
+	nc, err := (&tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}}).DialContext(rctx, "tcp", brokerAddr)
+	if err != nil {
+		t.Fatalf("TLS dial: %v", err)
+	}
+	c := remoting.NewConn(nc, remoting.Config{})
+	served := make(chan struct{})
+	go func() { defer close(served); _ = c.Serve() }()
+	resp, err := c.Invoke(rctx, remoting.NewRequest(remoting.GetMaxOffset, "topic", "T", "queueId", "0"))
+	_ = c.Close()
+	<-served
+	if err != nil || resp.Code != remoting.SystemError || !strings.Contains(resp.Remark, "No accessKey is configured") {
+		t.Fatalf("unsigned request over TLS: %v %+v", err, resp)
+	}
+	plain, err := remoting.Dial(rctx, brokerAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := plain.Invoke(rctx, remoting.NewRequest(remoting.GetMaxOffset, "topic", "T", "queueId", "0")); err == nil {
+		t.Fatalf("a plain client was answered: %+v", resp)
+	}
+	_ = plain.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
 	}
 }

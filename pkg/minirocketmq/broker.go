@@ -373,7 +373,7 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 		c.remote = ta.AddrPort()
 		c.remote = netip.AddrPortFrom(c.remote.Addr().Unmap(), c.remote.Port())
 	}
-	c.Conn = remoting.NewConn(nc, remoting.Config{
+	c.Conn = remoting.NewConn(b.serverConn(nc), remoting.Config{
 		MaxFrameSize: b.cfg.maxFrameSize,
 		OnRequest: func(_ *remoting.Conn, cmd *remoting.Command) error {
 			return b.dispatch(c, cmd)

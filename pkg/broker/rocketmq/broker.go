@@ -24,10 +24,6 @@ var (
 // ErrNotConnected is returned by Publish, Subscribe and Request before Connect.
 var ErrNotConnected = errors.New("rocketmq: broker not connected")
 
-// ErrTLSUnsupported is returned by Init when TLS is asked for: rocketmq-client-go v2 can
-// only switch TLS on for the whole process and then skips certificate verification.
-var ErrTLSUnsupported = errors.New("rocketmq: TLS is not supported by rocketmq-client-go/v2 (process-wide switch, no certificate verification); terminate TLS in front of the broker or use a plain connection")
-
 // instanceSeq makes default instance names unique within the process.
 var instanceSeq atomic.Uint64
 
@@ -51,6 +47,7 @@ type Broker struct {
 	metricsOn bool
 	resolver  func() primitive.NsResolver
 	instance  string
+	useTLS    bool // dial TLS (tls.go)
 }
 
 // session is one Connect..Disconnect span: consumers park deliveries on release while
@@ -109,9 +106,11 @@ func (b *Broker) initLocked() error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if o.Secure || o.TLSConfig != nil {
-		return ErrTLSUnsupported
+	useTLS, err := checkTLS(o.Secure, o.TLSConfig)
+	if err != nil {
+		return err
 	}
+	b.useTLS = useTLS
 	if s, ok := o.Driver.(*settings); ok {
 		b.set = *s
 	} else {
@@ -167,6 +166,9 @@ func (b *Broker) Connect() error {
 		if err := b.initLocked(); err != nil {
 			return err
 		}
+	}
+	if err := clientTLS.claim(b.useTLS); err != nil {
+		return err
 	}
 	routeClientLogs()
 	sink := &logSink{logger: b.logger, level: b.opts.ClientLogLevel}

@@ -310,6 +310,9 @@ func (b *Broker) newPushConsumer(group string, m groupModel) (rocketmq.PushConsu
 	if c := b.credentials(); !c.IsEmpty() {
 		opts = append(opts, consumer.WithCredentials(c))
 	}
+	if b.useTLS {
+		opts = append(opts, consumer.WithTls(true))
+	}
 	if b.set.enableTrace {
 		opts = append(opts, consumer.WithTrace(&primitive.TraceConfig{
 			GroupName: group, Access: primitive.Local, Resolver: b.resolver(), Credentials: b.credentials(),

@@ -39,8 +39,11 @@
 // # Client quirks handled here
 //
 //   - rlog is one unsynchronised global: see logger.go.
-//   - WithTls in the client flips a process-wide flag and dials with InsecureSkipVerify,
-//     so a TLS configuration is refused by Init rather than silently weakened.
+//   - The client's TLS (WithTls) is one switch for the whole process and dials with
+//     InsecureSkipVerify, without a client certificate. Init therefore accepts a
+//     tls.Config only when it says InsecureSkipVerify itself and has no client
+//     certificate (ErrTLSUnsupported otherwise: never silently weakened), and Connect
+//     refuses to mix TLS and plain drivers in one process (ErrTLSMixed).
 //   - Consumed topics carry the namespace ("ns%topic") and retries the retry topic;
 //     handlers see the plain topic.
 package rocketmq

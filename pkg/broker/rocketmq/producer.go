@@ -37,6 +37,9 @@ func (b *Broker) producerOptions(instance string) []producer.Option {
 	if c := b.credentials(); !c.IsEmpty() {
 		opts = append(opts, producer.WithCredentials(c))
 	}
+	if b.useTLS {
+		opts = append(opts, producer.WithTls(true))
+	}
 	if b.set.enableTrace {
 		group := b.set.groupName
 		if group == "" {

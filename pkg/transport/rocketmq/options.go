@@ -21,7 +21,8 @@ func WithBrokerOptions(opts ...broker.Option) ServerOption {
 	return func(s *Server) { s.brokerOpts = append(s.brokerOpts, opts...) }
 }
 
-// WithTLSConfig asks for TLS; the v2 driver refuses it at Start (see rmq.ErrTLSUnsupported).
+// WithTLSConfig asks for TLS; the v2 driver accepts only a config that says
+// InsecureSkipVerify, as its client cannot verify certificates (see rmq.ErrTLSUnsupported).
 func WithTLSConfig(c *tls.Config) ServerOption {
 	return func(s *Server) { s.brokerOpts = append(s.brokerOpts, broker.WithTLSConfig(c)) }
 }
