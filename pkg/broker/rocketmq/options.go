@@ -25,6 +25,7 @@ type settings struct {
 	enableTrace      bool
 	sendTimeout      time.Duration
 	txChecker        broker.TransactionChecker
+	txTopics         []string
 }
 
 func driverSettings(o *broker.Options) *settings {
@@ -92,10 +93,23 @@ func WithSendTimeout(d time.Duration) broker.Option {
 }
 
 // WithTransactionChecker answers the broker's check-back for half messages whose local
-// transaction outcome was unknown; it also starts the transactional producer on Connect
-// so that check-backs for messages of an earlier process run are answered.
+// transaction outcome it never learnt (the executor returned TransactionUnknown, or the
+// process died before committing). With a checker, Connect starts the transactional
+// producer at once, and the plain producer uses the group name plus "-nontx": the broker
+// sends check-backs to any live producer of the group, and rocketmq-client-go's plain
+// producer would swallow them (it never reads its check-back channel).
 func WithTransactionChecker(c broker.TransactionChecker) broker.Option {
 	return driverOption(func(s *settings) { s.txChecker = c })
+}
+
+// WithTransactionTopics names the topics this broker publishes transactional messages to.
+// After starting the transactional producer, Connect sends one half message to each and
+// rolls it back at once: rocketmq-client-go heartbeats only to brokers it learnt from a
+// route, so without this a restarted process could not answer the check-backs of half
+// messages its predecessor left until it had published something itself. A failed probe
+// is logged, not returned.
+func WithTransactionTopics(topics ...string) broker.Option {
+	return driverOption(func(s *settings) { s.txTopics = append(s.txTopics, topics...) })
 }
 
 // WithLoggerLevel sets the lowest level of the client library's logs to pass on.

@@ -16,14 +16,14 @@ import (
 )
 
 // producerOptions are the client options shared by both producers.
-func (b *Broker) producerOptions(instance string) []producer.Option {
+func (b *Broker) producerOptions(instance, group string) []producer.Option {
 	opts := []producer.Option{
 		producer.WithNsResolver(b.resolver()),
 		producer.WithInstanceName(instance),
 		producer.WithQueueSelector(newShardingSelector()),
 	}
-	if b.set.groupName != "" {
-		opts = append(opts, producer.WithGroupName(b.set.groupName))
+	if group != "" {
+		opts = append(opts, producer.WithGroupName(group))
 	}
 	if b.set.namespace != "" {
 		opts = append(opts, producer.WithNamespace(b.set.namespace))
@@ -53,7 +53,11 @@ func (b *Broker) producerOptions(instance string) []producer.Option {
 }
 
 func (b *Broker) newProducer() (rocketmq.Producer, error) {
-	p, err := rocketmq.NewProducer(b.producerOptions(b.instance)...)
+	group := b.set.groupName
+	if b.set.txChecker != nil && group != "" {
+		group += "-nontx" // check-backs must reach the transactional producer only
+	}
+	p, err := rocketmq.NewProducer(b.producerOptions(b.instance, group)...)
 	if err != nil {
 		return nil, fmt.Errorf("rocketmq: create producer: %w", err)
 	}

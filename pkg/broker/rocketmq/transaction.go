@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
@@ -29,7 +30,7 @@ func (b *Broker) txProducerLocked() (*txProducer, error) {
 		return b.tx, nil
 	}
 	tp := &txProducer{}
-	p, err := rocketmq.NewTransactionProducer(&txListener{b: b, tp: tp}, b.producerOptions(b.instance+"-tx")...)
+	p, err := rocketmq.NewTransactionProducer(&txListener{b: b, tp: tp}, b.producerOptions(b.instance+"-tx", b.set.groupName)...)
 	if err != nil {
 		return nil, fmt.Errorf("rocketmq: create transactional producer: %w", err)
 	}
@@ -38,7 +39,33 @@ func (b *Broker) txProducerLocked() (*txProducer, error) {
 	}
 	tp.p = p
 	b.tx = tp
+	for _, topic := range b.set.txTopics {
+		if err := tp.probe(topic); err != nil {
+			// Only a warm-up: publishing reports its own errors.
+			b.log.Warnw("msg", "transactional producer probe failed; check-backs of earlier half messages wait until this producer publishes",
+				"topic", topic, "error", err)
+		}
+	}
 	return tp, nil
+}
+
+// probeTimeout bounds the rolled-back probe of WithTransactionTopics.
+const probeTimeout = 10 * time.Second
+
+// probe sends a half message to topic and rolls it back, so the client learns the
+// topic's brokers and heartbeats to them (see WithTransactionTopics).
+func (tp *txProducer) probe(topic string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	m := primitive.NewMessage(topic, []byte("transactional producer probe; rolled back"))
+	tp.pending.Store(m, &txCall{ctx: ctx, exec: func(context.Context, *broker.Message) broker.TransactionState {
+		return broker.TransactionRollback
+	}})
+	defer tp.pending.Delete(m)
+	if _, err := tp.p.SendMessageInTransaction(ctx, m); err != nil {
+		return fmt.Errorf("rocketmq: probe transactional producer on %s: %w", topic, err)
+	}
+	return nil
 }
 
 func (b *Broker) sendInTransaction(ctx context.Context, topic string, m *primitive.Message, exec broker.TransactionExecutor) (*broker.PublishResult, error) {
