@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/go-kratos/kratos/v2/log"
 
@@ -98,11 +100,27 @@ func serve(confPath, profile string, stdout io.Writer) error {
 	log.SetLogger(logger)
 	watchLogLevel(cfg, lvl, logger)
 
+	// Kratos installs its signal handler only once every server has started; a signal that
+	// came earlier would kill the process uncleanly. Catch them from here on and stop the
+	// app (App.Stop may be called at any time, also twice).
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+	defer signal.Stop(stop)
+
 	app, cleanup, err := wireApp(info, bc.App, bc.Server, bc.Data, logger)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stop:
+			_ = app.Stop()
+		case <-done:
+		}
+	}()
 	return app.Run()
 }
 
