@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/go-kratos/kratos/v2/log"
 
@@ -26,6 +27,10 @@ const (
 
 // DefaultEventTopic is the topic of the domain events when data.rocketmq.topic is empty.
 const DefaultEventTopic = "orders"
+
+// ensureTopicTimeout bounds the creation of the event topic at start.
+const ensureTopicTimeout = 30 * time.Second
+
 
 // eventPublisher publishes domain events as RocketMQ transactional messages.
 type eventPublisher struct {
@@ -55,16 +60,25 @@ func NewEventPublisher(ep *mq.Endpoint, d *Data, tp *telemetry.Provider, logger 
 	if c.GetGroup() != "" {
 		opts = append(opts, rmq.WithGroupName(c.GetGroup()))
 	}
+	topic := c.GetTopic()
+	if topic == "" {
+		topic = DefaultEventTopic
+	}
+	// The transactional producer probes the topic at Connect so the broker knows it at once
+	// and can ask it about half messages a previous process left (see
+	// rmq.WithTransactionTopics); the topic must exist for that.
+	opts = append(opts, rmq.WithTransactionTopics(topic))
+	ctx, cancel := context.WithTimeout(context.Background(), ensureTopicTimeout)
+	defer cancel()
+	if err := mq.EnsureTopics(ctx, c.GetNameServers(), []string{mq.Namespaced(c.GetNamespace(), topic)}); err != nil {
+		return nil, nil, fmt.Errorf("event publisher: %w", err)
+	}
 	b, err := rmq.NewBroker(rmq.DriverTypeV2, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("event publisher: %w", err)
 	}
 	if err := b.Connect(); err != nil {
 		return nil, nil, fmt.Errorf("event publisher: connect to %s: %w", b.Address(), err)
-	}
-	topic := c.GetTopic()
-	if topic == "" {
-		topic = DefaultEventTopic
 	}
 	cleanup := func() {
 		if err := b.Disconnect(); err != nil {

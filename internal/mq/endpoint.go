@@ -49,9 +49,7 @@ func (e *Endpoint) Topics() []string {
 		if t == "" {
 			return
 		}
-		if ns != "" {
-			t = ns + "%" + t
-		}
+		t = Namespaced(ns, t)
 		if !seen[t] {
 			seen[t] = true
 			topics = append(topics, t)
@@ -62,6 +60,14 @@ func (e *Endpoint) Topics() []string {
 		add(e.Consumer.GetNamespace(), s.GetTopic())
 	}
 	return topics
+}
+
+// Namespaced returns name as the broker knows it in namespace ns ("ns%name").
+func Namespaced(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "%" + name
 }
 
 // EnsureTopics creates the configured topics that have no route yet (see EnsureTopics).

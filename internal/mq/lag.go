@@ -59,12 +59,7 @@ func RegisterLagMetrics(mp metric.MeterProvider, ep *Endpoint) error {
 func ConsumerLag(ctx context.Context, ep *Endpoint) ([]QueueLag, error) {
 	c := ep.Consumer
 	ns := c.GetNamespace()
-	wrap := func(s string) string {
-		if ns == "" {
-			return s
-		}
-		return ns + "%" + s
-	}
+	wrap := func(s string) string { return Namespaced(ns, s) }
 	type sub struct{ topic, group string }
 	var subs []sub
 	var topics []string
