@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/go-kratos/kratos/v2"
-	"github.com/go-kratos/kratos/v2/log"
 	"github.com/go-kratos/kratos/v2/transport/grpc"
 	"github.com/go-kratos/kratos/v2/transport/http"
 
@@ -19,14 +18,14 @@ type appInfo struct {
 
 // newApp assembles the Kratos application: its servers (HTTP, gRPC, the RocketMQ
 // subscriber) start together and stop, on SIGINT, SIGTERM or SIGQUIT, within
-// app.shutdown_timeout.
-func newApp(info appInfo, c *conf.App, logger log.Logger, hs *http.Server, gs *grpc.Server, rs *rocketmq.Server) *kratos.App {
+// app.shutdown_timeout. No kratos.Logger option: it would call log.SetLogger, which races
+// with goroutines already logging; main installs the global logger once instead.
+func newApp(info appInfo, c *conf.App, hs *http.Server, gs *grpc.Server, rs *rocketmq.Server) *kratos.App {
 	return kratos.New(
 		kratos.ID(info.ID),
 		kratos.Name(info.Name),
 		kratos.Version(info.Version),
 		kratos.Metadata(c.GetMetadata()),
-		kratos.Logger(logger),
 		kratos.StopTimeout(c.GetShutdownTimeout().AsDuration()),
 		kratos.Server(hs, gs, rs),
 	)

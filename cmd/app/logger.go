@@ -40,6 +40,25 @@ func (f *levelFilter) Log(level log.Level, keyvals ...any) error {
 	return f.next.Log(level, keyvals...)
 }
 
+// swapLogger forwards to a logger that can be replaced while others log through it. It is
+// installed once as Kratos' global logger: log.SetLogger is not safe once goroutines
+// (config watchers, servers) log through the global, so main swaps the inner logger
+// instead of calling it again.
+type swapLogger struct{ p atomic.Pointer[log.Logger] }
+
+func newSwapLogger(l log.Logger) *swapLogger {
+	s := &swapLogger{}
+	s.Set(l)
+	return s
+}
+
+// Set replaces the logger entries go to.
+func (s *swapLogger) Set(l log.Logger) { s.p.Store(&l) }
+
+func (s *swapLogger) Log(level log.Level, keyvals ...any) error {
+	return (*s.p.Load()).Log(level, keyvals...)
+}
+
 // newLogger returns the service logger: key=value lines on w with the service's fields and
 // the trace of the current request, filtered by lvl.
 func newLogger(w io.Writer, info appInfo, env string, lvl *logLevel) log.Logger {

@@ -76,10 +76,11 @@ func serve(confPath, profile string, stdout io.Writer) error {
 	}
 	lvl := &logLevel{}
 	_ = lvl.Set(conf.DefaultLogLevel)
-	logger := newLogger(stdout, info, "", lvl)
 	// Kratos' servers and config package log through the global logger; route it to ours
 	// once, here, so their lines carry the service fields and honour the level too.
-	log.SetLogger(logger)
+	global := newSwapLogger(newLogger(stdout, info, "", lvl))
+	log.SetLogger(global)
+	var logger log.Logger = global
 	sources, closeSources, err := confSources(confPath, profile)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func serve(confPath, profile string, stdout io.Writer) error {
 		info.Name = n
 	}
 	logger = newLogger(stdout, info, bc.App.GetEnv(), lvl)
-	log.SetLogger(logger)
+	global.Set(logger)
 	watchLogLevel(cfg, lvl, logger)
 
 	// Kratos installs its signal handler only once every server has started; a signal that

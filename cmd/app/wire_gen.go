@@ -75,7 +75,7 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		cleanup()
 		return nil, nil, err
 	}
-	kratosApp := newApp(mainAppInfo, app, logger, httpServer, grpcServer, rocketmqServer)
+	kratosApp := newApp(mainAppInfo, app, httpServer, grpcServer, rocketmqServer)
 	return kratosApp, func() {
 		cleanup4()
 		cleanup3()
