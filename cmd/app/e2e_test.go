@@ -23,6 +23,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/data"
 	"github.com/kratos-rocketmq/layout/pkg/broker"
 	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
 )
 
@@ -61,7 +62,10 @@ func testBootstrap(t *testing.T) *conf.Bootstrap {
 	bc.Server.Grpc.Addr = "127.0.0.1:0"
 	bc.Data.Database.Source = filepath.Join(t.TempDir(), "app.db")
 	r := bc.Data.Rocketmq
-	r.NameServers = strings.Split(rmqtest.NameServer(t), ";")
+	// Embedded: check unresolved transactions within a second (real default: 60 s).
+	r.NameServers = strings.Split(rmqtest.NameServer(t,
+		minirocketmq.WithTransactionTimeout(500*time.Millisecond),
+		minirocketmq.WithTransactionCheckInterval(500*time.Millisecond)), ";")
 	// Unique names, so runs against a shared cluster never meet.
 	r.Topic = rmqtest.Name(t, "orders")
 	r.Group = rmqtest.Name(t, "pg")
@@ -72,14 +76,6 @@ func testBootstrap(t *testing.T) *conf.Bootstrap {
 		sub.Group = rmqtest.Name(t, "confirm")
 	}
 	return bc
-}
-
-// skipOnEmbedded skips a test whose broker feature the embedded broker lacks yet.
-func skipOnEmbedded(t *testing.T, feature string) {
-	t.Helper()
-	if rmqtest.External() == "" {
-		t.Skip("embedded broker: " + feature + " arrives with issue 5")
-	}
 }
 
 // startApp runs the application of bc until the test ends.
@@ -295,7 +291,6 @@ func settle() time.Duration {
 }
 
 func TestOrderConfirmedEndToEnd(t *testing.T) {
-	skipOnEmbedded(t, "transactional messages")
 	a := startApp(t, testBootstrap(t))
 	code, o := a.createOrder(t, "c-1")
 	if code != http.StatusOK || o.ID == "" || o.Status != "PENDING" {
@@ -318,7 +313,6 @@ func TestOrderConfirmedEndToEnd(t *testing.T) {
 // after it was processed: the order stays confirmed once, no second OrderConfirmed is
 // published, and the dedup table keeps one row.
 func TestRedeliveredOrderCreatedConfirmsOnce(t *testing.T) {
-	skipOnEmbedded(t, "transactional messages")
 	a := startApp(t, testBootstrap(t))
 	w := watchEvents(t, a)
 	_, o := a.createOrder(t, "c-2")
@@ -358,7 +352,6 @@ func TestRedeliveredOrderCreatedConfirmsOnce(t *testing.T) {
 // transactional publish: the API answers 503, no row exists, and no OrderCreated is ever
 // delivered (the half message is rolled back).
 func TestFailedLocalTransactionPublishesNothing(t *testing.T) {
-	skipOnEmbedded(t, "transactional messages")
 	a := startApp(t, testBootstrap(t))
 	w := watchEvents(t, a)
 	db := a.db(t)
@@ -388,7 +381,6 @@ func TestFailedLocalTransactionPublishesNothing(t *testing.T) {
 // database: the order whose row exists is committed (and then confirmed by the
 // consumer), the other is rolled back and never delivered.
 func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
-	skipOnEmbedded(t, "transactional messages")
 	bc := testBootstrap(t)
 	a := startApp(t, bc)
 	w := watchEvents(t, a)

@@ -21,28 +21,48 @@ import (
 // The tests run the real binary: built once, started per test with its own ports and
 // database file, stopped with SIGTERM.
 
-var appBinary string
+var (
+	buildOnce   sync.Once
+	appBinary   string
+	buildErr    error
+	appBuildDir string
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "app-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	appBinary = filepath.Join(dir, "app")
-	args := []string{"build", "-o", appBinary}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, ".")...)
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build app:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	if appBuildDir != "" {
+		_ = os.RemoveAll(appBuildDir)
+	}
 	os.Exit(code)
+}
+
+// binary builds the app once per test run (with -race when the tests have it). The
+// process tests are skipped with -short: the renamed-copy tests start the binary of each
+// copy themselves.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("process test: skipped with -short")
+	}
+	buildOnce.Do(func() {
+		appBuildDir, buildErr = os.MkdirTemp("", "app-test")
+		if buildErr != nil {
+			return
+		}
+		appBinary = filepath.Join(appBuildDir, "app")
+		args := []string{"build", "-o", appBinary}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("build app: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return appBinary
 }
 
 // process is a running app.
@@ -75,7 +95,7 @@ func testEnv(dir string) []string {
 
 func start(t *testing.T, workdir string, env []string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(appBinary, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Dir = workdir
 	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()

@@ -15,6 +15,9 @@ import (
 // (CI=true), where .ci/run installs them.
 func requireTool(t *testing.T, name string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("regenerates code: skipped with -short")
+	}
 	if _, err := exec.LookPath(name); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is not installed (.ci/run installs it): %v", name, err)
@@ -77,6 +80,9 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 // it with the committed file, ignoring the order of imports (a renamed module sorts its
 // own imports elsewhere, which is no staleness).
 func TestWireIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("regenerates code: skipped with -short")
+	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
