@@ -31,7 +31,6 @@ const DefaultEventTopic = "orders"
 // ensureTopicTimeout bounds the creation of the event topic at start.
 const ensureTopicTimeout = 30 * time.Second
 
-
 // eventPublisher publishes domain events as RocketMQ transactional messages.
 type eventPublisher struct {
 	b     broker.Broker
