@@ -30,9 +30,15 @@ import (
 // A held pull is answered as soon as a message that passes its filter is
 // stored in its queue, or when its hold time ends (longpoll.go).
 //
-// Not implemented: CLASS_FILTER mode, SQL92 expressions (refused with the
-// real broker's SYSTEM_ERROR "does not support ... SQL92" until a filter for
-// them is added in filter.go), slave redirection.
+// SQL92 expressions (expressionType SQL92, as enablePropertyFilter=true;
+// WithPropertyFilter(false) refuses them with the real broker's
+// SYSTEM_ERROR "does not support ... SQL92") select on the properties of
+// each record. A heartbeat expression that does not compile gets
+// FILTER_DATA_NOT_EXIST on every pull, as on the real broker; one in the
+// request (SUBSCRIPTION flag) gets SUBSCRIPTION_PARSE_FAILED, where 4.9.4
+// (its assert disabled) serves every message unfiltered.
+//
+// Not implemented: CLASS_FILTER mode, slave redirection.
 
 // Pull system flag bits (PullSysFlag).
 const (
@@ -87,9 +93,12 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 
 	var sub *subscription
 	if sysFlag&pullFlagSubscription != 0 {
-		s, remark := newSubscription(topic, subExpr, exprType, subVersion)
+		s, remark := b.newSubscription(topic, subExpr, exprType, subVersion)
 		if s == nil {
 			return remoting.NewResponse(req, remoting.SystemError, remark)
+		}
+		if s.sqlErr != nil {
+			return remoting.NewResponse(req, remoting.SubscriptionParseFailed, msgSubscriptionParseFailed)
 		}
 		sub = s
 	} else {
@@ -101,6 +110,8 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 			return remoting.NewResponse(req, remoting.SubscriptionNotExist, msgSubscriptionMissing)
 		case s.SubVersion < subVersion:
 			return remoting.NewResponse(req, remoting.SubscriptionNotLatest, msgSubscriptionNotLatest)
+		case s.sqlErr != nil:
+			return remoting.NewResponse(req, remoting.FilterDataNotExist, msgFilterDataNotExist)
 		}
 		sub = s
 	}

@@ -64,11 +64,14 @@ func (b *Broker) handleHeartBeat(c *conn, req *remoting.Command) (*remoting.Comm
 			consumeFromWhere: cd.ConsumeFromWhere,
 		}
 		for _, sd := range cd.SubscriptionDataSet {
-			s, remark := newSubscription(sd.Topic, sd.SubString, sd.ExpressionType, sd.SubVersion)
+			s, remark := b.newSubscription(sd.Topic, sd.SubString, sd.ExpressionType, sd.SubVersion)
 			if s == nil {
 				// Keep the client registered; its pulls get the error.
 				b.log.Logf(LogLevelWarn, "heartbeat from %s: group %s topic %s: %s", hb.ClientID, cd.GroupName, sd.Topic, remark)
 				continue
+			}
+			if s.sqlErr != nil {
+				b.log.Logf(LogLevelWarn, "heartbeat from %s: group %s topic %s: SQL92 expression %q: %v; its pulls are refused", hb.ClientID, cd.GroupName, sd.Topic, sd.SubString, s.sqlErr)
 			}
 			reg.subs = append(reg.subs, s)
 		}

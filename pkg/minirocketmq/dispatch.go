@@ -47,6 +47,7 @@ func (b *Broker) brokerHandlerTable() map[int16]handlerFunc {
 		remoting.GetConsumerListByGroup:        b.handleGetConsumerListByGroup,
 		remoting.GetAllSubscriptionGroupConfig: b.handleGetAllSubscriptionGroupConfig,
 		remoting.DeleteTopicInBroker:           b.handleDeleteTopicInBroker,
+		remoting.CheckClientConfig:             b.handleCheckClientConfig,
 		remoting.ConsumerSendMsgBack:           b.handleConsumerSendMsgBack,
 		remoting.EndTransaction:                b.handleEndTransaction,
 		remoting.LockBatchMQ:                   b.handleLockBatchMQ,

@@ -99,7 +99,7 @@
 //     answer instead of it; WithACL installs the ACL check (acl.go) in
 //     front of the others.
 //   - Filters: newSubscription (filter.go) builds a store.Filter per
-//     expression type; TAG is done, SQL92 adds a case.
+//     expression type: TAG, and SQL92 (package sql92).
 //   - Clock: message time (store timestamps, delay levels and retry
 //     back-off, transaction checks) comes from Broker.clock. Network timing
 //     (pull holds, client expiry, orderly lock expiry) stays on real time.

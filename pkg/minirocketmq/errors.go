@@ -48,7 +48,10 @@ const (
 	msgSubscriptionMissing      = "the consumer's subscription not exist"
 	msgSubscriptionNotLatest    = "the consumer's subscription not latest"
 	// expression type
-	msgFilterTypeUnsupported = "The broker does not support consumer to filter message by %s"
+	msgFilterTypeUnsupported   = "The broker does not support consumer to filter message by %s"
+	msgSubscriptionParseFailed = "parse the consumer's subscription failed"
+	msgFilterDataNotExist      = "The broker's consumer filter data is not exist!Your expression may be wrong!"
+
 	// group
 	msgNoConsumerForGroup = "no consumer for this group, %s"
 	msgOffsetNotFound     = "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first"

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/message"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/sql92"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/store"
 )
 
@@ -23,14 +24,17 @@ type subscription struct {
 	SubVersion     int64
 	Tags           []string
 	filter         store.Filter // nil: everything matches
+	// sqlErr is why an SQL92 expression does not compile. The subscription
+	// is registered all the same, as the real broker registers it, and
+	// its pulls are refused (see PULL_MESSAGE).
+	sqlErr error
 }
 
-// newSubscription builds a subscription and its filter. It returns the
-// remark of the error response when the expression cannot be served.
-//
-// This is the filter seam: TAG expressions are handled here; an SQL92
-// filter plugs in by building another store.Filter for that expression type.
-func newSubscription(topic, expr, exprType string, subVersion int64) (*subscription, string) {
+// newSubscription builds a subscription and its filter: a tag filter, or
+// an SQL92 one (sql92.go; a broken expression gives a subscription whose
+// pulls are refused). It returns the remark of the error response when the
+// expression type cannot be served at all.
+func (b *Broker) newSubscription(topic, expr, exprType string, subVersion int64) (*subscription, string) {
 	if exprType == "" {
 		exprType = ExpressionTag
 	}
@@ -41,6 +45,17 @@ func newSubscription(topic, expr, exprType string, subVersion int64) (*subscript
 		if len(s.Tags) > 0 {
 			s.filter = newTagFilter(s.Tags)
 		}
+		return s, ""
+	case ExpressionSQL92:
+		if !b.cfg.propertyFilter {
+			return nil, remarkf(msgFilterTypeUnsupported, exprType)
+		}
+		e, err := sql92.Compile(expr)
+		if err != nil {
+			s.sqlErr = err
+			return s, ""
+		}
+		s.filter = sqlFilter{e}
 		return s, ""
 	default:
 		return nil, remarkf(msgFilterTypeUnsupported, exprType)
@@ -101,4 +116,21 @@ func (f *tagFilter) MatchRecord(rec []byte) bool {
 		}
 	}
 	return false
+}
+
+// sqlFilter selects by an SQL92 expression over the record's properties;
+// the index's tag codes say nothing about it.
+type sqlFilter struct{ e *sql92.Expr }
+
+func (sqlFilter) MatchTagsCode(int64) bool { return true }
+
+func (f sqlFilter) MatchRecord(rec []byte) bool {
+	props, ok := message.RecordProperties(rec)
+	if !ok {
+		return false
+	}
+	return f.e.Match(func(name string) (string, bool) {
+		v, ok := message.PropertyBytes(props, name)
+		return string(v), ok
+	})
 }

@@ -57,6 +57,7 @@ type config struct {
 	sem             semanticsConfig // options_semantics.go
 	dur             durableConfig   // options_durable.go
 	security        securityConfig  // options_security.go
+	propertyFilter  bool
 }
 
 func defaultConfig() config {
@@ -75,6 +76,7 @@ func defaultConfig() config {
 		clock:           SystemClock(),
 		sem:             defaultSemanticsConfig(),
 		dur:             defaultDurableConfig(),
+		propertyFilter:  true,
 	}
 }
 
@@ -156,6 +158,12 @@ func WithMaxPullHold(d time.Duration) Option {
 		}
 	}
 }
+
+// WithPropertyFilter turns SQL92 subscriptions (enablePropertyFilter) on or
+// off. On by default here; off, they are refused with the real broker's
+// SYSTEM_ERROR "The broker does not support consumer to filter message by
+// SQL92", as a real broker with its default configuration does.
+func WithPropertyFilter(on bool) Option { return func(c *config) { c.propertyFilter = on } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l Logger) Option {

@@ -25,6 +25,7 @@ const (
 	NotifyConsumerIDsChanged      int16 = 40
 	LockBatchMQ                   int16 = 41
 	UnlockBatchMQ                 int16 = 42
+	CheckClientConfig             int16 = 46
 	GetRouteInfoByTopic           int16 = 105
 	GetBrokerClusterInfo          int16 = 106
 	GetAllSubscriptionGroupConfig int16 = 201
@@ -67,6 +68,8 @@ const (
 	SubscriptionNotExist      int16 = 24
 	SubscriptionNotLatest     int16 = 25
 	SubscriptionGroupNotExist int16 = 26
+	FilterDataNotExist        int16 = 27
+	FilterDataNotLatest       int16 = 28
 	TransactionShouldCommit   int16 = 200
 	TransactionShouldRollback int16 = 201
 	TransactionStateUnknown   int16 = 202
