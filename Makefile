@@ -77,6 +77,11 @@ build:
 run: build
 	./bin/app -conf ./configs
 
+.PHONY: doctor
+# check the RocketMQ connection of configs/ (name servers, routes, broker reachability)
+doctor: build
+	./bin/app doctor -conf ./configs
+
 .PHONY: test
 # run all tests with the race detector (then the few tests the client's own races exclude)
 test:

@@ -24,6 +24,7 @@ import (
 	"github.com/kratos-rocketmq/layout/pkg/broker"
 	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/message"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
 )
 
@@ -38,6 +39,8 @@ type testApp struct {
 	dbPath string
 	nameSv []string
 	topic  string
+	group  string               // the OrderCreated subscription's consumer group
+	broker *minirocketmq.Broker // the embedded broker; nil with ROCKETMQ_NAMESRV
 }
 
 func freePort(t *testing.T) string {
@@ -50,8 +53,14 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// appConfig is the configuration of one test app and the broker it uses.
+type appConfig struct {
+	bc     *conf.Bootstrap
+	broker *minirocketmq.Broker // nil with ROCKETMQ_NAMESRV
+}
+
 // testBootstrap loads configs/ and points it at temp resources.
-func testBootstrap(t *testing.T) *conf.Bootstrap {
+func testBootstrap(t *testing.T) appConfig {
 	t.Helper()
 	bc, cfg, err := conf.Load(log.DefaultLogger, conf.NewFileSource("../../configs", ""))
 	if err != nil {
@@ -63,9 +72,10 @@ func testBootstrap(t *testing.T) *conf.Bootstrap {
 	bc.Data.Database.Source = filepath.Join(t.TempDir(), "app.db")
 	r := bc.Data.Rocketmq
 	// Embedded: check unresolved transactions within a second (real default: 60 s).
-	r.NameServers = strings.Split(rmqtest.NameServer(t,
+	ns, b := rmqtest.Start(t,
 		minirocketmq.WithTransactionTimeout(500*time.Millisecond),
-		minirocketmq.WithTransactionCheckInterval(500*time.Millisecond)), ";")
+		minirocketmq.WithTransactionCheckInterval(500*time.Millisecond))
+	r.NameServers = strings.Split(ns, ";")
 	// Unique names, so runs against a shared cluster never meet.
 	r.Topic = rmqtest.Name(t, "orders")
 	r.Group = rmqtest.Name(t, "pg")
@@ -75,12 +85,13 @@ func testBootstrap(t *testing.T) *conf.Bootstrap {
 		sub.Topic = r.Topic
 		sub.Group = rmqtest.Name(t, "confirm")
 	}
-	return bc
+	return appConfig{bc: bc, broker: b}
 }
 
 // startApp runs the application of bc until the test ends.
-func startApp(t *testing.T, bc *conf.Bootstrap) *testApp {
+func startApp(t *testing.T, cfg appConfig) *testApp {
 	t.Helper()
+	bc := cfg.bc
 	logger := log.With(log.NewStdLogger(io.Discard))
 	if testing.Verbose() {
 		logger = log.NewStdLogger(os.Stderr)
@@ -104,7 +115,8 @@ func startApp(t *testing.T, bc *conf.Bootstrap) *testApp {
 		cleanup()
 	})
 	ta := &testApp{url: "http://" + bc.Server.Http.Addr, dbPath: bc.Data.Database.Source,
-		topic: bc.Data.Rocketmq.Topic, nameSv: bc.Data.Rocketmq.NameServers}
+		topic: bc.Data.Rocketmq.Topic, nameSv: bc.Data.Rocketmq.NameServers,
+		group: bc.Server.Rocketmq.Subscriptions[0].Group, broker: cfg.broker}
 	waitUntil(t, 30*time.Second, "the app to be ready", func() bool {
 		code, _ := httpDo(t, "GET", ta.url+"/readyz", "")
 		return code == http.StatusOK
@@ -381,8 +393,8 @@ func TestFailedLocalTransactionPublishesNothing(t *testing.T) {
 // database: the order whose row exists is committed (and then confirmed by the
 // consumer), the other is rolled back and never delivered.
 func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
-	bc := testBootstrap(t)
-	a := startApp(t, bc)
+	cfg := testBootstrap(t)
+	a := startApp(t, cfg)
 	w := watchEvents(t, a)
 	db := a.db(t)
 	now := time.Now().UTC().UnixMilli()
@@ -390,7 +402,7 @@ func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
 		VALUES ('crash-commit', 'c', '[{"sku":"s","quantity":1,"unit_price_cents":1}]', 1, 'PENDING', ?, ?)`, now, now); err != nil {
 		t.Fatal(err)
 	}
-	crashed := a.publisher(t, rmq.WithGroupName(bc.Data.Rocketmq.Group), rmq.WithInstanceName(rmqtest.Name(t, "crashed")))
+	crashed := a.publisher(t, rmq.WithGroupName(cfg.bc.Data.Rocketmq.Group), rmq.WithInstanceName(rmqtest.Name(t, "crashed")))
 	for _, id := range []string{"crash-commit", "crash-rollback"} {
 		ev := biz.OrderCreated{EventID: "ev-" + id, OrderID: id, CustomerID: "c", TotalCents: 1, Items: 1,
 			OccurredAt: time.Now().UTC(), Version: biz.OrderCreatedVersion}
@@ -416,4 +428,43 @@ func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
 	if n := len(w.withKey(biz.EventOrderCreated, "crash-rollback")); n != 0 {
 		t.Errorf("the event of the order without a row was delivered %d times", n)
 	}
+}
+
+// TestPoisonMessagesGoToDLQ publishes an OrderCreated the service cannot decode and one of
+// a schema version it does not know: both go to the dead-letter queue at once (no
+// redelivery), the DLQ counter of /metrics moves, and the good orders keep flowing.
+func TestPoisonMessagesGoToDLQ(t *testing.T) {
+	a := startApp(t, testBootstrap(t))
+	p := a.publisher(t)
+	bodies := map[string][]byte{
+		"undecodable": []byte("not json"),
+		"version-99":  []byte(`{"event_id":"ev-99","order_id":"o-99","version":99}`),
+	}
+	for key, body := range bodies {
+		if err := p.Publish(context.Background(), a.topic, body, rmq.WithTag(biz.EventOrderCreated), rmq.WithKeys([]string{key})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, 60*time.Second, "both poison messages in the DLQ (metrics)", func() bool {
+		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="dlq"`) == 2
+	})
+	if v := a.metric(t, "rocketmq_consumer_messages_total", `outcome="retry"`); v != 0 {
+		t.Errorf("retried %v times: poison messages must not be redelivered", v)
+	}
+	if a.broker != nil { // the broker holds both, with their keys, in %DLQ%<group>
+		waitUntil(t, 30*time.Second, "both messages stored in the DLQ topic", func() bool {
+			msgs, err := a.broker.Messages("%DLQ%"+a.group, 0)
+			if err != nil || len(msgs) != 2 {
+				return false
+			}
+			for _, m := range msgs {
+				if k := strings.Join(message.Keys(m.Properties), ","); bodies[k] == nil {
+					t.Errorf("DLQ message with keys %q", k)
+				}
+			}
+			return true
+		})
+	}
+	_, o := a.createOrder(t, "after-poison")
+	waitUntil(t, 30*time.Second, "a good order to be CONFIRMED after the poison", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
 }

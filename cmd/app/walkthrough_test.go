@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+)
+
+// readmeWalkthrough returns the shell block that follows the walkthrough marker in
+// README.md.
+func readmeWalkthrough(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	i := strings.Index(s, "<!-- walkthrough")
+	if i < 0 {
+		t.Fatal("README.md has no walkthrough marker")
+	}
+	s = s[i:]
+	start := strings.Index(s, "```bash\n")
+	end := strings.Index(s[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no bash block after the walkthrough marker")
+	}
+	return s[start+8 : start+8+end]
+}
+
+// TestREADMEWalkthrough starts the binary as make run does (configs/, its own embedded
+// broker; ports moved off the defaults), runs README's curl walkthrough verbatim but for
+// the address, and stops the app with SIGTERM.
+func TestREADMEWalkthrough(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, "../..", testEnv(dir))
+	addr := p.httpAddr(t)
+	script := strings.ReplaceAll(readmeWalkthrough(t), "localhost:8000", addr)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("walkthrough failed: %v\n%s\napp output:\n%s", err, out, p.output())
+	}
+	text := string(out)
+	for _, want := range []string{`"status":"ok"`, `"rocketmq":"ok"`, "created order ", `"CONFIRMED"`, `outcome="success"`} {
+		if !strings.Contains(strings.ReplaceAll(text, `": "`, `":"`), want) {
+			t.Errorf("walkthrough output lacks %s:\n%s", want, text)
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, p.output())
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	t.Run("embedded broker", func(t *testing.T) {
+		p := start(t, ".", testEnv(t.TempDir()), "doctor")
+		if code := p.wait(t, 60*time.Second); code != 0 {
+			t.Fatalf("doctor exit code = %d:\n%s", code, p.output())
+		}
+		out := p.output()
+		for _, want := range []string{"embedded broker", "✓ name server", "✓ broker 127.0.0.1:", "All good"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("doctor output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("unreachable advertised broker", func(t *testing.T) {
+		// The brokerIP1 pitfall: the name server hands out an address nobody listens on.
+		b := minirocketmq.RunT(t, minirocketmq.WithAdvertisedAddr("127.0.0.1:1"))
+		env := append(testEnv(t.TempDir()), "APP_DATA_ROCKETMQ_NAME_SERVERS="+b.Addr())
+		p := start(t, ".", env, "doctor")
+		if code := p.wait(t, 60*time.Second); code == 0 {
+			t.Fatalf("doctor exit code 0 with an unreachable broker:\n%s", p.output())
+		}
+		out := p.output()
+		for _, want := range []string{"✗ broker 127.0.0.1:1", "brokerIP1", "BROKER_IP1", "problem(s) found"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("doctor output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+}
