@@ -90,6 +90,7 @@ func testEnv(dir string) []string {
 		// The embedded broker on free ports (the defaults are RocketMQ's 9876/10911).
 		"APP_DATA_ROCKETMQ_EMBEDDED_NAME_SERVER_ADDR=127.0.0.1:0",
 		"APP_DATA_ROCKETMQ_EMBEDDED_BROKER_ADDR=127.0.0.1:0",
+		"APP_DATA_ROCKETMQ_EMBEDDED_DATA_DIR=" + filepath.Join(dir, "rocketmq"),
 	}
 }
 

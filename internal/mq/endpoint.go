@@ -101,7 +101,7 @@ func NewEndpoint(s *conf.Server, d *conf.Data, logger log.Logger) (*Endpoint, fu
 		opts = append(opts, minirocketmq.WithTransactionCheckInterval(d))
 	}
 	if dir := emb.GetDataDir(); dir != "" {
-		h.Warnw("msg", "embedded broker keeps messages in memory; data_dir is not used by this build", "data_dir", dir)
+		opts = append(opts, minirocketmq.WithDataDir(dir))
 	}
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
@@ -116,7 +116,11 @@ func NewEndpoint(s *conf.Server, d *conf.Data, logger log.Logger) (*Endpoint, fu
 			side.NameServers = []string{b.Addr()}
 		}
 	}
-	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr())
+	store := emb.GetDataDir()
+	if store == "" {
+		store = "memory"
+	}
+	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store)
 	cleanup := func() {
 		if err := b.Close(); err != nil {
 			h.Errorw("msg", "close embedded broker", "err", err)

@@ -83,6 +83,32 @@ func TestEndpointStartsEmbeddedBroker(t *testing.T) {
 	}
 }
 
+func TestEndpointDurableEmbeddedBroker(t *testing.T) {
+	dir := t.TempDir()
+	emb := &conf.RocketMQ_Embedded{NameServerAddr: "127.0.0.1:0", BrokerAddr: "127.0.0.1:0", DataDir: dir}
+	open := func() (*Endpoint, func()) {
+		ep, cleanup, err := NewEndpoint(nil, &conf.Data{Rocketmq: &conf.RocketMQ{Embedded: emb}}, log.DefaultLogger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ep, cleanup
+	}
+	ep, cleanup := open()
+	if err := ep.Embedded.CreateTopic("durable_topic", 2); err != nil {
+		t.Fatal(err)
+	}
+	cleanup()
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("data dir %s is empty after a run (%v)", dir, err)
+	}
+	ep, cleanup = open()
+	defer cleanup()
+	if _, ok := ep.Embedded.Topic("durable_topic"); !ok {
+		t.Error("topic created before the restart is gone: the data dir was not used")
+	}
+}
+
 func TestEndpointExternalClusterStartsNothing(t *testing.T) {
 	ep, cleanup, err := NewEndpoint(nil, &conf.Data{Rocketmq: &conf.RocketMQ{NameServers: []string{"127.0.0.1:1"}}}, log.DefaultLogger)
 	if err != nil {
