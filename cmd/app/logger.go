@@ -62,9 +62,17 @@ func (s *swapLogger) Log(level log.Level, keyvals ...any) error {
 // newLogger returns the service logger: key=value lines on w with the service's fields and
 // the trace of the current request, filtered by lvl.
 func newLogger(w io.Writer, info appInfo, env string, lvl *logLevel) log.Logger {
+	return newLoggerAt(w, info, env, lvl, log.DefaultCaller)
+}
+
+// globalCaller finds the caller of a log line that went through Kratos' global logger and
+// the swapLogger behind it: one frame deeper than log.DefaultCaller.
+var globalCaller = log.Caller(5)
+
+func newLoggerAt(w io.Writer, info appInfo, env string, lvl *logLevel, caller log.Valuer) log.Logger {
 	kv := []any{
 		"ts", log.DefaultTimestamp,
-		"caller", log.DefaultCaller,
+		"caller", caller,
 		"service.id", info.ID,
 		"service.name", info.Name,
 		"service.version", info.Version,

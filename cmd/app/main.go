@@ -78,9 +78,9 @@ func serve(confPath, profile string, stdout io.Writer) error {
 	_ = lvl.Set(conf.DefaultLogLevel)
 	// Kratos' servers and config package log through the global logger; route it to ours
 	// once, here, so their lines carry the service fields and honour the level too.
-	global := newSwapLogger(newLogger(stdout, info, "", lvl))
+	global := newSwapLogger(newLoggerAt(stdout, info, "", lvl, globalCaller))
 	log.SetLogger(global)
-	var logger log.Logger = global
+	logger := newLogger(stdout, info, "", lvl)
 	sources, closeSources, err := confSources(confPath, profile)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func serve(confPath, profile string, stdout io.Writer) error {
 		info.Name = n
 	}
 	logger = newLogger(stdout, info, bc.App.GetEnv(), lvl)
-	global.Set(logger)
+	global.Set(newLoggerAt(stdout, info, bc.App.GetEnv(), lvl, globalCaller))
 	watchLogLevel(cfg, lvl, logger)
 
 	// Kratos installs its signal handler only once every server has started; a signal that
