@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -40,6 +41,13 @@ func TestREADMEWalkthrough(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, "../..", testEnv(dir))
 	addr := p.httpAddr(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusOK; code, _ = get(t, "http://"+addr+"/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz not 200 within 30s:\n%s", p.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	script := strings.ReplaceAll(readmeWalkthrough(t), "localhost:8000", addr)
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	out, err := cmd.CombinedOutput()
