@@ -53,11 +53,22 @@ func TestNoRaceUnansweredPushes(t *testing.T) {
 	srv := nacostest.RunT(t, nacostest.WithPushRetry(2, 200*time.Millisecond, 10*time.Millisecond))
 	srv.Publish("", "", "quiet.yaml", "v: 1\n")
 	c := newClient(t, srv)
-	param := vo.ConfigParam{DataId: "quiet.yaml", Group: nacostest.DefaultGroup, OnChange: func(_, _, _, _ string) {}}
+	changes := make(chan string, 10)
+	param := vo.ConfigParam{DataId: "quiet.yaml", Group: nacostest.DefaultGroup, OnChange: func(_, _, _, data string) { changes <- data }}
 	if err := c.ListenConfig(param); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the client to listen", listenWait, func() bool { return srv.Listening("", "", "quiet.yaml") == 1 })
+	// Cancel only once the client's listen rounds are over. The first round finds the
+	// configuration changed (the client had no MD5), queries it and hands it to the
+	// listener, which writes the entry back into the client's cache
+	// (cacheData.executeListener); the round after it writes it back again. A cancel in
+	// between is undone: the client keeps answering pushes and is never dropped. That
+	// happened under load, when the query took longer than the test's cancel and publish.
+	if got := recv(t, "the initial content", changes, listenWait); got != "v: 1\n" {
+		t.Fatalf("listener got %q, want the initial content", got)
+	}
+	nacostest.WaitClientsIdle(t, 10*time.Second)
 	before := srv.ConnectionIDs()
 	if err := c.CancelListenConfig(param); err != nil {
 		t.Fatal(err)
