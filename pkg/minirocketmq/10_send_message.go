@@ -28,7 +28,9 @@ import (
 // until its level's delay has passed (delay.go); a send to %RETRY%<group>
 // with reconsumeTimes >= maxReconsumeTimes (header, else the group's
 // retryMaxTimes) goes to %DLQ%<group> instead (retry.go; the consumer's
-// fallback when CONSUMER_SEND_MSG_BACK fails).
+// fallback when CONSUMER_SEND_MSG_BACK fails). The sender of a
+// request-reply request (REPLY_TO_CLIENT) is known by its client id from
+// then on, so its reply can be pushed before its first heartbeat.
 //
 // Not implemented: unitMode and batch=true on this code are ignored.
 
@@ -188,6 +190,7 @@ func (b *Broker) sendOne(c *conn, req *remoting.Command, sh *sendHeader) *remoti
 			return fail(resp, code, remark)
 		}
 	}
+	b.noteRequester(c, props)
 	var err error
 	if v, _ := message.Property(props, message.PropertyTransactionPrepared); isTrue(v) {
 		err = b.sem.tx.prepare(c, m)

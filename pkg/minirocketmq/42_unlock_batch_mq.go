@@ -10,7 +10,10 @@ import (
 // consumes (after a rebalance took them away, and on shutdown).
 //
 // Honoured: body {consumerGroup, clientId, mqSet[...]} as for LOCK_BATCH_MQ;
-// queues held by another client are left alone. Answer: SUCCESS (the Go
+// queues held by another client are left alone. When a released queue was
+// refused to another member meanwhile, the group's members are told to
+// rebalance (NOTIFY_CONSUMER_IDS_CHANGED), so that member takes it at once
+// (locks.go). Answer: SUCCESS (the Go
 // client often sends it as its unmarked "oneway" and ignores the answer).
 // An undecodable body → SYSTEM_ERROR.
 

@@ -217,6 +217,7 @@ func (b *Broker) Close() error {
 	}
 	b.wg.Wait()
 	b.holds.stopAll()
+	b.stopSemantics()
 	var perr error
 	if b.persist != nil {
 		if perr = b.persistTables(); perr != nil {

@@ -319,3 +319,38 @@ func (r *clientRegistry) addProducer(c *conn, group string, now time.Time) {
 	}
 	r.registerProducerLocked(ch, group)
 }
+
+// groupTopics returns the topics a consumer group's live members
+// subscribe, and the group's message model ("" when it has no member).
+func (r *clientRegistry) groupTopics(group string) ([]string, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.consumers[group]
+	if g == nil {
+		return nil, ""
+	}
+	topics := make([]string, 0, len(g.subs))
+	for t := range g.subs {
+		topics = append(topics, t)
+	}
+	return topics, g.messageModel
+}
+
+// addClient remembers c as the connection of clientID before its first
+// heartbeat: a request of request-reply names its sender in REPLY_TO_CLIENT,
+// so its reply can be pushed at once (the Go client heartbeats a broker only
+// after it has routed a topic there, up to 30 s later). An id learnt from a
+// heartbeat is never replaced. Like a heartbeat it starts the connection's
+// expiry clock; it does not refresh it.
+func (r *clientRegistry) addClient(c *conn, clientID string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch := r.channels[c]
+	if ch == nil {
+		ch = &clientChannel{conn: c, lastUpdate: now}
+		r.channels[c] = ch
+	}
+	if ch.clientID == "" {
+		ch.clientID = clientID
+	}
+}

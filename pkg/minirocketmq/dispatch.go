@@ -52,6 +52,10 @@ func (b *Broker) brokerHandlerTable() map[int16]handlerFunc {
 		remoting.EndTransaction:                b.handleEndTransaction,
 		remoting.LockBatchMQ:                   b.handleLockBatchMQ,
 		remoting.UnlockBatchMQ:                 b.handleUnlockBatchMQ,
+		remoting.SendReplyMessage:              b.handleSendReplyMessage,
+		remoting.SendReplyMessageV2:            b.handleSendReplyMessageV2,
+		remoting.GetConsumerRunningInfo:        b.handleGetConsumerRunningInfo,
+		remoting.ConsumeMessageDirectly:        b.handleConsumeMessageDirectly,
 	}
 }
 

@@ -70,11 +70,16 @@
 //   - transactions (transactions.go): a mutex for the pending half
 //     messages; its checker goroutine sleeps on the Clock until the next
 //     check is due and sends check-backs after releasing it.
-//   - lockTable (locks.go): a mutex.
+//   - lockTable (locks.go): a mutex; expiry timers (time.AfterFunc) for
+//     locks somebody waits for, stopped by Close.
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
 //
 // Two goroutines besides the connections' run for the broker's lifetime:
-// the delay scheduler and the transaction checker.
+// the delay scheduler and the transaction checker. Broker→client calls that
+// wait for an answer (the request-reply push, GET_CONSUMER_RUNNING_INFO and
+// CONSUME_MESSAGE_DIRECTLY relayed for admin tools) run in a goroutine of
+// their own, counted in the broker's wait group, and answer the request
+// that caused them when they end.
 //
 // # Seams for what comes next
 //

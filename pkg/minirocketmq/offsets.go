@@ -57,3 +57,16 @@ func (t *offsetTable) snapshot() (map[offsetKey]int64, int64) {
 	}
 	return m, t.version
 }
+
+// groupOffsets returns the offsets a group committed, by topic and queue.
+func (t *offsetTable) groupOffsets(group string) map[offsetKey]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[offsetKey]int64)
+	for k, off := range t.m {
+		if k.group == group {
+			out[k] = off
+		}
+	}
+	return out
+}

@@ -17,7 +17,7 @@ func (b *Broker) initSemantics() {
 	b.sem = semantics{
 		sched: newScheduler(b),
 		tx:    newTransactions(b),
-		locks: newLockTable(b.cfg.sem.lockExpiry),
+		locks: newLockTable(b.cfg.sem.lockExpiry, b.notifyConsumerIDsChanged),
 	}
 }
 
@@ -33,6 +33,10 @@ func (b *Broker) startSemantics() {
 	go b.sem.sched.run()
 	go b.sem.tx.run()
 }
+
+// stopSemantics disarms what is not a goroutine of the broker's wait
+// group: the orderly locks' expiry timers (Close).
+func (b *Broker) stopSemantics() { b.sem.locks.stop() }
 
 // clockTimer is the alarm of a goroutine that sleeps until its next due
 // time on the broker's Clock: it keeps one AfterFunc armed and signals wake

@@ -43,7 +43,6 @@ func TestDelayLevel(t *testing.T) {
 }
 
 func TestRequestReply(t *testing.T) {
-	skipOnEmbedded(t, "request-reply (reply topic, PUSH_REPLY_MESSAGE_TO_CLIENT)")
 	ns := rmqtest.NameServer(t)
 	b := newTestBroker(t, ns)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")

@@ -34,14 +34,6 @@ func newTestBroker(t testing.TB, ns string, opts ...broker.Option) *Broker {
 	return b
 }
 
-// skipOnEmbedded skips a test whose feature the embedded broker does not have yet.
-func skipOnEmbedded(t testing.TB, feature string) {
-	t.Helper()
-	if rmqtest.External() == "" {
-		t.Skip("embedded broker: " + feature + " arrives with issue 5")
-	}
-}
-
 // headerWarmup marks the message ensureTopic sends; test handlers ignore it.
 const headerWarmup = "test-warmup"
 

@@ -87,13 +87,6 @@ const headerWarmup = "test-warmup"
 
 func isWarmup(h broker.Headers) bool { return h[headerWarmup] != "" }
 
-func skipOnEmbedded(t testing.TB, feature string) {
-	t.Helper()
-	if rmqtest.External() == "" {
-		t.Skip("embedded broker: " + feature + " arrives with issue 5")
-	}
-}
-
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
