@@ -1,5 +1,7 @@
 package minirocketmq
 
+import "errors"
+
 // Test hooks and read-only views for retries, delays, transactions and
 // orderly locks, in the spirit of hooks.go.
 
@@ -15,4 +17,25 @@ func (b *Broker) PendingTransactions() int { return b.sem.tx.count() }
 // lock on a queue of this broker, "" when the queue is not locked.
 func (b *Broker) QueueLockOwner(group, topic string, queueID int) string {
 	return b.sem.locks.owner(lockKey{group: group, topic: topic, brokerName: b.cfg.brokerName, queueID: queueID}, b.nowReal())
+}
+
+// SubscriptionGroup returns a copy of a consumer group's broker-side
+// settings (created on the group's first heartbeat).
+func (b *Broker) SubscriptionGroup(group string) (SubscriptionGroupConfig, bool) {
+	if gc := b.groups.get(group); gc != nil {
+		return *gc, true
+	}
+	return SubscriptionGroupConfig{}, false
+}
+
+// UpdateSubscriptionGroup creates or replaces a consumer group's settings,
+// as UPDATE_AND_CREATE_SUBSCRIPTIONGROUP would: RetryMaxTimes limits the
+// redeliveries of clients that send no maxReconsumeTimes of their own,
+// RetryQueueNums sizes the retry topic.
+func (b *Broker) UpdateSubscriptionGroup(cfg SubscriptionGroupConfig) error {
+	if cfg.GroupName == "" {
+		return errors.New("minirocketmq: update subscription group: no group name")
+	}
+	b.groups.put(&cfg)
+	return nil
 }
