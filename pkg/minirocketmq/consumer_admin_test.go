@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,6 +88,18 @@ func TestConsumerProgress(t *testing.T) {
 	}
 	if total != n || queues != 4 {
 		t.Errorf("progress after the consumer left: %d queues, %d messages: %+v", queues, total, progress)
+	}
+	// The same for admin tools (GET_CONSUME_STATS, fastjson's object keys).
+	var q0 minirocketmq.QueueProgress
+	for _, q := range progress {
+		if q.Topic == topic && q.QueueID == 0 {
+			q0 = q
+		}
+	}
+	stats := invoke(t, dial(t, b.BrokerAddr()), remoting.NewRequest(remoting.GetConsumeStats, "consumerGroup", group, "topic", topic))
+	if stats.Code != remoting.Success || strings.Count(string(stats.Body), `"brokerOffset"`) != 4 ||
+		!strings.Contains(string(stats.Body), fmt.Sprintf(`{"topic":%q,"brokerName":"broker-a","queueId":0}:{"brokerOffset":%d,"consumerOffset":%d,`, topic, q0.BrokerOffset, q0.ConsumerOffset)) {
+		t.Errorf("consume stats: code %d %s", stats.Code, stats.Body)
 	}
 	groups := b.ConsumerGroups()
 	found := false

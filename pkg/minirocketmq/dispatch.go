@@ -57,6 +57,7 @@ func (b *Broker) brokerHandlerTable() map[int16]handlerFunc {
 		remoting.GetConsumerRunningInfo:           b.handleGetConsumerRunningInfo,
 		remoting.ConsumeMessageDirectly:           b.handleConsumeMessageDirectly,
 		remoting.UpdateAndCreateSubscriptionGroup: b.handleUpdateAndCreateSubscriptionGroup,
+		remoting.GetConsumeStats:                  b.handleGetConsumeStats,
 	}
 }
 

@@ -174,3 +174,70 @@ func TestNoGoroutinesAfterSemanticsClose(t *testing.T) {
 	_ = conn.Close()
 	_ = requester.Close()
 }
+
+// TestDataDirRestartSemantics: on a data directory, a delayed message still
+// parked and an unresolved transaction survive a restart (the store holds
+// them; the delay cursors are consumer offsets), a resolved transaction
+// stays resolved, and the delayed message is delivered when its time comes.
+func TestDataDirRestartSemantics(t *testing.T) {
+	skipExternal(t)
+	dir := t.TempDir()
+	start := time.Now()
+	open := func() (*minirocketmq.Broker, *minirocketmq.ManualClock) {
+		clk := minirocketmq.NewManualClock(start)
+		b := runBroker(t, minirocketmq.WithDataDir(dir), minirocketmq.WithClock(clk),
+			minirocketmq.WithDelayLevels(10*time.Second), minirocketmq.WithTransactionCheckInterval(time.Hour))
+		return b, clk
+	}
+	b1, _ := open()
+	if err := b1.CreateTopic("RestartT", 1); err != nil {
+		t.Fatal(err)
+	}
+	conn := dial(t, b1.BrokerAddr())
+	sendV1(t, conn, "RestartT", "delayed", string(message.AppendProperty(nil, message.PropertyDelayTimeLevel, "1")), 0)
+	halfProps := func(id string) string {
+		p := message.AppendProperty(nil, message.PropertyTransactionPrepared, "true")
+		p = message.AppendProperty(p, message.PropertyProducerGroup, "RestartPG")
+		return string(message.AppendProperty(p, "id", id))
+	}
+	sendV1(t, conn, "RestartT", "undecided", halfProps("undecided"), 0)
+	req := remoting.NewRequest(remoting.SendMessage,
+		"producerGroup", "RestartPG", "topic", "RestartT", "defaultTopic", "TBW102", "defaultTopicQueueNums", "4",
+		"queueId", "0", "sysFlag", "4", "bornTimestamp", "0", "flag", "0", "properties", halfProps("committed"))
+	req.Body = []byte("committed")
+	resp := invoke(t, conn, req)
+	_, clOff, err := message.ParseOffsetMsgID(resp.Get("msgId"))
+	if resp.Code != remoting.Success || err != nil {
+		t.Fatalf("half message: %d %s %v", resp.Code, resp.Remark, err)
+	}
+	end := remoting.NewRequest(remoting.EndTransaction, "producerGroup", "RestartPG",
+		"tranStateTableOffset", resp.Get("queueOffset"), "commitLogOffset", fmt.Sprint(clOff), "commitOrRollback", "8",
+		"fromTransactionCheck", "false", "msgId", "m")
+	if r := invoke(t, conn, end); r.Code != remoting.Success {
+		t.Fatalf("commit: %d %s", r.Code, r.Remark)
+	}
+	if b1.PendingTransactions() != 1 || b1.MaxOffset("RestartT", 0) != 1 {
+		t.Fatalf("before the restart: %d pending, %d delivered", b1.PendingTransactions(), b1.MaxOffset("RestartT", 0))
+	}
+	_ = conn.Close()
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b2, clk := open()
+	if n := b2.PendingTransactions(); n != 1 {
+		t.Fatalf("%d pending transactions after the restart, want 1", n)
+	}
+	if n := b2.MaxOffset("RestartT", 0); n != 1 {
+		t.Fatalf("%d messages in the topic after the restart, want the committed one", n)
+	}
+	clk.Advance(11 * time.Second)
+	waitFor(t, 10*time.Second, "the delayed message", func() bool { return b2.MaxOffset("RestartT", 0) == 2 })
+	msgs, err := b2.Messages("RestartT", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(msgs[0].Body) != "committed" || string(msgs[1].Body) != "delayed" {
+		t.Errorf("topic holds %q, %q", msgs[0].Body, msgs[1].Body)
+	}
+}

@@ -29,6 +29,7 @@ const (
 	GetRouteInfoByTopic              int16 = 105
 	GetBrokerClusterInfo             int16 = 106
 	UpdateAndCreateSubscriptionGroup int16 = 200
+	GetConsumeStats                  int16 = 208
 	GetAllSubscriptionGroupConfig    int16 = 201
 	GetAllTopicListFromNameServer    int16 = 206
 	DeleteTopicInBroker              int16 = 215
