@@ -4,6 +4,7 @@
 //	minirocketmq -namesrv 127.0.0.1:9876 -broker 127.0.0.1:10911
 //	minirocketmq -data ./data/rocketmq -flush SYNC_FLUSH -retention 72h
 //	minirocketmq -acl conf/plain_acl.yml -tls-cert cert.pem -tls-key key.pem
+//	minirocketmq -config conf/broker.conf -acl conf/plain_acl.yml
 //
 // Delivery semantics take the real broker's settings as flags:
 // -delay-levels "1s 5s 10s ..." (messageDelayLevel), -tx-check-interval,
@@ -65,10 +66,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require and verify client certificates signed by them")
 	tlsMode := fs.String("tls-mode", "enforcing", "with -tls-cert: enforcing (TLS only) or permissive (TLS and plain on the same ports; tls.server.mode)")
+	persistInterval := fs.Duration("persist-interval", minirocketmq.DefaultPersistInterval, "how often consumer offsets and changed topics and groups are written to -data (flushConsumerOffsetInterval)")
+	segmentSize := fs.String("segment-size", "64MiB", "commit-log segment size of -data, the unit of retention (mappedFileSizeCommitLog)")
+	propertyFilter := fs.Bool("property-filter", true, "serve SQL92 subscriptions (enablePropertyFilter)")
+	confFile := fs.String("config", "", "a RocketMQ broker.conf: its keys that apply set the flags not given on the command line")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *confFile != "" {
+		if err := applyBrokerConf(fs, *confFile, out); err != nil {
+			return err
+		}
 	}
 	level := minirocketmq.LogLevelInfo
 	if *verbose {
@@ -106,13 +116,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-retention-size: %w", err)
 	}
+	segBytes, err := parseSize(*segmentSize)
+	if err != nil {
+		return fmt.Errorf("-segment-size: %w", err)
+	}
 	if *dataDir != "" {
 		opts = append(opts, minirocketmq.WithDataDir(*dataDir))
 	}
 	opts = append(opts,
 		minirocketmq.WithFlushDiskType(flushType),
 		minirocketmq.WithFlushInterval(*flushInterval),
-		minirocketmq.WithRetention(*retention, maxBytes))
+		minirocketmq.WithPersistInterval(*persistInterval),
+		minirocketmq.WithSegmentSize(segBytes),
+		minirocketmq.WithRetention(*retention, maxBytes),
+		minirocketmq.WithPropertyFilter(*propertyFilter))
 	if *tlsCert != "" || *tlsKey != "" || *tlsClientCA != "" {
 		cfg, err := minirocketmq.LoadTLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
 		if err != nil {

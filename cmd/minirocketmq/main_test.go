@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -198,5 +199,64 @@ func TestRunSecure(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestBrokerConf: keys of a broker.conf set the flags they correspond to,
+// flags given on the command line win, and keys without effect are listed.
+func TestBrokerConf(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "broker.conf")
+	if err := os.WriteFile(conf, []byte(`# a broker.conf of a real 4.9 deployment
+brokerClusterName = ProdCluster
+brokerName=broker-b
+brokerId = 0
+listenPort: 10921
+brokerIP1 10.1.2.3
+deleteWhen = 04
+fileReservedTime = 48
+flushDiskType = SYNC_FLUSH
+flushIntervalCommitLog=200
+defaultTopicQueueNums = 8
+enablePropertyFilter = false
+autoCreateTopicEnable = FALSE
+messageDelayLevel = 1s 5s
+transactionTimeOut = 3000
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	vals := map[string]*string{}
+	for _, name := range []string{"cluster", "name", "broker", "advertise", "retention", "flush", "flush-interval", "queues",
+		"property-filter", "auto-create", "delay-levels", "tx-timeout"} {
+		vals[name] = fs.String(name, "", "")
+	}
+	*vals["broker"] = "127.0.0.1:10911"
+	if err := fs.Parse([]string{"-name", "from-flag"}); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	if err := applyBrokerConf(fs, conf, &log); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"cluster": "ProdCluster", "name": "from-flag", "broker": "127.0.0.1:10921", "advertise": "10.1.2.3:10921",
+		"retention": "48h0m0s", "flush": "SYNC_FLUSH", "flush-interval": "200ms", "queues": "8",
+		"property-filter": "false", "auto-create": "false", "delay-levels": "1s 5s", "tx-timeout": "3s",
+	}
+	for k, v := range want {
+		if got := *vals[k]; got != v {
+			t.Errorf("-%s = %q, want %q", k, got, v)
+		}
+	}
+	if !strings.Contains(log.String(), "keys without effect on the embedded broker: brokerId, deleteWhen") {
+		t.Errorf("log: %s", log.String())
+	}
+
+	if err := os.WriteFile(conf, []byte("aclEnable=true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-config", conf}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "aclEnable=true needs -acl") {
+		t.Fatalf("aclEnable without -acl: %v", err)
 	}
 }

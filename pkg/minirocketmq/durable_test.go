@@ -17,6 +17,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/producer"
 
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/remoting"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/store"
 )
@@ -226,4 +227,59 @@ func TestDataDirOptions(t *testing.T) {
 	if _, err := minirocketmq.ParseFlushDiskType("SOMETIMES"); err == nil {
 		t.Fatal("ParseFlushDiskType accepted SOMETIMES")
 	}
+}
+
+// TestDataDirKeepsDelayedAndHalfMessages: a delayed message and an
+// unresolved transaction survive a restart: the first is delivered when
+// its level's delay has passed on the restarted broker's clock, the second
+// is pending again.
+func TestDataDirKeepsDelayedAndHalfMessages(t *testing.T) {
+	skipExternal(t)
+	dir := t.TempDir()
+	start := time.UnixMilli(1_700_000_000_000)
+	topic := rmqtest.Name(t, "T")
+	open := func() (*minirocketmq.Broker, *minirocketmq.ManualClock) {
+		clk := minirocketmq.NewManualClock(start)
+		b := runBroker(t, minirocketmq.WithDataDir(dir), minirocketmq.WithClock(clk),
+			minirocketmq.WithDelayLevels(time.Second, 2*time.Second))
+		return b, clk
+	}
+	b1, _ := open()
+	if err := b1.CreateTopic(topic, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 10*time.Second)
+	nc, err := remoting.Dial(ctx, b1.BrokerAddr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(props string, sysFlag int) {
+		t.Helper()
+		req := remoting.NewRequest(remoting.SendMessage, "producerGroup", "PG", "topic", topic, "defaultTopic", "TBW102",
+			"defaultTopicQueueNums", "4", "queueId", "0", "sysFlag", fmt.Sprint(sysFlag), "bornTimestamp", "1", "flag", "0", "properties", props)
+		req.Body = []byte("x")
+		resp, err := nc.Invoke(ctx, req)
+		if err != nil || resp.Code != remoting.Success {
+			t.Fatalf("send %q: %v %+v", props, err, resp)
+		}
+	}
+	send("DELAY\x012\x02", 0)
+	send("TRAN_MSG\x01true\x02PGROUP\x01PG\x02", 4)
+	_ = nc.Close()
+	if n := b1.MaxOffset(topic, 0); n != 0 {
+		t.Fatalf("%d message(s) visible before their time", n)
+	}
+	if n := b1.PendingTransactions(); n != 1 {
+		t.Fatalf("%d pending transactions before the restart", n)
+	}
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b2, clk := open()
+	if n := b2.PendingTransactions(); n != 1 {
+		t.Fatalf("%d pending transactions after the restart, want 1", n)
+	}
+	clk.Advance(3 * time.Second)
+	waitFor(t, 10*time.Second, "the delayed message delivered after the restart", func() bool { return b2.MaxOffset(topic, 0) == 1 })
 }
