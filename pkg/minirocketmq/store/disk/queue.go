@@ -45,20 +45,26 @@ type cqFile struct {
 	dirty bool  // written to since its last fsync
 }
 
-// queueView is a snapshot of a queue taken under its lock.
+// queueView is a snapshot of a queue taken under its lock: the files are
+// copied (the writer changes their entry counts), the pending slice is
+// shared (entries are only ever appended to it).
 type queueView struct {
 	q       *cqueue
 	min     int64
 	max     int64
 	written int64
-	files   []*cqFile
+	files   []cqFile
 	pending []entry
 }
 
 func (q *cqueue) view() queueView {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return queueView{q: q, min: q.min, max: q.max, written: q.written, files: q.files, pending: q.pending}
+	files := make([]cqFile, len(q.files))
+	for i, cf := range q.files {
+		files[i] = *cf
+	}
+	return queueView{q: q, min: q.min, max: q.max, written: q.written, files: files, pending: q.pending}
 }
 
 // entries appends to dst the entries [from, to) of the view; to <= v.max.
@@ -88,7 +94,7 @@ func (v *queueView) entry(i int64) (entry, error) {
 }
 
 // readFileEntries appends the entries [from, to) found in files.
-func readFileEntries(dst []entry, files []*cqFile, from, to int64) ([]entry, error) {
+func readFileEntries(dst []entry, files []cqFile, from, to int64) ([]entry, error) {
 	i := sort.Search(len(files), func(i int) bool { return files[i].first > from }) - 1
 	var buf [256 * entrySize]byte
 	for from < to {
