@@ -65,9 +65,10 @@ func TestDataDirRestart(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	startConsumer(t, c)
 	waitFor(t, 30*time.Second, "20 messages consumed", func() bool { return got.Load() == 20 })
-	_ = c.Shutdown() // commits the offsets
+	stopConsumer(c, started) // commits the offsets
 	committed := func(b *minirocketmq.Broker) int64 {
 		var sum int64
 		for q := range 2 {

@@ -122,13 +122,29 @@ func newPushConsumer(t testing.TB, ns, group string, opts ...consumer.Option) ro
 }
 
 // startConsumer starts c and shuts it down in t.Cleanup (unless the test
-// did already).
+// did already, with stopConsumer).
 func startConsumer(t testing.TB, c rocketmq.PushConsumer) {
 	t.Helper()
 	if err := c.Start(); err != nil {
 		t.Fatalf("start consumer: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Shutdown() })
+	started := time.Now()
+	t.Cleanup(func() { stopConsumer(c, started) })
+}
+
+// consumerSettleTime is how long after its Start a consumer is shut down
+// at the earliest: the client's Shutdown writes a flag that the rebalance
+// Start (or a NOTIFY_CONSUMER_IDS_CHANGED) set off reads without
+// synchronisation, a race of the client's own that -race reports when a
+// fast test stops its consumer right away (the driver waits the same,
+// pkg/broker/rocketmq settleTime).
+const consumerSettleTime = time.Second
+
+// stopConsumer shuts c down, no earlier than consumerSettleTime after
+// started.
+func stopConsumer(c rocketmq.PushConsumer, started time.Time) {
+	time.Sleep(time.Until(started.Add(consumerSettleTime)))
+	_ = c.Shutdown()
 }
 
 // waitFor polls cond until it holds or the deadline passes.
