@@ -58,6 +58,11 @@ type SubscribeOptions struct {
 	RetryDelayLevel int
 	// SuspendInterval is how long an orderly queue pauses after a failure (default 1s).
 	SuspendInterval time.Duration
+	// ConsumeTimeout is how long a handler may run before its message is handed back
+	// for redelivery (0: the driver's default, 15 minutes for RocketMQ). The late
+	// handler is not interrupted, so the message can be handled twice: handlers must be
+	// idempotent. Orderly subscriptions ignore it.
+	ConsumeTimeout time.Duration
 	// ConsumeFrom and ConsumeTimestamp say where a new group starts.
 	ConsumeFrom      ConsumeFrom
 	ConsumeTimestamp time.Time

@@ -100,6 +100,7 @@ type groupModel struct {
 	maxRecon    int
 	from        broker.ConsumeFrom
 	fromTime    time.Time
+	timeout     time.Duration // ConsumeTimeout; 0: the client's 15 min
 }
 
 // subscription is one (group, topic) registration; it implements broker.Subscriber.
@@ -142,7 +143,8 @@ func (b *Broker) Subscribe(topic string, handler broker.Handler, binder broker.B
 	}
 	o.Queue = group
 	model := groupModel{broadcast: o.Broadcast, orderly: o.Orderly, concurrency: o.Concurrency,
-		maxRecon: o.MaxReconsumeTimes, from: o.ConsumeFrom, fromTime: o.ConsumeTimestamp}
+		maxRecon: o.MaxReconsumeTimes, from: o.ConsumeFrom, fromTime: o.ConsumeTimestamp,
+		timeout: o.ConsumeTimeout}
 	if model.maxRecon <= 0 {
 		model.maxRecon = defaultMaxReconsumeTimes
 	}
@@ -158,7 +160,7 @@ func (b *Broker) Subscribe(topic string, handler broker.Handler, binder broker.B
 	}
 	if g.model != model {
 		sub.stop()
-		return nil, fmt.Errorf("rocketmq: subscribe to %s in group %s: the group already consumes %v with other settings (model, order, concurrency, reconsume times and start point are per group)",
+		return nil, fmt.Errorf("rocketmq: subscribe to %s in group %s: the group already consumes %v with other settings (model, order, concurrency, reconsume times, consume timeout and start point are per group)",
 			topic, group, topicsOf(g.subs))
 	}
 	if _, dup := g.subs[topic]; dup {
@@ -291,6 +293,9 @@ func (b *Broker) newPushConsumer(group string, m groupModel) (rocketmq.PushConsu
 	}
 	if m.concurrency > 0 {
 		opts = append(opts, consumer.WithConsumeGoroutineNums(m.concurrency))
+	}
+	if m.timeout > 0 {
+		opts = append(opts, consumer.WithConsumeTimeout(m.timeout))
 	}
 	switch m.from {
 	case broker.ConsumeFromFirst:

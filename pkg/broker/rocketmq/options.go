@@ -211,6 +211,14 @@ func WithSuspendInterval(d time.Duration) broker.SubscribeOption {
 	return func(o *broker.SubscribeOptions) { o.SuspendInterval = d }
 }
 
+// WithConsumeTimeout sets how long a handler may run before the client hands its
+// message back to the broker for redelivery (default 15 minutes; checked every d, so a
+// message comes back between d and 2d after its handler started). The late handler is
+// not interrupted. Per group; orderly consumers ignore it.
+func WithConsumeTimeout(d time.Duration) broker.SubscribeOption {
+	return func(o *broker.SubscribeOptions) { o.ConsumeTimeout = d }
+}
+
 // WithConsumeFromFirst makes a new group start at the beginning of each queue.
 func WithConsumeFromFirst() broker.SubscribeOption {
 	return func(o *broker.SubscribeOptions) { o.ConsumeFrom = broker.ConsumeFromFirst }
