@@ -1,0 +1,19 @@
+package reliability
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/go-kratos/kratos/v2/log"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Kratos' recovery middleware logs every recovered panic through the global logger;
+	// the handler-fault tests cause hundreds. Route it to the tests' logger once, here.
+	log.SetLogger(testLogger())
+	code := m.Run()
+	removeBuilds()
+	os.Exit(code)
+}
