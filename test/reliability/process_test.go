@@ -1,0 +1,167 @@
+package reliability
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// proc is a running child process whose output (stdout and stderr) is kept.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	out    bytes.Buffer
+	waitMu sync.Mutex
+	watch  []*lineWatch
+	exited chan struct{}
+	err    error // of Wait, once exited is closed
+}
+
+type lineWatch struct {
+	re *regexp.Regexp
+	ch chan []string
+}
+
+// startProc runs bin with args and env added to the test's environment; the process is
+// killed at cleanup if it still runs.
+func startProc(t testing.TB, name, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	p := &proc{name: name, cmd: cmd, exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.out.WriteString(line + "\n")
+			for _, w := range p.watch {
+				if m := w.re.FindStringSubmatch(line); m != nil {
+					select {
+					case w.ch <- m:
+					default:
+					}
+				}
+			}
+			p.mu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	go func() {
+		p.err = cmd.Wait()
+		_ = pw.Close()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("output of %s (last 4 KiB):\n%s", name, tail(p.output(), 4096))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// waitLine waits for an output line matching re (also one printed already) and returns
+// its submatches; it fails t when the process exits first or d passes.
+func (p *proc) waitLine(t testing.TB, re *regexp.Regexp, d time.Duration) []string {
+	t.Helper()
+	w := &lineWatch{re: re, ch: make(chan []string, 1)}
+	p.mu.Lock()
+	sc := bufio.NewScanner(bytes.NewReader(p.out.Bytes()))
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			p.mu.Unlock()
+			return m
+		}
+	}
+	p.watch = append(p.watch, w)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		for i, x := range p.watch {
+			if x == w {
+				p.watch = append(p.watch[:i], p.watch[i+1:]...)
+				break
+			}
+		}
+		p.mu.Unlock()
+	}()
+	select {
+	case m := <-w.ch:
+		return m
+	case <-p.exited:
+		t.Fatalf("%s exited (%v) before printing a line matching %s:\n%s", p.name, p.err, re, tail(p.output(), 4096))
+	case <-time.After(d):
+		t.Fatalf("%s printed no line matching %s within %s:\n%s", p.name, re, d, tail(p.output(), 4096))
+	}
+	return nil
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) kill(t testing.TB) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s still running 30s after SIGKILL", p.name)
+	}
+}
+
+// stop sends SIGTERM and returns the exit code, failing t after d.
+func (p *proc) stop(t testing.TB, d time.Duration) int {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	return p.wait(t, d)
+}
+
+// wait returns the exit code once the process ends, failing t after d.
+func (p *proc) wait(t testing.TB, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(d):
+		t.Fatalf("%s still running after %s:\n%s", p.name, d, tail(p.output(), 4096))
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatalf("%s: %v", p.name, p.err)
+	}
+	return 0
+}
