@@ -1,0 +1,175 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-kratos/kratos/v2/middleware/recovery"
+
+	"github.com/kratos-rocketmq/layout/pkg/broker"
+	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
+)
+
+// proxiedBroker starts an embedded broker whose name server and broker are reached only
+// through fault proxies: clients get the name server proxy's address, and routes name
+// the broker proxy (WithAdvertisedAddr), so every byte between client and broker passes
+// a proxy. (A real cluster advertises its own address, so this test always uses the
+// embedded broker.)
+func proxiedBroker(t testing.TB, opts ...minirocketmq.Option) (nsProxy, brokerProxy *faultProxy, b *minirocketmq.Broker) {
+	t.Helper()
+	nsProxy, brokerProxy = newFaultProxy(t), newFaultProxy(t)
+	b = minirocketmq.RunT(t, append([]minirocketmq.Option{minirocketmq.WithAdvertisedAddr(brokerProxy.Addr())}, opts...)...)
+	nsProxy.Start(b.NameServerAddr())
+	brokerProxy.Start(b.BrokerAddr())
+	return nsProxy, brokerProxy, b
+}
+
+// TestNetworkFaults publishes keyed messages without pause while the connections
+// between the clients (a producer, and a Kratos transport server consuming) and the
+// broker suffer, in turn: 150 ms delay on every chunk, resets of every connection, a
+// partition that holds all traffic for 3 s, and 2 s of refused connections. After the
+// network heals every acknowledged send must be consumed (counted by key; duplicates
+// allowed, loss not), and the process must be back to the goroutine count it had before
+// the faults, give or take the clients' own timers.
+func TestNetworkFaults(t *testing.T) {
+	nsProxy, brokerProxy, _ := proxiedBroker(t, shortDelays)
+	proxies := []*faultProxy{nsProxy, brokerProxy}
+	ns := nsProxy.Addr()
+	topic, group := rmqtest.Name(t, "net"), rmqtest.Name(t, "netc")
+	ensureTopics(t, ns, topic)
+	c := newTally()
+
+	srv := rocketmq.NewServer(rocketmq.DriverTypeV2,
+		rocketmq.WithNameServer([]string{ns}),
+		rocketmq.WithLogger(testLogger()),
+		rocketmq.WithEnableKeepAlive(false),
+		rocketmq.WithInstanceName(rmqtest.Name(t, "consumer")),
+		rocketmq.WithMiddleware(recovery.Recovery()))
+	err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,
+		func(_ context.Context, _ string, _ broker.Headers, j *job) error {
+			c.addDelivery()
+			c.addConfirmed(j.Key)
+			return nil
+		}, rmq.WithConsumeFromFirst(), rmq.WithRetryDelayLevel(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stopServer := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}
+	t.Cleanup(stopServer)
+	p := newProducer(t, ns, rmq.WithSendTimeout(2*time.Second))
+
+	// Four publishers: one message after the other each, acknowledged or failed.
+	var (
+		seq, failed atomic.Int64
+		stop        = make(chan struct{})
+		wg          sync.WaitGroup
+	)
+	publish := func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			k := fmt.Sprintf("n-%06d", seq.Add(1))
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := p.Publish(ctx, topic, &job{Key: k}, rmq.WithKeys([]string{k}))
+			cancel()
+			if err != nil {
+				failed.Add(1)
+				continue
+			}
+			c.addSent(k)
+		}
+	}
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go publish()
+	}
+	stopLoad := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	t.Cleanup(stopLoad)
+
+	// Warm up: messages flow, every client connection is open.
+	waitUntil(t, 30*time.Second, "the first messages to be consumed", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.confirmed) >= 20
+	})
+	baseline := runtime.NumGoroutine()
+
+	each := func(f func(*faultProxy)) {
+		for _, px := range proxies {
+			f(px)
+		}
+	}
+	phase := func(name string, d time.Duration, begin func(*faultProxy)) {
+		t.Helper()
+		before := seq.Load()
+		each(begin)
+		time.Sleep(d) // the length of the fault
+		each((*faultProxy).Heal)
+		t.Logf("%-9s %4s: %d sends attempted during the fault; so far %s", name, d, seq.Load()-before, c.figures())
+	}
+	unit := pick(time.Second, 2*time.Second)
+	for cycle := 0; cycle < pick(1, 5); cycle++ {
+		phase("delay", unit, func(px *faultProxy) { px.SetDelay(150 * time.Millisecond) })
+		for i := 0; i < 2; i++ {
+			phase("reset", unit/2, (*faultProxy).ResetAll)
+		}
+		phase("partition", 2*unit, (*faultProxy).Hold)
+		phase("refuse", unit, (*faultProxy).Refuse)
+		phase("recover", unit, func(*faultProxy) {})
+	}
+	stopLoad()
+	healed := time.Now()
+	// A push consumer whose pull request was on a reset connection pulls again only when
+	// that request times out (the client does not fail requests of a closed connection;
+	// 30 s), so recovery takes up to that long.
+	c.waitAccounted(t, 2*time.Minute)
+	t.Logf("every acknowledged message consumed %s after the last fault", time.Since(healed).Round(100*time.Millisecond))
+	acc, resets, open := brokerProxy.Stats()
+	nsAcc, nsResets, _ := nsProxy.Stats()
+	t.Logf("network faults: %s; %d sends failed (not counted as sent); broker connections accepted %d, reset %d, open %d; name server connections accepted %d, reset %d",
+		c.figures(), failed.Load(), acc, resets, open, nsAcc, nsResets)
+	if resets == 0 {
+		t.Error("the proxy reset no broker connection: the faults did not happen")
+	}
+
+	// No goroutine growth: what the clients started for the broken connections is gone.
+	// The allowance covers timers of the client that come and go (route and heartbeat
+	// tasks run in fresh goroutines).
+	const allowance = 10
+	deadline := time.Now().Add(30 * time.Second)
+	for n := runtime.NumGoroutine(); n > baseline+allowance; n = runtime.NumGoroutine() {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d before the faults, %d after them (allowance %d):\n%s",
+				baseline, n, allowance, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("goroutines: %d before the faults, %d after", baseline, runtime.NumGoroutine())
+}
