@@ -73,9 +73,14 @@
 //   - lockTable (locks.go): a mutex; expiry timers (time.AfterFunc) for
 //     locks somebody waits for, stopped by Close.
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
+//   - the ACL validator (WithACL) is immutable; it runs in the interceptor,
+//     on the reading goroutine. TLS handshakes (and, in permissive mode,
+//     the TLS-or-plain decision) also run there, within the first read.
 //
 // Two goroutines besides the connections' run for the broker's lifetime:
-// the delay scheduler and the transaction checker. Broker→client calls that
+// the delay scheduler and the transaction checker; with a data directory,
+// the persister too (and store/disk's syncer and indexer, ended by the
+// store's Close). Broker→client calls that
 // wait for an answer (the request-reply push, GET_CONSUMER_RUNNING_INFO and
 // CONSUME_MESSAGE_DIRECTLY relayed for admin tools) run in a goroutine of
 // their own, counted in the broker's wait group, and answer the request
