@@ -1,21 +1,12 @@
 package reliability
 
 import (
-	"context"
-	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-kratos/kratos/v2/middleware/recovery"
-
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
 	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
-	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
 )
 
 // proxiedBroker starts an embedded broker whose name server and broker are reached only
@@ -43,81 +34,11 @@ func TestNetworkFaults(t *testing.T) {
 	nsProxy, brokerProxy, _ := proxiedBroker(t, shortDelays)
 	proxies := []*faultProxy{nsProxy, brokerProxy}
 	ns := nsProxy.Addr()
-	topic, group := rmqtest.Name(t, "net"), rmqtest.Name(t, "netc")
-	ensureTopics(t, ns, topic)
-	c := newTally()
-
-	srv := rocketmq.NewServer(rocketmq.DriverTypeV2,
-		rocketmq.WithNameServer([]string{ns}),
-		rocketmq.WithLogger(testLogger()),
-		rocketmq.WithEnableKeepAlive(false),
-		rocketmq.WithInstanceName(rmqtest.Name(t, "consumer")),
-		rocketmq.WithMiddleware(recovery.Recovery()))
-	err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,
-		func(_ context.Context, _ string, _ broker.Headers, j *job) error {
-			c.addDelivery()
-			c.addConfirmed(j.Key)
-			return nil
-		}, rmq.WithConsumeFromFirst(), rmq.WithRetryDelayLevel(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stopServer := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	}
-	t.Cleanup(stopServer)
-	p := newProducer(t, ns, rmq.WithSendTimeout(2*time.Second))
-
-	// Four publishers: one message after the other each, acknowledged or failed.
-	var (
-		seq, failed atomic.Int64
-		stop        = make(chan struct{})
-		wg          sync.WaitGroup
-	)
-	publish := func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			k := fmt.Sprintf("n-%06d", seq.Add(1))
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := p.Publish(ctx, topic, &job{Key: k}, rmq.WithKeys([]string{k}))
-			cancel()
-			if err != nil {
-				failed.Add(1)
-				continue
-			}
-			c.addSent(k)
-		}
-	}
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go publish()
-	}
-	stopLoad := sync.OnceFunc(func() { close(stop); wg.Wait() })
-	t.Cleanup(stopLoad)
+	fl := startFlow(t, ns, rmqtest.Name(t, "net"), rmqtest.Name(t, "netc"), 4)
+	c, seq, failed, stopLoad := fl.tally, &fl.seq, &fl.failed, fl.stop
 
 	// Warm up: messages flow, every client connection is open.
-	waitUntil(t, 30*time.Second, "the first messages to be consumed", func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return len(c.confirmed) >= 20
-	})
+	waitUntil(t, 30*time.Second, "the first messages to be consumed", func() bool { return fl.consumed() >= 20 })
 	baseline := runtime.NumGoroutine()
 
 	each := func(f func(*faultProxy)) {

@@ -51,7 +51,7 @@ func (p *faultProxy) Addr() string { return p.ln.Addr().String() }
 
 // Start accepts connections and forwards them to target.
 func (p *faultProxy) Start(target string) {
-	p.target = target
+	p.SetTarget(target)
 	p.wg.Add(1)
 	go p.acceptLoop()
 }
@@ -72,7 +72,10 @@ func (p *faultProxy) acceptLoop() {
 		}
 		p.accepts++
 		p.mu.Unlock()
-		s, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		s, err := net.DialTimeout("tcp", target, 5*time.Second)
 		if err != nil {
 			rst(client)
 			continue
@@ -143,6 +146,13 @@ func (p *faultProxy) drop(pc *proxyConn) {
 func rst(c *net.TCPConn) {
 	_ = c.SetLinger(0)
 	_ = c.Close()
+}
+
+// SetTarget makes new connections go to target (a restarted server on new ports).
+func (p *faultProxy) SetTarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
 }
 
 // SetDelay delays every chunk in both directions by d from now on (0: none).
