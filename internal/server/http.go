@@ -1,8 +1,10 @@
 package server
 
 import (
+	stdhttp "net/http"
 	"time"
 
+	"github.com/go-kratos/kratos/v2/errors"
 	"github.com/go-kratos/kratos/v2/log"
 	"github.com/go-kratos/kratos/v2/transport/http"
 
@@ -25,6 +27,10 @@ func NewHTTPServer(c *conf.Server, orders *service.OrderService, checks health.C
 	}
 	opts := []http.ServerOption{
 		http.Middleware(mws...),
+		// Unknown paths and methods answer with a Kratos error body like every other
+		// client error (the router's defaults are plain-text "404 page not found").
+		http.NotFoundHandler(routeError(errors.NotFound("NOT_FOUND", "no route"))),
+		http.MethodNotAllowedHandler(routeError(errors.New(stdhttp.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "method not allowed"))),
 	}
 	if c.GetHttp().GetNetwork() != "" {
 		opts = append(opts, http.Network(c.GetHttp().GetNetwork()))
@@ -41,4 +47,11 @@ func NewHTTPServer(c *conf.Server, orders *service.OrderService, checks health.C
 	srv.Handle("/metrics", tp.Handler)
 	v1.RegisterOrderServiceHTTPServer(srv, orders)
 	return srv, nil
+}
+
+// routeError answers a request no route takes with e, naming the method and path.
+func routeError(e *errors.Error) stdhttp.Handler {
+	return stdhttp.HandlerFunc(func(w stdhttp.ResponseWriter, r *stdhttp.Request) {
+		http.DefaultErrorEncoder(w, r, errors.New(int(e.Code), e.Reason, e.Message+": "+r.Method+" "+r.URL.Path))
+	})
 }
