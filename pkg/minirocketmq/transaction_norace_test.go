@@ -41,6 +41,7 @@ func TestNoRaceTransactionCheckBack(t *testing.T) {
 	if b != nil {
 		sendTx(t, p, topic, "never")
 	}
+	brokerNameOf(t, ns, topic) // a real broker routes an auto-created topic a moment later
 	col := consume(t, ns, group, topic, consumer.MessageSelector{})
 	waitFor(t, 150*time.Second, "the committed and the checked-back message", func() bool {
 		k := col.keys()

@@ -97,6 +97,7 @@ func TestTransactions(t *testing.T) {
 	p := newTxProducer(t, ns, rmqtest.Name(t, "PG"), l)
 	sendTx(t, p, topic, "rollback")
 	sendTx(t, p, topic, "commit")
+	brokerNameOf(t, ns, topic) // a real broker routes an auto-created topic a moment later
 	col := consume(t, ns, group, topic, consumer.MessageSelector{})
 	waitFor(t, 60*time.Second, "the committed message", func() bool { return col.keys()["commit"] })
 	if b != nil {
