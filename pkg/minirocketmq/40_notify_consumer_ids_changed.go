@@ -10,8 +10,15 @@ import "github.com/kratos-rocketmq/layout/pkg/minirocketmq/remoting"
 // notifyConsumerIdsChangedEnable is off. Clients do not answer it.
 
 // notifyConsumerIDsChanged notifies every member of each group. Sending
-// never blocks (Conn.Send queues).
+// never blocks (Conn.Send queues). A closing broker notifies nobody: the
+// members leave because the broker goes, and a rebalance at that moment only
+// has the clients retry against a broker that is gone.
 func (b *Broker) notifyConsumerIDsChanged(groups []string) {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
 	for _, g := range groups {
 		if cfg := b.groups.get(g); cfg != nil && !cfg.NotifyConsumerIDsChangedEnable {
 			continue

@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"context"
-	"errors"
 	"os"
 	"testing"
 	"time"
@@ -39,35 +38,72 @@ func openFDs(t testing.TB) int {
 	return len(entries)
 }
 
-// TestStopPathsLeakNothing runs each way a client of ours can stop against an embedded
-// broker of its own, closes the broker, and then requires the goroutines (goleak, less
-// the client's documented leftovers) and the open file descriptors to be back where
-// they were before.
+// stopCtx is a context that ends after d, cancelled at the end of t.
+func stopCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newLeakServer starts a transport server subscribed to a fresh topic with handler h
+// and publishes five messages to it.
+func newLeakServer(t *testing.T, ns string, h func(context.Context, string, broker.Headers, *job) error) *rocketmq.Server {
+	topic := rmqtest.Name(t, "leak")
+	ensureTopics(t, ns, topic)
+	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithNameServer([]string{ns}),
+		rocketmq.WithLogger(testLogger()), rocketmq.WithEnableKeepAlive(true), rocketmq.WithKeepAliveAddress("127.0.0.1:0"))
+	if err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, rmqtest.Name(t, "leakc"), h, rmq.WithConsumeFromFirst()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, ns)
+	for i := 0; i < 5; i++ {
+		if err := p.Publish(context.Background(), topic, &job{Key: key(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv
+}
+
+// checkStopPath runs one stop path against an embedded broker of its own, closes the
+// broker, and then requires the goroutines (goleak, less the client's documented
+// leftovers) and the open file descriptors to be back where they were before.
+func checkStopPath(t *testing.T, run func(t *testing.T, b *minirocketmq.Broker)) {
+	ignore := goleak.IgnoreCurrent()
+	fds := openFDs(t)
+	t.Run("run", func(t *testing.T) {
+		b, err := minirocketmq.Run(shortDelays)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() }) // after the run's own cleanups (they disconnect)
+		run(t, b)
+	})
+	if t.Failed() {
+		return
+	}
+	var leakErr error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		leakErr = goleak.Find(append([]goleak.Option{ignore}, clientLeftovers...)...)
+		if leakErr == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if leakErr != nil {
+		t.Errorf("goroutines left after the stop: %v", leakErr)
+	}
+	waitUntil(t, 30*time.Second, "the file descriptors to be back to the baseline", func() bool { return openFDs(t) <= fds })
+}
+
+// TestStopPathsLeakNothing runs each way a client of ours can stop (checkStopPath).
+// The stop forced while messages sit in the client's buffers is in
+// TestNoRaceStopForcedLeaksNothing: the client's Shutdown races with its own pull
+// goroutines there (see handler_slow_norace_test.go).
 func TestStopPathsLeakNothing(t *testing.T) {
-	stopCtx := func(d time.Duration) context.Context {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		t.Cleanup(cancel)
-		return ctx
-	}
-	newServer := func(t *testing.T, ns string, h func(context.Context, string, broker.Headers, *job) error) *rocketmq.Server {
-		topic := rmqtest.Name(t, "leak")
-		ensureTopics(t, ns, topic)
-		srv := rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithNameServer([]string{ns}),
-			rocketmq.WithLogger(testLogger()), rocketmq.WithEnableKeepAlive(true), rocketmq.WithKeepAliveAddress("127.0.0.1:0"))
-		if err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, rmqtest.Name(t, "leakc"), h, rmq.WithConsumeFromFirst()); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		p := newProducer(t, ns)
-		for i := 0; i < 5; i++ {
-			if err := p.Publish(context.Background(), topic, &job{Key: key(i)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return srv
-	}
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T, b *minirocketmq.Broker)
@@ -101,23 +137,11 @@ func TestStopPathsLeakNothing(t *testing.T) {
 		}},
 		{"server Stop after consuming", func(t *testing.T, b *minirocketmq.Broker) {
 			got := make(chan struct{}, 5)
-			srv := newServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
+			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
 			for i := 0; i < 5; i++ {
 				<-got
 			}
-			if err := srv.Stop(stopCtx(10 * time.Second)); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"server Stop forced by its deadline", func(t *testing.T, b *minirocketmq.Broker) {
-			running := make(chan struct{}, 5)
-			srv := newServer(t, b.Addr(), func(ctx context.Context, _ string, _ broker.Headers, _ *job) error {
-				running <- struct{}{}
-				<-ctx.Done() // until the forced stop cancels it
-				return ctx.Err()
-			})
-			<-running
-			if err := srv.Stop(stopCtx(200 * time.Millisecond)); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			if err := srv.Stop(stopCtx(t, 10*time.Second)); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -126,23 +150,31 @@ func TestStopPathsLeakNothing(t *testing.T) {
 			if _, err := idle.Endpoint(); err != nil { // opens the keep-alive listener
 				t.Fatal(err)
 			}
-			if err := idle.Stop(stopCtx(5 * time.Second)); err != nil {
+			if err := idle.Stop(stopCtx(t, 5*time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			srv := newServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { return nil })
+			got := make(chan struct{}, 5)
+			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
+			for i := 0; i < 5; i++ {
+				<-got // Stop with messages in the client's buffers is the forced case (norace)
+			}
 			for i := 0; i < 2; i++ {
-				if err := srv.Stop(stopCtx(10 * time.Second)); err != nil {
+				if err := srv.Stop(stopCtx(t, 10*time.Second)); err != nil {
 					t.Fatalf("Stop %d: %v", i+1, err)
 				}
 			}
 		}},
 		{"server Stop after the broker died", func(t *testing.T, b *minirocketmq.Broker) {
-			srv := newServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { return nil })
+			got := make(chan struct{}, 5)
+			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
+			for i := 0; i < 5; i++ {
+				<-got
+			}
 			if err := b.Close(); err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
-			go func() { done <- srv.Stop(stopCtx(10 * time.Second)) }()
+			go func() { done <- srv.Stop(stopCtx(t, 10*time.Second)) }()
 			select {
 			case err := <-done:
 				if err != nil {
@@ -153,33 +185,6 @@ func TestStopPathsLeakNothing(t *testing.T) {
 			}
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ignore := goleak.IgnoreCurrent()
-			fds := openFDs(t)
-			t.Run("run", func(t *testing.T) {
-				b, err := minirocketmq.Run(shortDelays)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = b.Close() }) // after the run's own cleanups (they disconnect)
-				tc.run(t, b)
-			})
-			if t.Failed() {
-				return
-			}
-			var leakErr error
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				leakErr = goleak.Find(append([]goleak.Option{ignore}, clientLeftovers...)...)
-				if leakErr == nil || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			if leakErr != nil {
-				t.Errorf("goroutines left after the stop: %v", leakErr)
-			}
-			waitUntil(t, 30*time.Second, "the file descriptors to be back to the baseline", func() bool { return openFDs(t) <= fds })
-		})
+		t.Run(tc.name, func(t *testing.T) { checkStopPath(t, tc.run) })
 	}
 }
