@@ -88,6 +88,28 @@ test:
 	go test -race -timeout 15m ./...
 	go test -run NoRace -timeout 10m ./...
 
+.PHONY: reliability
+# run the reliability suite (test/reliability) in its long form: more crash runs, more messages
+reliability:
+	RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./test/reliability/
+	RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./test/reliability/
+
+.PHONY: soak
+# 10 minutes of messages at a fixed rate on loopback; fails on loss or memory/goroutine growth (not in CI)
+soak:
+	go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./test/reliability/
+
+FUZZTIME ?= 30s
+.PHONY: fuzz
+# run every fuzz target of the repository for FUZZTIME each (default 30s; CI runs only the seed corpora)
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$dir $$f ($(FUZZTIME))"; \
+	    go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done
+
 .PHONY: new
 # copy this template into a new service: make new NAME=shop MODULE=example.com/acme/shop [OUT=../shop]
 new:
