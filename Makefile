@@ -134,8 +134,18 @@ lint:
 	go vet ./...
 
 .PHONY: bench
-# run the benchmarks (short mode)
+# raw client vs this stack, figures as ratios (short: <= 2 min); prints a table, writes bench/results.md
 bench:
+	go run ./cmd/rmqbench -short
+
+.PHONY: bench-full
+# the full benchmark run: 100,000-message drains, longer windows (about 10 min)
+bench-full:
+	go run ./cmd/rmqbench
+
+.PHONY: bench-go
+# the packages' Go micro-benchmarks (testing.B)
+bench-go:
 	go test -run '^$$' -bench . -benchtime 2s ./...
 
 # show help

@@ -3,10 +3,13 @@ package broker
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/go-kratos/kratos/v2/encoding"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 type payload struct {
@@ -152,4 +155,93 @@ func TestReply(t *testing.T) {
 	if TransactionCommit.String() != "commit" || TransactionUnknown.String() != "unknown" {
 		t.Error("TransactionState names")
 	}
+}
+
+// flexible implements json.Unmarshaler and accepts any body, valid JSON or not.
+type flexible struct{ raw string }
+
+func (f *flexible) UnmarshalJSON(b []byte) error {
+	f.raw = string(b)
+	return nil
+}
+
+// countingCodec is a codec other than Kratos' JSON one, registered under no name.
+type countingCodec struct{ calls int }
+
+func (c *countingCodec) Marshal(v any) ([]byte, error) { return nil, errors.New("unused") }
+func (c *countingCodec) Unmarshal(data []byte, v any) error {
+	c.calls++
+	return encoding.GetCodec("json").Unmarshal(data, v)
+}
+func (c *countingCodec) Name() string { return "json" } // same name, another codec
+
+func TestNewDecoder(t *testing.T) {
+	json := encoding.GetCodec("json")
+	changing := 0
+	for _, tc := range []struct {
+		name    string
+		codec   encoding.Codec
+		binder  Binder
+		body    string
+		want    any
+		wantErr string
+	}{
+		{"plain struct", json, NewBinder[payload](), `{"a":1,"b":"x"}`, &payload{1, "x"}, ""},
+		{"broken JSON", json, NewBinder[payload](), `{"a":`, nil, "unmarshal into *broker.payload with json: unexpected end of JSON input"},
+		{"no binder: raw body", json, nil, `raw`, []byte("raw"), ""},
+		{"raw bytes binder", json, NewBinder[[]byte](), `raw`, []byte("raw"), ""},
+		{"protobuf message: protojson", json, NewBinder[wrapperspb.StringValue](), `"hi"`, wrapperspb.String("hi"), ""},
+		{"json.Unmarshaler: called without validation", json, NewBinder[flexible](), `not json`, &flexible{"not json"}, ""},
+		{"binder of changing types", json, func() Any {
+			changing++
+			if changing == 1 {
+				return new(payload)
+			}
+			return new(wrapperspb.StringValue)
+		}, `"hi"`, wrapperspb.String("hi"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := NewDecoder(tc.codec, tc.binder)([]byte(tc.body))
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				// the same error Unmarshal gives
+				if uerr := Unmarshal(tc.codec, []byte(tc.body), tc.binder()); uerr == nil || uerr.Error() != err.Error() {
+					t.Errorf("Unmarshal says %v, the decoder %v", uerr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch w := tc.want.(type) {
+			case proto.Message:
+				if !proto.Equal(got.(proto.Message), w) {
+					t.Errorf("got %v, want %v", got, w)
+				}
+			case []byte:
+				var b []byte
+				switch g := got.(type) {
+				case []byte:
+					b = g
+				case *[]byte:
+					b = *g
+				}
+				if string(b) != string(w) {
+					t.Errorf("got %q, want %q", b, w)
+				}
+			default:
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("got %#v, want %#v", got, tc.want)
+				}
+			}
+		})
+	}
+	t.Run("another codec named json is used", func(t *testing.T) {
+		c := &countingCodec{}
+		if _, err := NewDecoder(c, NewBinder[payload]())([]byte(`{"a":1}`)); err != nil || c.calls != 1 {
+			t.Errorf("err %v, codec called %d times", err, c.calls)
+		}
+	})
 }
