@@ -487,14 +487,7 @@ func (s *subscription) consumeConcurrently(ctx context.Context, msgs ...*primiti
 	}
 	defer f.leave()
 	for _, m := range msgs {
-		// process(m), spelled out: this runs on a goroutine the client starts for each
-		// delivery, whose stack starts at 2 KiB and grows by copying, and decoding is
-		// the deepest part. With process's frame above it, a 1 KiB JSON event made the
-		// stack grow once more than a raw callback's (BenchmarkDeliveryGoroutine: 1.4 µs
-		// a message; see also broker.NewDecoder).
-		start := s.begin(m)
-		v, err := s.decode(m.Body)
-		if out, _ := s.finish(m, v, err, start); out != outcomeSuccess {
+		if out, _ := s.process(m); out != outcomeSuccess {
 			s.retryLater(ctx, out)
 			return consumer.ConsumeRetryLater, nil
 		}
