@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
@@ -157,21 +158,22 @@ func (b *Broker) send(ctx context.Context, p rocketmq.Producer, topic string, o 
 			*o.Result = *res
 		}
 	case o.Oneway:
-		err = p.SendOneWay(ctx, msgs...)
+		err = whenRouted(ctx, func() error { return p.SendOneWay(ctx, msgs...) })
 		if err != nil {
 			err = fmt.Errorf("send oneway to %s: %w", topic, err)
 		}
 	case o.Async != nil:
 		cb := o.Async
 		n := len(msgs)
-		err = p.SendAsync(ctx, func(cctx context.Context, r *primitive.SendResult, serr error) {
+		done := func(cctx context.Context, r *primitive.SendResult, serr error) {
 			res, serr := b.sendResult(topic, r, serr)
 			if b.metricsOn {
 				b.metrics.recordPublish(cctx, topic, n, start, serr)
 			}
 			endSpan(span, serr)
 			cb(cctx, res, serr)
-		}, msgs...)
+		}
+		err = whenRouted(ctx, func() error { return p.SendAsync(ctx, done, msgs...) })
 		if err != nil {
 			err = fmt.Errorf("send async to %s: %w", topic, err)
 			break
@@ -179,7 +181,10 @@ func (b *Broker) send(ctx context.Context, p rocketmq.Producer, topic string, o 
 		return nil // the callback records the outcome
 	default:
 		var r *primitive.SendResult
-		r, err = p.SendSync(ctx, msgs...)
+		err = whenRouted(ctx, func() (serr error) {
+			r, serr = p.SendSync(ctx, msgs...)
+			return serr
+		})
 		if err == nil && r != nil && r.Status == primitive.SendOK && o.Result == nil {
 			break // the common case: no result wanted, nothing to convert
 		}
@@ -194,6 +199,41 @@ func (b *Broker) send(ctx context.Context, p rocketmq.Producer, topic string, o 
 	}
 	endSpan(span, err)
 	return err
+}
+
+// unroutedRetries bound whenRouted: a few milliseconds in all.
+var unroutedRetries = []time.Duration{time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond}
+
+// whenRouted runs send again while it fails with the client's "topic=X route info not
+// found" (no message left the process then). Concurrent first sends to a topic race
+// in rocketmq-client-go: one stores the topic's queues before the name-server client
+// has stored their broker's address, and another send in between finds no address for
+// the queue it picked and fails at once. The address arrives a moment later.
+func whenRouted(ctx context.Context, send func() error) error {
+	err := send()
+	for _, d := range unroutedRetries {
+		if !isUnrouted(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+		err = send()
+	}
+	return err
+}
+
+// isUnrouted reports the error of a send that found a queue but not its broker's
+// address (producer.go in rocketmq-client-go; "the topic=X route info not found",
+// a topic without queues, is not that).
+func isUnrouted(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.HasPrefix(s, "topic=") && strings.HasSuffix(s, " route info not found")
 }
 
 // sendResult converts the client's result; a status other than SendOK is an error.
