@@ -64,6 +64,7 @@ type env struct {
 	// client's process-wide logger to its connected brokers' loggers (error level
 	// here), so the raw clients stay quiet too. It must connect before any raw client.
 	logSink *rmq.Broker
+	created []string // topics ensureTopics created on ns, for dropTopics
 }
 
 func newEnv(cfg config) (*env, error) {
@@ -109,9 +110,35 @@ func name(prefix string) string {
 	return "rmqbench_" + prefix + "_" + hex.EncodeToString(b[:])
 }
 
-// ensureTopics creates topics (8 queues) and waits for their routes.
+// ensureTopics creates topics (8 queues), waits for their routes and remembers them
+// for dropTopics.
 func (e *env) ensureTopics(ctx context.Context, topics ...string) error {
-	return ensureTopics(ctx, e.ns, topics...)
+	if err := ensureTopics(ctx, e.ns, topics...); err != nil {
+		return err
+	}
+	e.created = append(e.created, topics...)
+	return nil
+}
+
+// dropTopics deletes the topics ensureTopics created, with their messages: the
+// in-memory broker would otherwise hold every message of the run (gigabytes in full
+// mode), and a real cluster is left as it was found.
+func (e *env) dropTopics(ctx context.Context) error {
+	topics := e.created
+	e.created = nil
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return mq.DeleteTopics(ctx, []string{e.ns}, topics)
+}
+
+// emptyTopics deletes topics and creates them again, empty.
+func (e *env) emptyTopics(ctx context.Context, topics ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := mq.DeleteTopics(ctx, []string{e.ns}, topics); err != nil {
+		return err
+	}
+	return mq.EnsureTopics(ctx, []string{e.ns}, topics)
 }
 
 func ensureTopics(ctx context.Context, ns string, topics ...string) error {

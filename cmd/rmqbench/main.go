@@ -155,6 +155,9 @@ func bench(ctx context.Context, cfg config, sel []scenario, progress io.Writer) 
 		pprof.Do(ctx, pprof.Labels("scenario", s.name), func(ctx context.Context) {
 			tables, err = s.run(ctx, e)
 		})
+		if err == nil {
+			err = e.dropTopics(ctx)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("scenario %s: %w", s.name, err)
 		}

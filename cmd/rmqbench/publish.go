@@ -97,6 +97,9 @@ func runPublish(ctx context.Context, e *env) ([]*table, error) {
 			g = nil
 		}
 		t.ratioRow(c.name, "publish "+c.name, r, g)
+		if err := e.emptyTopics(ctx, rawTopic, oursTopic); err != nil { // bounds the broker's memory
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
 	}
 	return []*table{t}, nil
 }

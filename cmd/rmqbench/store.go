@@ -14,6 +14,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+
+	"github.com/kratos-rocketmq/layout/internal/mq"
 )
 
 // Scenario 4: what the broker sustains, by body size and store: messages sent with
@@ -103,7 +105,9 @@ func storeRow(ctx context.Context, t *table, ns, store string, size, n int) erro
 	mb := float64(size) / (1 << 20)
 	t.row(sizeName(size), store, groupDigits(int64(n)),
 		rate(produced), mbps(produced*mb), rate(consumed), mbps(consumed*mb))
-	return nil
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return mq.DeleteTopics(dctx, []string{ns}, []string{topic})
 }
 
 // produce sends n messages with SendSync from storeSenders goroutines; it returns msg/s.

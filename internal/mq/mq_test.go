@@ -178,3 +178,41 @@ func TestStandardJSON(t *testing.T) {
 		t.Error("standard JSON was changed")
 	}
 }
+
+// TestEnsureAndDeleteTopics: EnsureTopics creates routed topics, DeleteTopics removes
+// their routes, and both succeed again on what they already did.
+func TestEnsureAndDeleteTopics(t *testing.T) {
+	ns := rmqtest.NameServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topics := []string{rmqtest.Name(t, "a"), rmqtest.Name(t, "b")}
+	routed := func() int {
+		rep := Probe(ctx, []string{ns}, topics)
+		if err := rep.Err(); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tp := range topics {
+			if len(rep.NameServers[0].Routes[tp]) > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	for range 2 {
+		if err := EnsureTopics(ctx, []string{ns}, topics); err != nil {
+			t.Fatal(err)
+		}
+		if n := routed(); n != len(topics) {
+			t.Fatalf("%d of %d topics routed after EnsureTopics", n, len(topics))
+		}
+	}
+	for range 2 {
+		if err := DeleteTopics(ctx, []string{ns}, topics); err != nil {
+			t.Fatal(err)
+		}
+		if n := routed(); n != 0 {
+			t.Fatalf("%d topics still routed after DeleteTopics", n)
+		}
+	}
+}

@@ -64,23 +64,10 @@ func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
 }
 
 func createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
-	conn, err := remoting.Dial(ctx, brokerAddr, nil)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
 	n := fmt.Sprint(queues)
-	req := remoting.NewRequest(remoting.UpdateAndCreateTopic,
+	return invokeAdmin(ctx, brokerAddr, remoting.NewRequest(remoting.UpdateAndCreateTopic,
 		"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
-		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false")
-	resp, err := conn.Invoke(ctx, req)
-	if err != nil {
-		return err
-	}
-	if resp.Code != remoting.Success {
-		return fmt.Errorf("code %d: %s", resp.Code, resp.Remark)
-	}
-	return nil
+		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false"))
 }
 
 // waitForRoutes polls the name server until every topic has a route (a real broker
@@ -103,4 +90,59 @@ func waitForRoutes(ctx context.Context, nameServer string, topics []string) erro
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// DeleteTopics deletes topics from every broker the first answering name server knows,
+// then from the name servers (what mqadmin deleteTopic does). Deleting a topic that
+// does not exist succeeds.
+func DeleteTopics(ctx context.Context, nameServers, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	rep := Probe(ctx, nameServers, nil)
+	var ns *NameServerReport
+	for i := range rep.NameServers {
+		if rep.NameServers[i].Err == nil {
+			ns = &rep.NameServers[i]
+			break
+		}
+	}
+	if ns == nil {
+		return fmt.Errorf("delete topics: no name server answered: %w", rep.Err())
+	}
+	brokers := make([]string, 0, len(ns.Brokers))
+	for _, addr := range ns.Brokers {
+		brokers = append(brokers, addr)
+	}
+	sort.Strings(brokers)
+	for _, t := range topics {
+		for _, addr := range brokers {
+			if err := invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInBroker, "topic", t)); err != nil {
+				return fmt.Errorf("delete topic %s on broker %s: %w", t, addr, err)
+			}
+		}
+		for _, addr := range nameServers {
+			if err := invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInNameSrv, "topic", t)); err != nil {
+				return fmt.Errorf("delete topic %s on name server %s: %w", t, addr, err)
+			}
+		}
+	}
+	return nil
+}
+
+// invokeAdmin sends one admin request to addr and requires a success code.
+func invokeAdmin(ctx context.Context, addr string, req *remoting.Command) error {
+	conn, err := remoting.Dial(ctx, addr, nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	resp, err := conn.Invoke(ctx, req)
+	if err != nil {
+		return err
+	}
+	if resp.Code != remoting.Success {
+		return fmt.Errorf("code %d: %s", resp.Code, resp.Remark)
+	}
+	return nil
 }
