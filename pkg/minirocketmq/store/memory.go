@@ -32,7 +32,8 @@ func WithSegmentSize(n int) MemoryOption {
 // Memory is the in-memory Store: the log is a list of byte slabs, each queue
 // a slice of index entries, the key index a map. One RWMutex guards it all:
 // Put holds it exclusively for the copy of the records, readers share it.
-// Nothing is ever evicted.
+// Nothing expires; a slab is released when DeleteTopic has removed every
+// record in it.
 type Memory struct {
 	now     func() time.Time
 	segSize int
@@ -48,7 +49,8 @@ type Memory struct {
 
 type segment struct {
 	base int64
-	buf  []byte
+	buf  []byte // nil once released
+	live int    // records in buf that a queue still holds
 }
 
 type queueKey struct {
@@ -129,6 +131,7 @@ func (m *Memory) Put(msgs []*message.Message) error {
 		seg.buf = message.AppendRecord(seg.buf, msg)
 		size := len(seg.buf) - before
 		m.next += int64(size)
+		seg.live++
 		q.entries = append(q.entries, entry{clOffset: msg.CommitLogOffset, tagsCode: msg.TagsCode, storeTS: ts, size: int32(size)})
 		m.indexKeys(msg)
 	}
@@ -171,7 +174,7 @@ func (m *Memory) addKey(topic, key string, off int64) {
 // record returns the stored bytes at a commit-log offset, or nil. Callers
 // hold m.mu.
 func (m *Memory) record(off int64) []byte {
-	i := sort.Search(len(m.segs), func(i int) bool { return m.segs[i].base > off }) - 1
+	i := m.segmentOf(off)
 	if i < 0 {
 		return nil
 	}
@@ -361,8 +364,9 @@ func (m *Memory) DeleteTopic(topic string) error {
 	if m.closed {
 		return ErrClosed
 	}
-	for k := range m.queues {
+	for k, q := range m.queues {
 		if k.topic == topic {
+			m.release(q.entries)
 			delete(m.queues, k)
 		}
 	}
@@ -373,6 +377,27 @@ func (m *Memory) DeleteTopic(topic string) error {
 		}
 	}
 	return nil
+}
+
+// release drops entries' records from their slabs' live counts and frees every
+// slab, the one being written excepted, that no queue holds a record of any more.
+// Callers hold m.mu.
+func (m *Memory) release(entries []entry) {
+	for _, e := range entries {
+		if i := m.segmentOf(e.clOffset); i >= 0 {
+			m.segs[i].live--
+		}
+	}
+	for i := range m.segs[:max(len(m.segs)-1, 0)] {
+		if m.segs[i].live == 0 {
+			m.segs[i].buf = nil
+		}
+	}
+}
+
+// segmentOf returns the index of the slab holding commit-log offset off, or -1.
+func (m *Memory) segmentOf(off int64) int {
+	return sort.Search(len(m.segs), func(i int) bool { return m.segs[i].base > off }) - 1
 }
 
 // Close implements Store.
