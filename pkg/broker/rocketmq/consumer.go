@@ -375,34 +375,18 @@ const (
 
 // process decodes and handles one message.
 func (s *subscription) process(m *primitive.MessageExt) (outcome, error) {
-	start := s.begin(m)
-	v, err := s.decode(m.Body)
-	return s.finish(m, v, err, start)
-}
-
-// begin starts a delivery: with metrics on, it counts a redelivery and returns the
-// start of the delivery's duration.
-func (s *subscription) begin(m *primitive.MessageExt) time.Time {
-	if !s.b.metricsOn {
-		return time.Time{}
+	var start time.Time
+	if s.b.metricsOn {
+		start = time.Now()
+		if m.ReconsumeTimes > 0 {
+			s.b.metrics.redelivered.Add(s.ctx, 1, s.attrs.base)
+		}
 	}
-	return s.observeDelivery(m)
-}
-
-// finish hands a decoded body to the handler, or an undecodable one to the DLQ.
-func (s *subscription) finish(m *primitive.MessageExt, v broker.Any, decodeErr error, start time.Time) (outcome, error) {
-	if decodeErr != nil {
-		return s.undecodable(m, decodeErr)
+	v, err := s.decode(m.Body)
+	if err != nil {
+		return s.undecodable(m, err)
 	}
 	return s.deliver(m, v, start)
-}
-
-// observeDelivery counts a redelivery and returns the start of the delivery's duration.
-func (s *subscription) observeDelivery(m *primitive.MessageExt) time.Time {
-	if m.ReconsumeTimes > 0 {
-		s.b.metrics.redelivered.Add(s.ctx, 1, s.attrs.base)
-	}
-	return time.Now()
 }
 
 // undecodable sends a message whose body the codec cannot decode to the dead-letter queue.
