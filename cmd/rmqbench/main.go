@@ -5,7 +5,7 @@
 //	make bench                                    # go run ./cmd/rmqbench -short (≤ 2 min)
 //	make bench-full                               # 100,000-message drains, longer windows
 //	go run ./cmd/rmqbench -short -run consume -cpuprofile cpu.out
-//	ROCKETMQ_NAMESRV=127.0.0.1:9876 go run ./cmd/rmqbench -short -o bench/results-rocketmq.md
+//	ROCKETMQ_NAMESRV=127.0.0.1:9876 go run ./cmd/rmqbench -short -o bench/results-rocketmq-4.9.4.md
 //
 // The broker is the embedded one (pkg/minirocketmq, in this process) unless
 // ROCKETMQ_NAMESRV names a cluster. Scenarios, one file each (-run picks some):
