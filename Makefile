@@ -88,6 +88,11 @@ test:
 	go test -race -timeout 15m ./...
 	go test -run NoRace -timeout 10m ./...
 
+.PHONY: test-copies
+# rename this template (kratos new, make new, gonew) into temp dirs and run go test ./... in the copies (~8 min)
+test-copies:
+	NEWSERVICE_FULL_TESTS=1 go test -count=1 -timeout 30m -run TestRenamedServices -v ./internal/tools/newservice/
+
 .PHONY: reliability
 # run the reliability suite (test/reliability) in its long form: more crash runs, more messages
 reliability:

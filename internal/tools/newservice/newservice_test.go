@@ -31,10 +31,14 @@ import (
 // packages (cmd, internal, deploy: the ones that load the renamed protobuf descriptors,
 // Wire graph and configuration), with -short. The pkg/ libraries do not depend on the
 // module path beyond their imports, which vet has compiled, and their integration suites
-// run in the main test pass; running them three times more would not fit make test's
-// budget.
+// run in the main test pass; running them twice more would not fit make test's budget.
+// make test-copies (NEWSERVICE_FULL_TESTS=1) runs go test ./... (no -short) in the copies.
 
 const renameCopyEnv = "KRATOS_ROCKETMQ_RENAME_COPY"
+
+// envFullCopyTests, when set, makes the copies run every package's tests (go test
+// ./...), the pkg/ libraries' integration suites included (make test-copies).
+const envFullCopyTests = "NEWSERVICE_FULL_TESTS"
 
 func skipInCopy(t *testing.T) {
 	t.Helper()
@@ -177,7 +181,11 @@ func TestRenamedServices(t *testing.T) {
 			goCmd(t, dest, "build", "./...")
 			goCmd(t, dest, "vet", "./...")
 			if tc.runTests {
-				goCmd(t, dest, "test", "-short", "-count=1", "./cmd/...", "./internal/...", "./deploy/...")
+				args := []string{"test", "-short", "-count=1", "./cmd/...", "./internal/...", "./deploy/..."}
+				if os.Getenv(envFullCopyTests) != "" {
+					args = []string{"test", "-count=1", "./..."}
+				}
+				goCmd(t, dest, args...)
 			}
 			bin := filepath.Join(t.TempDir(), "app")
 			goCmd(t, dest, "build", "-o", bin, "./cmd/app")
