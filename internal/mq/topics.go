@@ -24,16 +24,9 @@ func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
 	if len(topics) == 0 {
 		return nil
 	}
-	rep := Probe(ctx, nameServers, topics)
-	var ns *NameServerReport
-	for i := range rep.NameServers {
-		if rep.NameServers[i].Err == nil {
-			ns = &rep.NameServers[i]
-			break
-		}
-	}
-	if ns == nil {
-		return fmt.Errorf("ensure topics: no name server answered: %w", rep.Err())
+	ns, err := firstAnswer(ctx, nameServers, topics)
+	if err != nil {
+		return fmt.Errorf("ensure topics: %w", err)
 	}
 	var missing []string
 	for _, t := range topics {
@@ -47,11 +40,7 @@ func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
 	if len(ns.Brokers) == 0 {
 		return fmt.Errorf("ensure topics %v: name server %s knows no broker", missing, ns.Addr)
 	}
-	brokers := make([]string, 0, len(ns.Brokers))
-	for _, addr := range ns.Brokers {
-		brokers = append(brokers, addr)
-	}
-	sort.Strings(brokers)
+	brokers := ns.brokerAddrs()
 	for _, t := range missing {
 		for _, addr := range brokers {
 			if err := createTopic(ctx, addr, t, DefaultTopicQueues); err != nil {
@@ -61,6 +50,28 @@ func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
 		}
 	}
 	return waitForRoutes(ctx, ns.Addr, missing)
+}
+
+// firstAnswer probes the name servers (with the routes of topics) and returns the
+// report of the first one that answered.
+func firstAnswer(ctx context.Context, nameServers, topics []string) (*NameServerReport, error) {
+	rep := Probe(ctx, nameServers, topics)
+	for i := range rep.NameServers {
+		if rep.NameServers[i].Err == nil {
+			return &rep.NameServers[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no name server answered: %w", rep.Err())
+}
+
+// brokerAddrs returns the addresses of the brokers ns knows, sorted.
+func (ns *NameServerReport) brokerAddrs() []string {
+	brokers := make([]string, 0, len(ns.Brokers))
+	for _, addr := range ns.Brokers {
+		brokers = append(brokers, addr)
+	}
+	sort.Strings(brokers)
+	return brokers
 }
 
 func createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
@@ -99,22 +110,11 @@ func DeleteTopics(ctx context.Context, nameServers, topics []string) error {
 	if len(topics) == 0 {
 		return nil
 	}
-	rep := Probe(ctx, nameServers, nil)
-	var ns *NameServerReport
-	for i := range rep.NameServers {
-		if rep.NameServers[i].Err == nil {
-			ns = &rep.NameServers[i]
-			break
-		}
+	ns, err := firstAnswer(ctx, nameServers, nil)
+	if err != nil {
+		return fmt.Errorf("delete topics: %w", err)
 	}
-	if ns == nil {
-		return fmt.Errorf("delete topics: no name server answered: %w", rep.Err())
-	}
-	brokers := make([]string, 0, len(ns.Brokers))
-	for _, addr := range ns.Brokers {
-		brokers = append(brokers, addr)
-	}
-	sort.Strings(brokers)
+	brokers := ns.brokerAddrs()
 	for _, t := range topics {
 		for _, addr := range brokers {
 			if err := invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInBroker, "topic", t)); err != nil {
