@@ -5,7 +5,9 @@
 FROM golang:1.26 AS builder
 WORKDIR /src
 # Dependencies first, so code changes do not re-download them.
+# (the library module in rocketmq/ is required through a replace directive: its go.mod too)
 COPY go.mod go.sum ./
+COPY rocketmq/go.mod rocketmq/go.sum ./rocketmq/
 RUN go mod download
 COPY . .
 ARG VERSION=dev

@@ -82,11 +82,16 @@ run: build
 doctor: build
 	./bin/app doctor -conf ./configs
 
+# LIB is the RocketMQ library module (its own go.mod); make test runs its tests too.
+LIB := rocketmq
+
 .PHONY: test
-# run all tests with the race detector (then the few tests the client's own races exclude)
+# run all tests of both modules with the race detector (then the few tests the client's own races exclude)
 test:
 	go test -race -timeout 15m ./...
 	go test -run NoRace -timeout 10m ./...
+	cd $(LIB) && go test -race -timeout 15m ./...
+	cd $(LIB) && go test -run NoRace -timeout 10m ./...
 
 .PHONY: test-copies
 # rename this template (kratos new, make new, gonew) into temp dirs and run go test ./... in the copies (~8 min)
@@ -109,9 +114,10 @@ FUZZTIME ?= 30s
 # run every fuzz target of the repository for FUZZTIME each (default 30s; CI runs only the seed corpora)
 fuzz:
 	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-	  for f in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	    echo "== $$dir $$f ($(FUZZTIME))"; \
-	    go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir; \
+	  mod=.; case $$dir in ./$(LIB)/*) mod=$(LIB); dir=./$${dir#./$(LIB)/};; esac; \
+	  for f in $$(grep -h '^func Fuzz' $$mod/$$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$mod $$dir $$f ($(FUZZTIME))"; \
+	    (cd $$mod && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir); \
 	  done; \
 	done
 
@@ -137,21 +143,23 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^third_party/')); \
 	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	cd $(LIB) && go vet ./...
 
 .PHONY: bench
 # raw client vs this stack, figures as ratios (short: <= 2 min); prints a table, writes bench/results.md
 bench:
-	go run ./cmd/rmqbench -short
+	cd $(LIB) && go run ./cmd/rmqbench -short
 
 .PHONY: bench-full
 # the full benchmark run: 100,000-message drains, longer windows (about 10 min)
 bench-full:
-	go run ./cmd/rmqbench
+	cd $(LIB) && go run ./cmd/rmqbench
 
 .PHONY: bench-go
 # the packages' Go micro-benchmarks (testing.B)
 bench-go:
 	go test -run '^$$' -bench . -benchtime 2s ./...
+	cd $(LIB) && go test -run '^$$' -bench . -benchtime 2s ./...
 
 # show help
 help:

@@ -6,7 +6,7 @@ import (
 	"github.com/go-kratos/kratos/v2/transport/http"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
 // appInfo identifies the running instance.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/mq"
+	"github.com/kratos-rocketmq/rocketmq/admin"
 )
 
 // doctorTimeout bounds the whole check.
@@ -81,7 +82,7 @@ func runDoctor(bc *conf.Bootstrap, confPath string, w io.Writer, logger log.Logg
 	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
 	defer cancel()
 	topics := ep.Topics()
-	rep := mq.Probe(ctx, nameServers, topics)
+	rep := admin.Probe(ctx, nameServers, topics)
 
 	problems := 0
 	for _, ns := range rep.NameServers {

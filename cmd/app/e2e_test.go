@@ -21,11 +21,11 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/data"
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/message"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // The end-to-end tests build the application through the Wire injector (wireApp) from

@@ -14,7 +14,7 @@ import (
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/pkg/config/nacos/nacostest"
+	"github.com/kratos-rocketmq/rocketmq/config/nacos/nacostest"
 )
 
 // nacosURL is the -conf value for dataID in group G on srv. resync=300ms makes a change

@@ -4,7 +4,7 @@ import (
 	"github.com/go-kratos/kratos/v2/config"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/pkg/config/nacos"
+	"github.com/kratos-rocketmq/rocketmq/config/nacos"
 )
 
 // confSources returns the configuration sources for -conf, in merge order: the

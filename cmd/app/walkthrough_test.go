@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 )
 
 // readmeWalkthrough returns the shell block that follows the walkthrough marker in

@@ -19,7 +19,7 @@ import (
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/mq"
-	"github.com/kratos-rocketmq/layout/pkg/health"
+	"github.com/kratos-rocketmq/rocketmq/health"
 )
 
 // ProviderSet is data providers.

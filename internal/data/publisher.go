@@ -12,8 +12,9 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/telemetry"
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/admin"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // Message properties the publisher sets on every event (consumers and the transaction
@@ -69,7 +70,7 @@ func NewEventPublisher(ep *mq.Endpoint, d *Data, tp *telemetry.Provider, logger 
 	opts = append(opts, rmq.WithTransactionTopics(topic))
 	ctx, cancel := context.WithTimeout(context.Background(), ensureTopicTimeout)
 	defer cancel()
-	if err := mq.EnsureTopics(ctx, c.GetNameServers(), []string{mq.Namespaced(c.GetNamespace(), topic)}); err != nil {
+	if err := admin.EnsureTopics(ctx, c.GetNameServers(), []string{mq.Namespaced(c.GetNamespace(), topic)}); err != nil {
 		return nil, nil, fmt.Errorf("event publisher: %w", err)
 	}
 	b, err := rmq.NewBroker(rmq.DriverTypeV2, opts...)

@@ -10,7 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/admin"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 )
 
 // Defaults of the embedded broker's listeners: the real RocketMQ ports, on loopback.
@@ -72,7 +73,7 @@ func Namespaced(ns, name string) string {
 
 // EnsureTopics creates the configured topics that have no route yet (see EnsureTopics).
 func (e *Endpoint) EnsureTopics(ctx context.Context) error {
-	return EnsureTopics(ctx, e.NameServers(), e.Topics())
+	return admin.EnsureTopics(ctx, e.NameServers(), e.Topics())
 }
 
 // NewEndpoint resolves the RocketMQ settings and, when they name no cluster, starts the

@@ -2,9 +2,14 @@ package mq
 
 import (
 	"context"
+	"time"
 
-	"github.com/kratos-rocketmq/layout/pkg/health"
+	"github.com/kratos-rocketmq/rocketmq/admin"
+	"github.com/kratos-rocketmq/rocketmq/health"
 )
+
+// probeTimeout bounds one readiness probe.
+const probeTimeout = 2 * time.Second
 
 // HealthChecker is the readiness check of the RocketMQ connection (a distinct type so
 // dependency injection can tell it apart).
@@ -16,6 +21,6 @@ func NewHealthChecker(ep *Endpoint) HealthChecker {
 	return health.CheckFunc("rocketmq", func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		defer cancel()
-		return Probe(ctx, ep.NameServers(), nil).Err()
+		return admin.Probe(ctx, ep.NameServers(), nil).Err()
 	})
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // BrokerOptions maps the connection settings of one side to pkg/broker options: name

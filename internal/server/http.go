@@ -12,7 +12,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/service"
 	"github.com/kratos-rocketmq/layout/internal/telemetry"
-	"github.com/kratos-rocketmq/layout/pkg/health"
+	"github.com/kratos-rocketmq/rocketmq/health"
 )
 
 // readinessTimeout bounds all readiness checks of one /readyz request.

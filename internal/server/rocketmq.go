@@ -13,9 +13,9 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/service"
 	"github.com/kratos-rocketmq/layout/internal/telemetry"
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
 // ensureTopicsTimeout bounds the creation of missing topics at start.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
-	"github.com/kratos-rocketmq/layout/pkg/broker"
+	"github.com/kratos-rocketmq/rocketmq/broker"
 )
 
 // OrderEvents handles the domain events the service subscribes to.

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/message"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // EnvSeed fixes the seed of the tests' random choices (kill points); each test logs the

@@ -15,7 +15,7 @@ import (
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", as the app uses
 
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // appSetup is the configuration of an app run as a child process: its own SQLite file,

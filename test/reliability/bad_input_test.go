@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // TestBadInput feeds the running app (a child process) what a careless or hostile

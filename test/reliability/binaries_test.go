@@ -46,7 +46,11 @@ func binary(t testing.TB, name string) string {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, "../../cmd/"+name)...)
+	pkg := "../../cmd/" + name
+	if name == "minirocketmq" { // the library's binary
+		pkg = "github.com/kratos-rocketmq/rocketmq/cmd/minirocketmq"
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		builds.errs[name] = fmt.Errorf("build cmd/%s: %v\n%s", name, err, b)
 		t.Fatal(builds.errs[name])

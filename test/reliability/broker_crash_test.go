@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 var brokerListenRE = regexp.MustCompile(`minirocketmq: name server (\S+), broker (\S+) \(advertised`)

@@ -10,10 +10,10 @@ import (
 
 	"github.com/go-kratos/kratos/v2/middleware/recovery"
 
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
-	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
 // flow is keyed traffic on one topic: publishers sending one message after the other

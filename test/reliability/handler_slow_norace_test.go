@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // TestNoRaceHandlerSlowerThanConsumeTimeout: every 4th handler runs three times the

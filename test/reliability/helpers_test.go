@@ -13,11 +13,11 @@ import (
 
 	"github.com/go-kratos/kratos/v2/log"
 
-	"github.com/kratos-rocketmq/layout/internal/mq"
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/admin"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // EnvLong turns on the long variants (many runs, more messages): make reliability.
@@ -69,7 +69,7 @@ func ensureTopics(t testing.TB, ns string, topics ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := mq.EnsureTopics(ctx, []string{ns}, topics); err != nil {
+	if err := admin.EnsureTopics(ctx, []string{ns}, topics); err != nil {
 		t.Fatal(err)
 	}
 }

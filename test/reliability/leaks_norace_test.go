@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 )
 
 // TestNoRaceStopForcedLeaksNothing: Stop's deadline passes while a handler is blocked;

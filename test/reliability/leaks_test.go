@@ -8,15 +8,15 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
-	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
 // clientLeftovers are goroutines rocketmq-client-go leaves after a clean Shutdown by
-// design (see pkg/transport/rocketmq's leak options): they end on their own, when a
+// design (see transport/rocketmq's leak options): they end on their own, when a
 // sleep or a request timeout ends. Everything of ours is checked.
 var clientLeftovers = []goleak.Option{
 	// Loops that sleep before they look at the done channel (offset persister,

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // proxiedBroker starts an embedded broker whose name server and broker are reached only

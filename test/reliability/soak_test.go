@@ -19,10 +19,10 @@ import (
 
 	"github.com/go-kratos/kratos/v2/middleware/recovery"
 
-	"github.com/kratos-rocketmq/layout/pkg/broker"
-	rmq "github.com/kratos-rocketmq/layout/pkg/broker/rocketmq"
-	"github.com/kratos-rocketmq/layout/pkg/minirocketmq/rmqtest"
-	"github.com/kratos-rocketmq/layout/pkg/transport/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
 // Soak settings; RELIABILITY_SOAK_DURATION (a Go duration) shortens or lengthens a run.

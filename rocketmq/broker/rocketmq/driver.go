@@ -1,0 +1,68 @@
+package rocketmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kratos-rocketmq/rocketmq/broker"
+)
+
+// DriverType names the RocketMQ client a broker is built on.
+type DriverType string
+
+const (
+	// DriverTypeAliyun is Aliyun's HTTP SDK (github.com/aliyunmq/mq-http-go-sdk): not in this build.
+	DriverTypeAliyun DriverType = "aliyun"
+	// DriverTypeV2 is github.com/apache/rocketmq-client-go/v2 (remoting protocol, RocketMQ 4.x and 5.x).
+	DriverTypeV2 DriverType = "v2"
+	// DriverTypeV5 is github.com/apache/rocketmq-clients/golang/v5 (gRPC proxy, RocketMQ 5.x): not in this build.
+	DriverTypeV5 DriverType = "v5"
+)
+
+// ErrDriverUnavailable is wrapped by the error of a driver type this build does not include.
+var ErrDriverUnavailable = errors.New("rocketmq driver not available in this build")
+
+// NewBroker returns a broker for driverType. For a driver this build does not include
+// (v5, aliyun) or an unknown one it returns an error and a Broker whose every method
+// fails with that error, so a caller that keeps the value never gets a nil panic.
+func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, error) {
+	var err error
+	switch driverType {
+	case DriverTypeV2, "":
+		b := New(opts...)
+		if err := b.Init(); err != nil {
+			return unavailable{err}, err
+		}
+		return b, nil
+	case DriverTypeV5:
+		err = fmt.Errorf("driver %q: %w: it needs github.com/apache/rocketmq-clients/golang/v5 and a RocketMQ 5 gRPC proxy; use %q (rocketmq-client-go/v2), which speaks to RocketMQ 4.x and 5.x brokers",
+			driverType, ErrDriverUnavailable, DriverTypeV2)
+	case DriverTypeAliyun:
+		err = fmt.Errorf("driver %q: %w: Aliyun's HTTP SDK is not a dependency of this module; Aliyun RocketMQ 4.x/5.x instances accept %q with WithCredentials",
+			driverType, ErrDriverUnavailable, DriverTypeV2)
+	default:
+		err = fmt.Errorf("unknown rocketmq driver type %q (want %q)", driverType, DriverTypeV2)
+	}
+	return unavailable{err}, err
+}
+
+// unavailable is the Broker of a driver that cannot be used; every call returns err.
+type unavailable struct{ err error }
+
+func (u unavailable) Name() string                { return "unavailable" }
+func (u unavailable) Options() broker.Options     { return broker.Options{} }
+func (u unavailable) Address() string             { return "" }
+func (u unavailable) Init(...broker.Option) error { return u.err }
+func (u unavailable) Connect() error              { return u.err }
+func (u unavailable) Disconnect() error           { return nil }
+func (u unavailable) Drain(context.Context) error { return nil }
+func (u unavailable) Publish(context.Context, string, broker.Any, ...broker.PublishOption) error {
+	return u.err
+}
+func (u unavailable) Subscribe(string, broker.Handler, broker.Binder, ...broker.SubscribeOption) (broker.Subscriber, error) {
+	return nil, u.err
+}
+func (u unavailable) Request(context.Context, string, broker.Any, ...broker.RequestOption) (broker.Any, error) {
+	return nil, u.err
+}

@@ -1,0 +1,46 @@
+package minirocketmq
+
+import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
+
+// UPDATE_AND_CREATE_TOPIC (17): create or replace a topic config (the Go
+// admin's CreateTopic, mqadmin updateTopic). The new config is in the name
+// server's routes at once (one process, one table).
+//
+// Honoured: topic (validated; system topics refused, as the real broker
+// does), readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
+// order. Not honoured: defaultTopic (unused by the real broker too).
+
+// handleUpdateAndCreateTopic serves code 17.
+func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*remoting.Command, error) {
+	h := newHeader(req)
+	topic := h.str("topic", true)
+	read := h.int32("readQueueNums", true)
+	write := h.int32("writeQueueNums", true)
+	perm := h.int32("perm", true)
+	filterType := h.str("topicFilterType", true)
+	sysFlag := h.optInt32("topicSysFlag", 0)
+	order := h.bool("order")
+	if resp := h.errResponse(); resp != nil {
+		return resp, nil
+	}
+	if remark := validateTopic(topic); remark != "" {
+		return remoting.NewResponse(req, remoting.SystemError, remark), nil
+	}
+	if isSystemTopic(topic) || topic == b.cfg.clusterName || topic == b.cfg.brokerName {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgTopicConflictsSystem, topic)), nil
+	}
+	if read < 0 || write < 0 {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgBadField, "readQueueNums", itoa(int64(read)))), nil
+	}
+	b.topics.put(&TopicConfig{
+		TopicName:       topic,
+		ReadQueueNums:   int(read),
+		WriteQueueNums:  int(write),
+		Perm:            int(perm),
+		TopicFilterType: filterType,
+		TopicSysFlag:    int(sysFlag),
+		Order:           order,
+	})
+	b.log.Logf(LogLevelInfo, "topic %s created or updated by %s: %d/%d queues, perm %d", topic, c.RemoteAddr(), read, write, perm)
+	return remoting.NewResponse(req, remoting.Success, ""), nil
+}

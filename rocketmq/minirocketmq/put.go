@@ -1,0 +1,32 @@
+package minirocketmq
+
+import (
+	"fmt"
+
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
+)
+
+// putMessages appends msgs (one queue) to the store and wakes the pulls
+// held on that queue. Every path that stores a message goes through here
+// (sends now; redeliveries, delayed and committed messages later) so long
+// polling sees them all.
+func (b *Broker) putMessages(msgs []*message.Message) error {
+	if err := b.store.Put(msgs); err != nil {
+		return fmt.Errorf("store %d message(s) in %s/%d: %w", len(msgs), msgs[0].Topic, msgs[0].QueueID, err)
+	}
+	b.holds.notify(msgs)
+	return nil
+}
+
+// storeMessage stores one message a client sent or the broker produced
+// (redelivery, dead letter, commit): into the schedule queue of its delay
+// level when its DELAY property asks for one (and it is not a half
+// message), else straight into its queue. m is rewritten when parked.
+func (b *Broker) storeMessage(m *message.Message) error {
+	if tx := message.TransactionValue(m.SysFlag); tx == message.TransactionNotType || tx == message.TransactionCommitType {
+		if level := b.sem.sched.delayLevel(m.Properties); level > 0 && m.Topic != ScheduleTopic {
+			return b.sem.sched.park(m, level)
+		}
+	}
+	return b.putMessages([]*message.Message{m})
+}
