@@ -1,0 +1,80 @@
+// Package pop is pop consumption (RocketMQ 5's receive / ack / change
+// invisible duration) over the broker's message store, the engine behind
+// the embedded broker's gRPC endpoint and, later, its Aliyun HTTP one. It
+// knows nothing of either protocol: it takes requests in Go types and
+// returns stored messages with receipt handles.
+//
+// Use:
+//
+//	e := pop.New(st, host, pop.WithClock(clk), pop.WithBrokerName("broker-a"))
+//	e.Start()
+//	defer e.Close()
+//	msgs, err := e.Receive(ctx, &pop.ReceiveRequest{Group: "g", Topic: "t",
+//		QueueIDs: []int32{0, 1, 2, 3}, MaxMessages: 16,
+//		InvisibleDuration: 30 * time.Second, Wait: 20 * time.Second, MaxAttempts: 17})
+//	for _, m := range msgs {
+//		// process m.Message (m.Attempt is 1 on the first delivery)
+//		err = e.Ack("g", "t", m.ReceiptHandle)
+//	}
+//
+// and call e.Notify(topic) whenever a message is stored in topic, so that
+// waiting receives wake up.
+//
+// # Model
+//
+// Messages stay where they were stored: a (group, topic, queue) has a
+// cursor, the first queue offset the group has never looked at, and a
+// short list of pending entries below it, kept in queue-offset order:
+//
+//	waiting   FIFO only: scanned while its message group had a message in flight
+//	inflight  delivered; invisible until its visible time (receive time + invisible duration)
+//	ready     visible again: its delivery expired, or its owner went away
+//	moving    being written to the dead-letter queue
+//
+// Every other offset below the cursor is done (acknowledged, dead-lettered,
+// or not matching the consumer's filter). Receive delivers ready and waiting
+// entries first, oldest first, then new messages from the cursor. Ack
+// removes an entry; ChangeInvisibleDuration moves its visible time (and
+// gives it a new handle); when the visible time passes, the entry becomes
+// ready and is delivered again with its attempt number + 1, unless that
+// delivery was its last one (ReceiveRequest.MaxAttempts): then it goes to
+// the group's dead-letter queue through Host.DeadLetter.
+//
+// FIFO (ReceiveRequest.FIFO): a message group (the __SHARDINGKEY property;
+// messages without one form one group per queue, which is what a remoting
+// producer's per-queue ordering needs) has at most one message in flight,
+// and its messages are delivered in queue order: a message is deliverable
+// only when it is the oldest pending message of its group and that group
+// has nothing in flight. Redeliveries of an expired FIFO message come
+// before anything younger of its group.
+//
+// The group's consumer offset (Host.CommitOffset) is the low-water mark:
+// the oldest pending offset, or the cursor when nothing is pending, so the
+// offset table never claims a message that might still be redelivered. The
+// pending entries themselves (attempt counts, visible times) live in
+// memory: after a restart, every message from the committed offset on is
+// delivered again with attempt 1 (at least once, never lost).
+//
+// Bounds: at most WithMaxPending entries per queue (further new messages of
+// that queue wait until entries leave); a queue's state with nothing
+// pending is dropped after a minute unused (its offset is committed); a
+// receive returns at most MaxReceiveBatch messages; long-polling waits end
+// at their deadline, their context, or Close.
+//
+// # Time
+//
+// Visible times and attempts run on the engine's Clock (WithClock), so a
+// test drives expiry with a manual clock: Advance, then Receive sees the
+// redelivery (every call first processes what fell due). Long-polling
+// waits run on real time, as the clients' own deadlines do.
+//
+// # Concurrency
+//
+// One mutex guards all entries and cursors. While holding it the engine
+// reads the store and commits offsets through the Host (both leaf calls
+// that never call back); it releases it before writing to the dead-letter
+// queue (Host.DeadLetter stores a message, which calls Notify). Waiting
+// receives are kept under a second mutex of their own, never held with the
+// first. One goroutine (Start) sleeps on the Clock until the next visible
+// time and wakes the receives waiting for it.
+package pop
