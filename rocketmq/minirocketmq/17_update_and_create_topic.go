@@ -8,7 +8,9 @@ import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 //
 // Honoured: topic (validated; system topics refused, as the real broker
 // does), readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
-// order. Not honoured: defaultTopic (unused by the real broker too).
+// order, attributes (5.x: "+message.type=FIFO,..." adds, "-key" removes,
+// the rest of the topic's attributes are kept; topic_attributes.go). Not
+// honoured: defaultTopic (unused by the real broker too).
 
 // handleUpdateAndCreateTopic serves code 17.
 func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*remoting.Command, error) {
@@ -40,6 +42,7 @@ func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*re
 		TopicFilterType: filterType,
 		TopicSysFlag:    int(sysFlag),
 		Order:           order,
+		Attributes:      b.topicAttributes(topic, req),
 	})
 	b.log.Logf(LogLevelInfo, "topic %s created or updated by %s: %d/%d queues, perm %d", topic, c.RemoteAddr(), read, write, perm)
 	return remoting.NewResponse(req, remoting.Success, ""), nil

@@ -28,6 +28,7 @@ type Broker struct {
 	holds   *pullHolds
 	hooks   hooks
 	sem     semantics    // retry, delay, transactions, locks (semantics.go)
+	v5      v5State      // timer, pop engine and gRPC endpoint (v5.go)
 	persist *persister   // the data directory's tables (persist.go); nil without one
 	syncer  store.Syncer // set with SYNC_FLUSH: sends are answered after fsync
 
@@ -99,6 +100,7 @@ func New(opts ...Option) (*Broker, error) {
 	}
 	b.holds = newPullHolds(b)
 	b.initSemantics()
+	b.initV5()
 	b.nsHandlers = b.nameServerHandlers()
 	b.brokerHandlers = b.brokerHandlerTable()
 	for _, t := range b.builtinTopics() {
@@ -176,6 +178,12 @@ func (b *Broker) Start(ctx context.Context) error {
 		_ = brLn.Close()
 		return err
 	}
+	grpcLn, err := b.listenV5(ctx)
+	if err != nil {
+		_ = nsLn.Close()
+		_ = brLn.Close()
+		return err
+	}
 	b.lns = []net.Listener{nsLn, brLn}
 	b.started = true
 	b.wg.Add(3)
@@ -183,6 +191,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	go b.acceptLoop(brLn, ListenerBroker)
 	go b.expireLoop()
 	b.startSemantics()
+	b.startV5(grpcLn)
 	if b.persist != nil {
 		b.wg.Add(1)
 		go b.persistLoop()
@@ -215,6 +224,7 @@ func (b *Broker) Close() error {
 	for _, c := range conns {
 		_ = c.Close()
 	}
+	b.stopV5()
 	b.wg.Wait()
 	b.holds.stopAll()
 	b.stopSemantics()

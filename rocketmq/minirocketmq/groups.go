@@ -19,6 +19,10 @@ type SubscriptionGroupConfig struct {
 	BrokerID                       int64  `json:"brokerId"`
 	WhichBrokerWhenConsumeSlowly   int64  `json:"whichBrokerWhenConsumeSlowly"`
 	NotifyConsumerIDsChangedEnable bool   `json:"notifyConsumerIdsChangedEnable"`
+
+	// ConsumeMessageOrderly (5.x; mqadmin updateSubGroup -o) makes the
+	// group's gRPC consumers FIFO: one message in flight per message group.
+	ConsumeMessageOrderly bool `json:"consumeMessageOrderly"`
 }
 
 func defaultGroupConfig(name string) *SubscriptionGroupConfig {

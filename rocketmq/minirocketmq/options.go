@@ -57,6 +57,7 @@ type config struct {
 	sem             semanticsConfig // options_semantics.go
 	dur             durableConfig   // options_durable.go
 	security        securityConfig  // options_security.go
+	v5              v5Config        // options_v5.go
 	propertyFilter  bool
 }
 

@@ -15,14 +15,24 @@ func (b *Broker) putMessages(msgs []*message.Message) error {
 		return fmt.Errorf("store %d message(s) in %s/%d: %w", len(msgs), msgs[0].Topic, msgs[0].QueueID, err)
 	}
 	b.holds.notify(msgs)
+	b.v5.pop.Notify(msgs[0].Topic)
 	return nil
 }
 
 // storeMessage stores one message a client sent or the broker produced
-// (redelivery, dead letter, commit): into the schedule queue of its delay
-// level when its DELAY property asks for one (and it is not a half
-// message), else straight into its queue. m is rewritten when parked.
+// (redelivery, dead letter, commit): into the timer queue when its
+// TIMER_* properties say it is due later (timer.go), into the schedule
+// queue of its delay level when its DELAY property asks for one (and it is
+// not a half message), else straight into its queue. m is rewritten when
+// parked.
 func (b *Broker) storeMessage(m *message.Message) error {
+	now := b.clock.Now().UnixMilli()
+	if due, ok := timerDue(m.Properties, now); ok && m.Topic != TimerTopic {
+		if due > now {
+			return b.v5.timers.park(m, due) // timer.go
+		}
+		m.Properties = timedProperties(m.Properties, due)
+	}
 	if tx := message.TransactionValue(m.SysFlag); tx == message.TransactionNotType || tx == message.TransactionCommitType {
 		if level := b.sem.sched.delayLevel(m.Properties); level > 0 && m.Topic != ScheduleTopic {
 			return b.sem.sched.park(m, level)

@@ -50,6 +50,10 @@ type TopicConfig struct {
 	TopicFilterType string `json:"topicFilterType"`
 	TopicSysFlag    int    `json:"topicSysFlag"`
 	Order           bool   `json:"order"`
+	// Attributes are the 5.x topic attributes; "message.type" (NORMAL,
+	// FIFO, DELAY, TRANSACTION, MIXED) is the one the gRPC endpoint reads
+	// (grpc_send.go). Nil for a topic created without any.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // String renders the config like Java's TopicConfig.toString, which the

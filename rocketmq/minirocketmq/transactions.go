@@ -218,6 +218,9 @@ func (t *transactions) check(h *halfMessage) {
 		return
 	}
 	conns := t.b.clients.producerConns(h.group)
+	if len(conns) == 0 && t.b.checkTransactionV5(h) { // a gRPC producer of the topic (grpc_transaction.go)
+		return
+	}
 	if len(conns) == 0 {
 		t.b.log.Logf(LogLevelDebug, "transaction at %d: no producer of group %s connected, checking again later", h.commitLogOffset, h.group)
 		return

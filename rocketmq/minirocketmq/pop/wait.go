@@ -58,3 +58,12 @@ func (e *Engine) Waiting(topic string) bool {
 	defer e.waitMu.Unlock()
 	return len(e.waiters[topic]) > 0
 }
+
+// Watch returns a channel that receives a value whenever Notify(topic) is
+// called, and the function that stops watching. Watch before looking at
+// the store, so a message stored in between is not missed: it is how a
+// long-polling reader other than Receive (a pull) waits.
+func (e *Engine) Watch(topic string) (<-chan struct{}, func()) {
+	w := e.addWaiter(topic)
+	return w.ch, func() { e.removeWaiter(topic, w) }
+}
