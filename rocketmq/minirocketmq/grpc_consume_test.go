@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/rocketmq-client-go/v2/producer"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
@@ -461,5 +462,33 @@ func TestGRPCCrossProtocolGRPCToRemoting(t *testing.T) {
 		case m.GetTags() != "tagY" || m.GetKeys() != "order-1" || m.GetProperty("source") != "grpc":
 			t.Fatalf("message %v", m)
 		}
+	}
+}
+
+// TestGRPCNamespaces: a gRPC client's namespace is the remoting client's:
+// resource {ns, T} is the broker's "ns%T", so the two meet on one topic.
+func TestGRPCNamespaces(t *testing.T) {
+	b := startV5(t)
+	ns, topic, group := "ns1", rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
+	if err := b.CreateTopic(ns+"%"+topic, 1); err != nil {
+		t.Fatal(err)
+	}
+	cons := dialV5(t, b, withNamespace(ns))
+	cons.consumer(group, topic)
+	p := newProducer(t, b.Addr(), producer.WithNamespace(ns))
+	if _, err := p.SendSync(ctxT(t, 10*time.Second), remotingMessage(topic, "namespaced")); err != nil {
+		t.Fatal(err)
+	}
+	msgs := cons.receiveN(group, topic, 1)
+	if r := msgs[0].GetTopic(); r.GetName() != topic || r.GetResourceNamespace() != ns {
+		t.Fatalf("topic resource %v", r)
+	}
+	wantCode(t, "ack", cons.ack(group, topic, msgs...).GetStatus(), v2.Code_OK)
+	if off, ok := b.ConsumerOffset(ns+"%"+group, ns+"%"+topic, 0); !ok || off != 1 {
+		t.Fatalf("the group's offset is not under the namespaced names: %d %t", off, ok)
+	}
+	plain := dialV5(t, b)
+	if msgs := plain.receive(rmqtest.Name(t, "H"), ns+"%"+topic); len(msgs) != 1 {
+		t.Fatalf("the same topic by its full name: %v", msgs)
 	}
 }
