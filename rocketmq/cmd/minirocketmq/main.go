@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	nsAddr := fs.String("namesrv", minirocketmq.DefaultNameServerAddr, "name server listen address (host:port; port 0 picks one)")
 	brokerAddr := fs.String("broker", minirocketmq.DefaultBrokerAddr, "broker listen address (host:port; port 0 picks one)")
 	advertise := fs.String("advertise", "", "broker address put in routes, like brokerIP1:listenPort (default: the listen address)")
+	grpcAddr := fs.String("grpc", minirocketmq.DefaultGRPCAddr, "RocketMQ 5 gRPC endpoint listen address (the 5.x proxy's API, port 0 picks one); empty: no gRPC")
 	queues := fs.Int("queues", minirocketmq.DefaultQueueNums, "queues of topics created on first send")
 	autoCreate := fs.Bool("auto-create", true, "create topics on first send (autoCreateTopicEnable)")
 	maxMsg := fs.Int("max-message-size", minirocketmq.DefaultMaxMessageSize, "largest message body accepted, bytes")
@@ -104,6 +105,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *txTimeout > 0 {
 		opts = append(opts, minirocketmq.WithTransactionTimeout(*txTimeout))
+	}
+	if *grpcAddr != "" {
+		opts = append(opts, minirocketmq.WithGRPCAddr(*grpcAddr))
 	}
 	if *advertise != "" {
 		opts = append(opts, minirocketmq.WithAdvertisedAddr(*advertise))
@@ -168,6 +172,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "minirocketmq: name server %s, broker %s (advertised %s); NAMESRV_ADDR=%s\n",
 		b.NameServerAddr(), b.BrokerAddr(), b.AdvertisedAddr(), b.NameServerAddr())
+	if a := b.GRPCAddr(); a != "" {
+		fmt.Fprintf(out, "minirocketmq: gRPC (RocketMQ 5) endpoint %s\n", a)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "minirocketmq: shutting down")
 	return b.Close()

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
 
 // TestRun starts the command on free ports with an advertised address,
@@ -25,7 +31,7 @@ func TestRun(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
 			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s"}, pw)
 		_ = pw.Close()
 	}()
@@ -38,10 +44,15 @@ func TestRun(t *testing.T) {
 			break
 		}
 	}
+	var grpcAddr string
+	if sc.Scan() {
+		grpcAddr, _ = strings.CutPrefix(sc.Text(), "minirocketmq: gRPC (RocketMQ 5) endpoint ")
+	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if nsAddr == "" {
 		t.Fatalf("no start line; run returned %v", <-done)
 	}
+	checkGRPC(t, grpcAddr)
 	if advertised != "10.9.8.7:10911" {
 		t.Fatalf("advertised %s", advertised)
 	}
@@ -99,7 +110,7 @@ func TestRunDataDir(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-data", dir, "-flush", "SYNC_FLUSH", "-retention", "72h", "-retention-size", "10GiB"}, pw)
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "", "-data", dir, "-flush", "SYNC_FLUSH", "-retention", "72h", "-retention-size", "10GiB"}, pw)
 		_ = pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -156,7 +167,7 @@ func TestRunSecure(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-acl", aclFile,
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "", "-acl", aclFile,
 			"-tls-cert", f.ServerCert, "-tls-key", f.ServerKey}, pw)
 		_ = pw.Close()
 	}()
@@ -258,5 +269,25 @@ transactionTimeOut = 3000
 	err := run(context.Background(), []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-config", conf}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "aclEnable=true needs -acl") {
 		t.Fatalf("aclEnable without -acl: %v", err)
+	}
+}
+
+// checkGRPC asks the -grpc endpoint for a route: it must answer (here
+// TOPIC_NOT_FOUND: the topic does not exist).
+func checkGRPC(t *testing.T, addr string) {
+	t.Helper()
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		t.Fatalf("no gRPC start line (got %q)", addr)
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-mq-client-id", "test"), 5*time.Second)
+	defer cancel()
+	resp, err := v2.NewMessagingServiceClient(cc).QueryRoute(ctx, &v2.QueryRouteRequest{Topic: &v2.Resource{Name: "NoSuchTopic"}})
+	if err != nil || resp.GetStatus().GetCode() != v2.Code_TOPIC_NOT_FOUND {
+		t.Fatalf("gRPC route: %v %v", resp, err)
 	}
 }
