@@ -72,15 +72,26 @@
 //     check is due and sends check-backs after releasing it.
 //   - lockTable (locks.go): a mutex; expiry timers (time.AfterFunc) for
 //     locks somebody waits for, stopped by Close.
+//   - timerWheel (timer.go): its goroutine owns the index of parked timed
+//     messages; senders park a message and wake it.
+//   - the pop engine (package pop): a mutex for its pending entries, under
+//     which it reads the store and commits offsets (leaf calls that never
+//     call back), a second one for waiting receives; its goroutine expires
+//     deliveries on the Clock.
+//   - the gRPC endpoint (grpc*.go): grpc-go runs each call on a goroutine
+//     of its own; the client registry (v5Clients) has a mutex; each
+//     Telemetry stream is written by one goroutine of its own, others queue
+//     commands for it. Close stops the server and waits for its handlers.
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
 //   - the ACL validator (WithACL) is immutable; it runs in the interceptor,
 //     on the reading goroutine. TLS handshakes (and, in permissive mode,
 //     the TLS-or-plain decision) also run there, within the first read.
 //
-// Two goroutines besides the connections' run for the broker's lifetime:
-// the delay scheduler and the transaction checker; with a data directory,
-// the persister too (and store/disk's syncer and indexer, ended by the
-// store's Close). Broker→client calls that
+// Goroutines besides the connections' run for the broker's lifetime: the
+// delay scheduler, the transaction checker, the timer, the pop engine's
+// expiry (and, with WithGRPCAddr, the gRPC server and its client expiry);
+// with a data directory, the persister too (and store/disk's syncer and
+// indexer, ended by the store's Close). Broker→client calls that
 // wait for an answer (the request-reply push, GET_CONSUMER_RUNNING_INFO and
 // CONSUME_MESSAGE_DIRECTLY relayed for admin tools) run in a goroutine of
 // their own, counted in the broker's wait group, and answer the request
