@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,7 +103,52 @@ func (b *Broker) listenV5(ctx context.Context) (net.Listener, error) {
 	if !slices.Contains(cfg.NextProtos, "h2") {
 		cfg.NextProtos = append(cfg.NextProtos, "h2") // gRPC clients require ALPN h2
 	}
+	ln = &limitListener{Listener: ln, sem: make(chan struct{}, maxGRPCConns), done: make(chan struct{})}
 	return &tlsListener{Listener: ln, cfg: cfg, permissive: mode == TLSPermissive}, nil
+}
+
+// maxGRPCConns bounds the gRPC endpoint's open connections; further clients
+// wait in the listen backlog until one closes.
+const maxGRPCConns = 10000
+
+// limitListener accepts at most cap(sem) connections at a time.
+type limitListener struct {
+	net.Listener
+	sem  chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: nc, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back when closed.
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // tlsListener hands out TLS server connections, or (permissive) connections
@@ -161,6 +207,7 @@ func (b *Broker) newGRPCServer(ln net.Listener) *grpcServer {
 		grpc.MaxConcurrentStreams(grpcMaxStreams),
 		grpc.WaitForHandlers(true),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: b.cfg.channelExpiry}),
 		grpc.ChainUnaryInterceptor(s.recoverUnary),
 		grpc.ChainStreamInterceptor(s.recoverStream),
 	)
