@@ -82,13 +82,10 @@ func (s *grpcServer) ReceiveMessage(req *v2.ReceiveMessageRequest, stream v2.Mes
 	if st != nil {
 		return finish(st)
 	}
-	invisible := req.GetInvisibleDuration().AsDuration()
+	invisible := req.GetInvisibleDuration().AsDuration() // 0 when missing
 	if req.GetAutoRenew() {
 		invisible = DefaultGRPCAutoRenewInvisible
-	} else if st := invisibleCheck(invisible, s.b.cfg.v5.minReceiveInvisible()); st != nil || req.InvisibleDuration == nil {
-		if st == nil {
-			st = invisibleCheck(0, s.b.cfg.v5.minReceiveInvisible())
-		}
+	} else if st := invisibleCheck(invisible, s.b.cfg.v5.minReceiveInvisible()); st != nil {
 		return finish(st)
 	}
 	filter, st := s.filter(topic, req.GetFilterExpression())

@@ -29,44 +29,44 @@ func (e *Engine) lookup(group, topic string, h Handle) (*entry, error) {
 	return en, nil
 }
 
-// begin parses a handle and takes the lock, after expiring what is due; the
-// caller must call end.
-func (e *Engine) begin(handle string) (Handle, time.Time, work, error) {
+// withHandle runs fn on the in-flight entry of handle with the lock held
+// (released by a defer, whatever fn does), after expiring what is due, then
+// does the work found. fn is not called when the handle is not one of ours
+// or its delivery is over.
+func (e *Engine) withHandle(group, topic, handle string, fn func(en *entry, now time.Time, w *work) error) error {
 	h, err := ParseHandle(handle)
 	if err != nil {
-		return h, time.Time{}, work{}, err
+		return err
 	}
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return h, time.Time{}, work{}, ErrClosed
-	}
-	now := e.cfg.clock.Now()
-	return h, now, e.expireLocked(now), nil
-}
-
-func (e *Engine) end(w work) {
-	e.mu.Unlock()
+	w, err := func() (w work, err error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed {
+			return work{}, ErrClosed
+		}
+		now := e.cfg.clock.Now()
+		w = e.expireLocked(now)
+		en, err := e.lookup(group, topic, h)
+		if err != nil {
+			return w, err
+		}
+		return w, fn(en, now, &w)
+	}()
 	e.finish(w)
+	return err
 }
 
 // Ack ends the delivery of handle: its message is consumed for the group.
 // ErrInvalidHandle (wrapped) for a handle this engine did not make,
 // ErrHandleExpired for one whose delivery is over.
 func (e *Engine) Ack(group, topic, handle string) error {
-	h, _, w, err := e.begin(handle)
-	if err != nil {
-		return err
-	}
-	en, err := e.lookup(group, topic, h)
-	if err == nil {
+	return e.withHandle(group, topic, handle, func(en *entry, _ time.Time, w *work) error {
 		if en.fifo {
 			w.notify = append(w.notify, topic) // its group may go on
 		}
 		e.drop(en)
-	}
-	e.end(w)
-	return err
+		return nil
+	})
 }
 
 // ChangeInvisibleDuration makes the delivery of handle invisible for d from
@@ -78,13 +78,8 @@ func (e *Engine) ChangeInvisibleDuration(group, topic, handle string, d time.Dur
 	if d < 0 {
 		return "", fmt.Errorf("pop: invisible duration %v is negative", d)
 	}
-	h, now, w, err := e.begin(handle)
-	if err != nil {
-		return "", err
-	}
-	en, err := e.lookup(group, topic, h)
 	var fresh string
-	if err == nil {
+	err := e.withHandle(group, topic, handle, func(en *entry, now time.Time, w *work) error {
 		e.disown(en)
 		en.autoRenew = false
 		en.seq = e.nextSeq()
@@ -95,8 +90,8 @@ func (e *Engine) ChangeInvisibleDuration(group, topic, handle string, d time.Dur
 		e.schedule(en)
 		fresh = e.handle(en).String()
 		w.add(e.expireLocked(now)) // d == 0: ready now
-	}
-	e.end(w)
+		return nil
+	})
 	return fresh, err
 }
 
@@ -105,17 +100,11 @@ func (e *Engine) ChangeInvisibleDuration(group, topic, handle string, d time.Dur
 // as Ack, or the dead-letter write's (the delivery then stays in flight and
 // the write is tried again when it expires).
 func (e *Engine) DeadLetter(group, topic, handle string) error {
-	h, _, w, err := e.begin(handle)
-	if err != nil {
-		return err
-	}
-	en, err := e.lookup(group, topic, h)
 	var job deadJob
-	if err == nil {
+	if err := e.withHandle(group, topic, handle, func(en *entry, _ time.Time, _ *work) error {
 		job = e.moving(en)
-	}
-	e.end(w)
-	if err != nil {
+		return nil
+	}); err != nil {
 		return err
 	}
 	return e.deadLetter(job)
@@ -124,17 +113,18 @@ func (e *Engine) DeadLetter(group, topic, handle string) error {
 // Release ends the auto-renewal of every delivery owned by owner (a client
 // that went away): they become visible at once and are delivered again.
 func (e *Engine) Release(owner string) {
-	e.mu.Lock()
-	now := e.cfg.clock.Now()
-	for en := range e.owners[owner] {
-		en.autoRenew = false
-		en.visibleAt = now
-		e.schedule(en)
-	}
-	delete(e.owners, owner)
-	w := e.expireLocked(now)
-	e.mu.Unlock()
-	e.finish(w)
+	e.finish(func() work {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		now := e.cfg.clock.Now()
+		for en := range e.owners[owner] {
+			en.autoRenew = false
+			en.visibleAt = now
+			e.schedule(en)
+		}
+		delete(e.owners, owner)
+		return e.expireLocked(now)
+	}())
 }
 
 // Stats counts the pending entries of a group in a topic.
@@ -145,10 +135,11 @@ type Stats struct {
 // Pending returns what the engine holds for a group in a topic, after
 // expiring what is due.
 func (e *Engine) Pending(group, topic string) Stats {
-	e.mu.Lock()
-	w := e.expireLocked(e.cfg.clock.Now())
-	e.mu.Unlock()
-	e.finish(w)
+	e.finish(func() work {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.expireLocked(e.cfg.clock.Now())
+	}())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var s Stats

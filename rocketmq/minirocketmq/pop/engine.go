@@ -204,11 +204,12 @@ func (e *Engine) run() {
 	sweep := time.NewTicker(idleAfter / 2)
 	defer sweep.Stop()
 	for {
-		e.mu.Lock()
-		now := e.cfg.clock.Now()
-		work := e.expireLocked(now)
-		next := e.timers.next()
-		e.mu.Unlock()
+		work, next := func() (work, time.Time) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			w := e.expireLocked(e.cfg.clock.Now())
+			return w, e.timers.next()
+		}()
 		e.finish(work)
 		e.alarm.arm(next)
 		select {

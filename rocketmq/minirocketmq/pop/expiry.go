@@ -87,10 +87,7 @@ func (e *Engine) finish(w work) {
 // queue and drops the entry. When the write fails the entry goes back in
 // flight for deadLetterRetry and is tried again when that ends.
 func (e *Engine) deadLetter(j deadJob) error {
-	e.mu.Lock()
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
+	if e.isClosed() {
 		return ErrClosed
 	}
 	rec, err := e.st.Lookup(nil, j.commitLogOffset)
@@ -118,22 +115,30 @@ func (e *Engine) deadLetter(j deadJob) error {
 // settle ends a dead-letter job: the entry is dropped, or (err != nil) put
 // back in flight until its retry.
 func (e *Engine) settle(j deadJob, err error) {
-	e.mu.Lock()
-	if j.en.state != stateMoving {
-		e.mu.Unlock()
-		return
-	}
-	if err == nil {
-		e.drop(j.en)
-	} else {
+	settled := func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if j.en.state != stateMoving {
+			return false
+		}
+		if err == nil {
+			e.drop(j.en)
+			return true
+		}
 		j.en.state = stateInflight
 		j.en.maxAttempts = j.en.attempt // the retry dead-letters it again
 		j.en.suspended = false
 		j.en.visibleAt = e.cfg.clock.Now().Add(deadLetterRetry)
 		e.schedule(j.en)
-	}
-	e.mu.Unlock()
-	if err == nil {
+		return false
+	}()
+	if settled {
 		e.Notify(j.topic) // a FIFO group may deliver its next message
 	}
+}
+
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
 }
