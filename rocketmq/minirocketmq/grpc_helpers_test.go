@@ -47,6 +47,7 @@ func startV5(t testing.TB, opts ...minirocketmq.Option) *minirocketmq.Broker {
 // v5client is one RocketMQ 5 client: a connection and a client id.
 type v5client struct {
 	t      testing.TB
+	cc     *grpc.ClientConn
 	api    v2.MessagingServiceClient
 	addr   string
 	id     string
@@ -76,7 +77,7 @@ func dialV5Creds(t testing.TB, addr string, creds credentials.TransportCredentia
 	t.Cleanup(func() { _ = cc.Close() })
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	c := &v5client{t: t, api: v2.NewMessagingServiceClient(cc), addr: addr, id: "test-client@" + hex.EncodeToString(rnd[:])}
+	c := &v5client{t: t, cc: cc, api: v2.NewMessagingServiceClient(cc), addr: addr, id: "test-client@" + hex.EncodeToString(rnd[:])}
 	for _, o := range opts {
 		o(c)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -120,6 +121,7 @@ func TestGRPCTLS(t *testing.T) {
 // streams at once (the package's TestMain then checks that no goroutine of
 // the broker is left).
 func TestGRPCCloseEndsCalls(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
 	b := startV5(t)
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
 	if err := b.CreateTopic(topic, 1); err != nil {
@@ -147,4 +149,6 @@ func TestGRPCCloseEndsCalls(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("Close took %v", d)
 	}
+	_ = c.cc.Close()
+	goleak.VerifyNone(t, ignore)
 }
