@@ -492,3 +492,28 @@ func TestGRPCNamespaces(t *testing.T) {
 		t.Fatalf("the same topic by its full name: %v", msgs)
 	}
 }
+
+// TestGRPCReceiveReadsEveryQueue: a receive naming one queue (the SDKs pick
+// one from the route) gets messages of any queue at once, as from the
+// proxy, instead of waiting on an empty queue.
+func TestGRPCReceiveReadsEveryQueue(t *testing.T) {
+	f := newV5Fixture(t, 4)
+	f.prod.mustSend(f.prod.newMsg(f.topic, "somewhere"))
+	var queue int32 = -1
+	for q := 0; q < 4; q++ {
+		if ms, _ := f.b.Messages(f.topic, q); len(ms) == 1 {
+			queue = int32(q)
+		}
+	}
+	req := f.cons.receiveReq(f.group, f.topic)
+	req.MessageQueue.Id = (queue + 1) % 4 // another queue than the message's
+	req.LongPollingTimeout = durationpb.New(2 * time.Second)
+	start := time.Now()
+	r := f.cons.receiveWith(req, 10*time.Second)
+	if r.status.GetCode() != v2.Code_OK || len(r.msgs) != 1 {
+		t.Fatalf("receive naming queue %d: %+v", req.MessageQueue.Id, r)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("the receive waited %v", d)
+	}
+}

@@ -38,8 +38,10 @@ import (
 //     ILLEGAL_FILTER_EXPRESSION with the parser's message);
 //   - batch_size 1..32 (BAD_REQUEST otherwise: the real broker refuses more
 //     than 32 as well, though the proxy reports it as an internal error);
-//   - message_queue.id: one queue when it names one (a FIFO assignment),
-//     every readable queue for -1.
+//   - message_queue: its topic; the queue id is not used, every readable
+//     queue is read (as the proxy pops the whole broker: the SDKs pick a
+//     queue from the route and would otherwise wait on an empty one while
+//     another has messages).
 //
 // FIFO (one message in flight per message group, in order) when the group
 // is consumeMessageOrderly, the settings' fifo; the delivery attempts are
@@ -103,13 +105,9 @@ func (s *grpcServer) ReceiveMessage(req *v2.ReceiveMessageRequest, stream v2.Mes
 	if batch <= 0 || batch > maxReceiveBatch {
 		return finish(grpcStatus(v2.Code_BAD_REQUEST, fmt.Sprintf("the broker[%s] pop message's num is greater than 32 or not positive: %d", s.b.cfg.brokerName, batch)))
 	}
-	queues := make([]int32, 0, tc.ReadQueueNums)
-	if id := req.GetMessageQueue().GetId(); id >= 0 && int(id) < tc.ReadQueueNums {
-		queues = append(queues, id)
-	} else {
-		for i := 0; i < tc.ReadQueueNums; i++ {
-			queues = append(queues, int32(i))
-		}
+	queues := make([]int32, tc.ReadQueueNums)
+	for i := range queues {
+		queues[i] = int32(i)
 	}
 	gc := s.b.groups.getOrCreate(group)
 	msgs, err := s.b.v5.pop.Receive(ctx, &pop.ReceiveRequest{
