@@ -107,9 +107,23 @@ func TestGRPCTelemetrySettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := dialV5(t, b)
-	_, cmd := c.openTelemetry(c.producerSettings(topic))
+	tm, cmd := c.openTelemetry(c.producerSettings(topic))
 	wantCode(t, "producer settings", cmd.GetStatus(), v2.Code_OK)
 	s := cmd.GetSettings()
+	// Answers to commands the server never sent are dropped; the stream goes on.
+	stack, verify := "goroutine 1 [running]", &v2.VerifyMessageResult{Nonce: "n"}
+	for _, extra := range []*v2.TelemetryCommand{
+		{Command: &v2.TelemetryCommand_ThreadStackTrace{ThreadStackTrace: &v2.ThreadStackTrace{Nonce: "n", ThreadStackTrace: &stack}}},
+		{Status: &v2.Status{Code: v2.Code_OK}, Command: &v2.TelemetryCommand_VerifyMessageResult{VerifyMessageResult: verify}},
+		{Command: &v2.TelemetryCommand_Settings{Settings: c.producerSettings(topic)}},
+	} {
+		if err := tm.stream.Send(extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again := tm.next(t); again.GetSettings() == nil || again.GetStatus().GetCode() != v2.Code_OK {
+		t.Fatalf("after the answers nobody asked for: %v", again)
+	}
 	if s.GetBackoffPolicy().GetMaxAttempts() != 3 || s.GetBackoffPolicy().GetExponentialBackoff().GetMultiplier() != 2 ||
 		s.GetPublishing().GetMaxBodySize() != minirocketmq.DefaultMaxMessageSize || !s.GetPublishing().GetValidateMessageType() ||
 		s.GetMetric().GetOn() {
