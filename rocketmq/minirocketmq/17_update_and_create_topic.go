@@ -8,11 +8,11 @@ import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 //
 // Honoured: topic (validated; system topics refused, as the real broker
 // does), readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
-// order, attributes (5.x: "+message.type=FIFO,..." adds, "-key" removes,
-// the rest of the topic's attributes are kept; topic_attributes.go). Not
-// honoured: defaultTopic (unused by the real broker too).
+// order. Not honoured: defaultTopic (unused by the real broker too).
 
-// handleUpdateAndCreateTopic serves code 17.
+// handleUpdateAndCreateTopic serves code 17. The 5.x field "attributes"
+// ("+message.type=FIFO,..." sets, "-key" removes) applies to the topic's
+// existing attributes (topic_attributes.go).
 func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*remoting.Command, error) {
 	h := newHeader(req)
 	topic := h.str("topic", true)

@@ -54,10 +54,10 @@ type config struct {
 	clock           Clock
 	store           store.Store
 	interceptors    []Interceptor
+	v5              v5Config        // options_v5.go
 	sem             semanticsConfig // options_semantics.go
 	dur             durableConfig   // options_durable.go
 	security        securityConfig  // options_security.go
-	v5              v5Config        // options_v5.go
 	propertyFilter  bool
 }
 

@@ -14,8 +14,8 @@ func (b *Broker) putMessages(msgs []*message.Message) error {
 	if err := b.store.Put(msgs); err != nil {
 		return fmt.Errorf("store %d message(s) in %s/%d: %w", len(msgs), msgs[0].Topic, msgs[0].QueueID, err)
 	}
-	b.holds.notify(msgs)
 	b.v5.pop.Notify(msgs[0].Topic)
+	b.holds.notify(msgs)
 	return nil
 }
 
