@@ -2,6 +2,7 @@ package minirocketmq
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
@@ -11,7 +12,7 @@ import (
 //
 // Honoured: topic (validated; system topics refused with ILLEGAL_TOPIC;
 // unknown → TOPIC_NOT_FOUND with the name server's remark; %RETRY% and
-// %DLQ% topics are created when asked for, as on the remoting side),
+// %DLQ% topics are routed before they exist, as on the remoting side),
 // endpoints: the queues' broker is reached at the endpoints the client
 // sent (the address it dialled), or at the advertised gRPC address when it
 // sent none. Queues as the proxy lists them: read-only, write-only, then
@@ -60,17 +61,29 @@ func (s *grpcServer) QueryRoute(ctx context.Context, req *v2.QueryRouteRequest) 
 	return &v2.QueryRouteResponse{Status: okStatus(), MessageQueues: queues}, nil
 }
 
-// topicConfig returns an existing topic's config, creating %RETRY% and
-// %DLQ% topics on demand; TOPIC_NOT_FOUND for any other unknown topic.
+// topicConfig returns an existing topic's config; for a %RETRY% or %DLQ%
+// topic that does not exist yet, the config it will have (one queue per
+// retry queue of the group, one for a dead-letter queue), so consumers can
+// route and read it from the start; TOPIC_NOT_FOUND for any other unknown
+// topic. Nothing is created here.
 func (s *grpcServer) topicConfig(topic string) (*TopicConfig, *v2.Status) {
-	tc := s.b.topics.get(topic)
-	if tc == nil {
-		tc = s.b.createGroupTopicOnRoute(topic)
+	if tc := s.b.topics.get(topic); tc != nil {
+		return tc, nil
 	}
-	if tc == nil {
+	queues := 0
+	switch {
+	case strings.HasPrefix(topic, RetryGroupTopicPrefix) && len(topic) > len(RetryGroupTopicPrefix):
+		queues = defaultGroupConfig("").RetryQueueNums
+		if gc := s.b.groups.get(strings.TrimPrefix(topic, RetryGroupTopicPrefix)); gc != nil {
+			queues = gc.RetryQueueNums
+		}
+	case strings.HasPrefix(topic, DLQGroupTopicPrefix) && len(topic) > len(DLQGroupTopicPrefix):
+		queues = 1 // DLQ_NUMS_PER_GROUP
+	}
+	if queues <= 0 {
 		return nil, grpcStatus(v2.Code_TOPIC_NOT_FOUND, remarkf(msgNoTopicRoute, topic))
 	}
-	return tc, nil
+	return &TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues, Perm: PermRead | PermWrite, TopicFilterType: "SINGLE_TAG"}, nil
 }
 
 // broker is the route's broker, at the endpoints the client used.

@@ -118,6 +118,9 @@ func (s *grpcServer) send(ctx context.Context, c *v5Call, req *v2.SendMessageReq
 	if tc.Perm&PermWrite == 0 || tc.WriteQueueNums <= 0 {
 		return fail(v2.Code_FORBIDDEN, "no writable queue")
 	}
+	if s.b.topics.get(topic) == nil { // a %RETRY% or %DLQ% topic sent to before it exists
+		tc = s.b.createSystemGroupTopic(topic, tc.WriteQueueNums)
+	}
 	queueID := s.pickQueue(tc, msgs)
 	resp := &v2.SendMessageResponse{}
 	for i, m := range msgs {
