@@ -82,39 +82,44 @@ run: build
 doctor: build
 	./bin/app doctor -conf ./configs
 
-# LIB is the RocketMQ library module (its own go.mod); make test runs its tests too.
-LIB := rocketmq
+# LIB is the RocketMQ library module (its own go.mod); MAINT is the template's maintainer
+# module (rename tests, app-level reliability tests). make test runs their tests too, when
+# they are there (a gonew copy has neither; a service may delete test/).
+LIB   := rocketmq
+MAINT := test
 
 .PHONY: test
-# run all tests of both modules with the race detector (then the few tests the client's own races exclude)
+# run every test of the service, the library and the maintainer module (race detector on; then the few tests the client's own races exclude)
 test:
 	go test -race -timeout 15m ./...
 	go test -run NoRace -timeout 10m ./...
-	cd $(LIB) && go test -race -timeout 15m ./...
-	cd $(LIB) && go test -run NoRace -timeout 10m ./...
+	@if [ -f $(LIB)/go.mod ]; then set -x; \
+	  cd $(LIB) && go test -race -timeout 15m ./... && go test -run NoRace -timeout 10m ./...; fi
+	@if [ -f $(MAINT)/go.mod ]; then set -x; \
+	  cd $(MAINT) && go test -race -timeout 15m ./... && go test -run NoRace -timeout 10m ./...; fi
 
 .PHONY: test-copies
-# rename this template (kratos new, make new, gonew) into temp dirs and run go test ./... in the copies (~8 min)
+# rename this template (kratos new, make new, gonew) into temp dirs and run each copy's go test ./... in full (~8 min)
 test-copies:
-	NEWSERVICE_FULL_TESTS=1 go test -count=1 -timeout 30m -run TestRenamedServices -v ./internal/tools/newservice/
+	cd $(MAINT) && NEWSERVICE_FULL_TESTS=1 go test -count=1 -timeout 30m -run TestRenamedServices -v ./newservice/
 
 .PHONY: reliability
 # run the reliability suite (test/reliability) in its long form: more crash runs, more messages
 reliability:
-	RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./test/reliability/
-	RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./test/reliability/
+	cd $(MAINT) && RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./reliability/
+	cd $(MAINT) && RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./reliability/
 
 .PHONY: soak
 # 10 minutes of messages at a fixed rate on loopback; fails on loss or memory/goroutine growth (not in CI)
 soak:
-	go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./test/reliability/
+	cd $(MAINT) && go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./reliability/
 
 FUZZTIME ?= 30s
 .PHONY: fuzz
 # run every fuzz target of the repository for FUZZTIME each (default 30s; CI runs only the seed corpora)
 fuzz:
 	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-	  mod=.; case $$dir in ./$(LIB)/*) mod=$(LIB); dir=./$${dir#./$(LIB)/};; esac; \
+	  mod=.; case $$dir in ./$(LIB)/*) mod=$(LIB); dir=./$${dir#./$(LIB)/};; ./$(MAINT)/*) mod=$(MAINT); dir=./$${dir#./$(MAINT)/};; esac; \
 	  for f in $$(grep -h '^func Fuzz' $$mod/$$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 	    echo "== $$mod $$dir $$f ($(FUZZTIME))"; \
 	    (cd $$mod && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir); \
@@ -125,7 +130,7 @@ fuzz:
 # copy this template into a new service: make new NAME=shop MODULE=example.com/acme/shop [OUT=../shop]
 new:
 	@test -n "$(MODULE)" || { echo "usage: make new NAME=shop MODULE=example.com/acme/shop [OUT=dir]"; exit 2; }
-	go run ./internal/tools/newservice -module $(MODULE) -out $(or $(OUT),../$(or $(NAME),$(notdir $(MODULE))))
+	cd $(MAINT) && go run ./newservice -src .. -module $(MODULE) -out $(abspath $(or $(OUT),../$(or $(NAME),$(notdir $(MODULE)))))
 
 .PHONY: docker-up
 # start RocketMQ (namesrv, broker, dashboard) and the app with Docker Compose (BROKER_IP1 to override)
@@ -144,6 +149,7 @@ lint:
 	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	cd $(LIB) && go vet ./...
+	cd $(MAINT) && go vet ./...
 
 .PHONY: bench
 # raw client vs this stack, figures as ratios (short: <= 2 min); prints a table, writes bench/results.md

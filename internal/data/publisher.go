@@ -51,7 +51,7 @@ func NewEventPublisher(ep *mq.Endpoint, d *Data, tp *telemetry.Provider, logger 
 	}
 	opts = append(opts, broker.WithMeterProvider(tp))
 	if c.GetTrace().GetEnabled() {
-		opts = append(opts, broker.WithTracerProvider(tp.Tracer, "github.com/kratos-rocketmq/layout"))
+		opts = append(opts, broker.WithTracerProvider(tp.Tracer, ""))
 	}
 	repo := &orderRepo{data: d, log: h}
 	opts = append(opts, rmq.WithTransactionChecker(func(ctx context.Context, m *broker.Message) broker.TransactionState {

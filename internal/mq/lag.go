@@ -18,7 +18,7 @@ const MetricConsumerLag = "rocketmq.consumer.lag"
 // endpoint (broadcast consumers keep their offsets locally, so the broker knows no lag).
 // The gauge asks the brokers at every collection.
 func RegisterLagMetrics(mp metric.MeterProvider, ep *Endpoint) error {
-	meter := mp.Meter("github.com/kratos-rocketmq/layout/internal/mq")
+	meter := mp.Meter("internal/mq")
 	gauge, err := meter.Int64ObservableGauge(MetricConsumerLag,
 		metric.WithDescription("Messages stored in a queue that the consumer group has not consumed yet."),
 		metric.WithUnit("{message}"))

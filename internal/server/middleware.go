@@ -19,7 +19,7 @@ import (
 // becomes a 500, then tracing, metrics (requests by operation and code, latency),
 // logging, and request validation.
 func apiMiddleware(logger log.Logger, tp *telemetry.Provider) ([]middleware.Middleware, error) {
-	meter := tp.Meter("github.com/kratos-rocketmq/layout/internal/server")
+	meter := tp.Meter("internal/server")
 	requests, err := meter.Int64Counter("server.requests",
 		metric.WithDescription("API requests by kind, operation and code."), metric.WithUnit("{request}"))
 	if err != nil {

@@ -70,7 +70,7 @@ func NewRocketMQServer(ep *mq.Endpoint, events *service.OrderEvents, tp *telemet
 		opts = append(opts, rocketmq.WithTLSConfig(cfg))
 	}
 	if c.GetTrace().GetEnabled() {
-		opts = append(opts, rocketmq.WithTracerProvider(tp.Tracer, "github.com/kratos-rocketmq/layout"))
+		opts = append(opts, rocketmq.WithTracerProvider(tp.Tracer, ""))
 	}
 	if c.GetTrace().GetMessageTrace() {
 		opts = append(opts, rocketmq.WithEnableTrace())

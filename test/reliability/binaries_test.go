@@ -46,11 +46,13 @@ func binary(t testing.TB, name string) string {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	pkg := "../../cmd/" + name
-	if name == "minirocketmq" { // the library's binary
-		pkg = "github.com/kratos-rocketmq/rocketmq/cmd/minirocketmq"
+	// Built in the module that owns it: the service at the repository root, the broker in
+	// the library (rocketmq/).
+	cmd := exec.Command("go", append(args, "./cmd/"+name)...)
+	cmd.Dir = "../.."
+	if name == "minirocketmq" {
+		cmd.Dir = "../../rocketmq"
 	}
-	cmd := exec.Command("go", append(args, pkg)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		builds.errs[name] = fmt.Errorf("build cmd/%s: %v\n%s", name, err, b)
 		t.Fatal(builds.errs[name])

@@ -1,9 +1,10 @@
 // Command newservice copies this template into a new service with its own module path:
 // every file is copied (tracked and untracked-but-not-ignored files; .git and .github
 // skipped) and every occurrence of the template's module path is replaced, byte for byte,
-// with the new one. `make new NAME=shop MODULE=example.com/acme/shop` runs it.
+// with the new one. `make new NAME=shop MODULE=example.com/acme/shop` runs it from the
+// template's root; by hand, from test/ (this maintainer module):
 //
-//	go run ./internal/tools/newservice -module example.com/acme/shop -out ../shop
+//	go run ./newservice -src .. -module example.com/acme/shop -out ../../shop
 package main
 
 import (
@@ -20,8 +21,8 @@ import (
 
 func main() {
 	module := flag.String("module", "", "module path of the new service, e.g. example.com/acme/shop (required)")
-	out := flag.String("out", "", "directory to create (default ../<last element of -module>)")
-	src := flag.String("src", ".", "template root (the directory holding go.mod)")
+	out := flag.String("out", "", "directory to create (default: <last element of -module> beside the template root)")
+	src := flag.String("src", "..", "template root (the directory holding the service's go.mod)")
 	flag.Parse()
 	if *module == "" {
 		fmt.Fprintln(os.Stderr, "newservice: -module is required")
@@ -30,7 +31,7 @@ func main() {
 	}
 	dest := *out
 	if dest == "" {
-		dest = filepath.Join("..", filepath.Base(*module))
+		dest = filepath.Join(*src, "..", filepath.Base(*module))
 	}
 	n, err := Copy(*src, dest, *module)
 	if err != nil {
