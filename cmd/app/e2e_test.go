@@ -26,6 +26,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // The end-to-end tests build the application through the Wire injector (wireApp) from
@@ -117,22 +118,11 @@ func startApp(t *testing.T, cfg appConfig) *testApp {
 	ta := &testApp{url: "http://" + bc.Server.Http.Addr, dbPath: bc.Data.Database.Source,
 		topic: bc.Data.Rocketmq.Topic, nameSv: bc.Data.Rocketmq.NameServers,
 		group: bc.Server.Rocketmq.Subscriptions[0].Group, broker: cfg.broker}
-	waitUntil(t, 30*time.Second, "the app to be ready", func() bool {
+	poll.Until(t, 30*time.Second, "the app to be ready", func() bool {
 		code, _ := httpDo(t, "GET", ta.url+"/readyz", "")
 		return code == http.StatusOK
 	})
 	return ta
-}
-
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func httpDo(t *testing.T, method, url, body string) (int, []byte) {
@@ -308,7 +298,7 @@ func TestOrderConfirmedEndToEnd(t *testing.T) {
 	if code != http.StatusOK || o.ID == "" || o.Status != "PENDING" {
 		t.Fatalf("POST /v1/orders = %d %+v", code, o)
 	}
-	waitUntil(t, 30*time.Second, "the order to be CONFIRMED", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
+	poll.Until(t, 30*time.Second, "the order to be CONFIRMED", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
 	db := a.db(t)
 	if n := count(t, db, `SELECT COUNT(*) FROM orders WHERE id = ? AND status = 'CONFIRMED'`, o.ID); n != 1 {
 		t.Errorf("confirmed rows = %d, want 1", n)
@@ -328,8 +318,8 @@ func TestRedeliveredOrderCreatedConfirmsOnce(t *testing.T) {
 	a := startApp(t, testBootstrap(t))
 	w := watchEvents(t, a)
 	_, o := a.createOrder(t, "c-2")
-	waitUntil(t, 30*time.Second, "the order to be CONFIRMED", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
-	waitUntil(t, 30*time.Second, "the watcher to see OrderCreated and OrderConfirmed", func() bool {
+	poll.Until(t, 30*time.Second, "the order to be CONFIRMED", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
+	poll.Until(t, 30*time.Second, "the watcher to see OrderCreated and OrderConfirmed", func() bool {
 		return len(w.withKey(biz.EventOrderCreated, o.ID)) == 1 && len(w.withKey(biz.EventOrderConfirmed, o.ID)) == 1
 	})
 	created := w.withKey(biz.EventOrderCreated, o.ID)[0]
@@ -341,10 +331,10 @@ func TestRedeliveredOrderCreatedConfirmsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, 30*time.Second, "the watcher to see both redeliveries", func() bool {
+	poll.Until(t, 30*time.Second, "the watcher to see both redeliveries", func() bool {
 		return len(w.withKey(biz.EventOrderCreated, o.ID)) == 3
 	})
-	waitUntil(t, 30*time.Second, "the app to consume both redeliveries", func() bool {
+	poll.Until(t, 30*time.Second, "the app to consume both redeliveries", func() bool {
 		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="success"`) == 3
 	})
 	time.Sleep(settle())
@@ -377,7 +367,7 @@ func TestFailedLocalTransactionPublishesNothing(t *testing.T) {
 	}
 	// A good order afterwards: once its event arrived, the failed one would have too.
 	_, good := a.createOrder(t, "c-3")
-	waitUntil(t, 30*time.Second, "the good order's event", func() bool { return len(w.withKey(biz.EventOrderCreated, good.ID)) == 1 })
+	poll.Until(t, 30*time.Second, "the good order's event", func() bool { return len(w.withKey(biz.EventOrderCreated, good.ID)) == 1 })
 	time.Sleep(settle())
 	if n := w.count(biz.EventOrderCreated); n != 1 {
 		t.Errorf("OrderCreated delivered %d times, want 1 (only the good order)", n)
@@ -421,7 +411,7 @@ func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
 	if rmqtest.External() != "" {
 		within = 3 * time.Minute // the real broker checks every 60 s, after 6 s
 	}
-	waitUntil(t, within, "the check-back to commit crash-commit and the consumer to confirm it", func() bool {
+	poll.Until(t, within, "the check-back to commit crash-commit and the consumer to confirm it", func() bool {
 		return a.status(t, "crash-commit") == "CONFIRMED"
 	})
 	time.Sleep(settle())
@@ -445,14 +435,14 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, 60*time.Second, "both poison messages in the DLQ (metrics)", func() bool {
+	poll.Until(t, 60*time.Second, "both poison messages in the DLQ (metrics)", func() bool {
 		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="dlq"`) == 2
 	})
 	if v := a.metric(t, "rocketmq_consumer_messages_total", `outcome="retry"`); v != 0 {
 		t.Errorf("retried %v times: poison messages must not be redelivered", v)
 	}
 	if a.broker != nil { // the broker holds both, with their keys, in %DLQ%<group>
-		waitUntil(t, 30*time.Second, "both messages stored in the DLQ topic", func() bool {
+		poll.Until(t, 30*time.Second, "both messages stored in the DLQ topic", func() bool {
 			msgs, err := a.broker.Messages("%DLQ%"+a.group, 0)
 			if err != nil || len(msgs) != 2 {
 				return false
@@ -466,5 +456,5 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 		})
 	}
 	_, o := a.createOrder(t, "after-poison")
-	waitUntil(t, 30*time.Second, "a good order to be CONFIRMED after the poison", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
+	poll.Until(t, 30*time.Second, "a good order to be CONFIRMED after the poison", func() bool { return a.status(t, o.ID) == "CONFIRMED" })
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // EnvSeed fixes the seed of the tests' random choices (kill points); each test logs the
@@ -114,7 +115,7 @@ func TestAppCrash(t *testing.T) {
 		within = 4 * time.Minute // a real broker checks transactions back every 60 s
 	}
 	var statuses map[string]string
-	waitUntil(t, within, "every stored order to be CONFIRMED", func() bool {
+	poll.Until(t, within, "every stored order to be CONFIRMED", func() bool {
 		statuses = orderStatuses(t, db)
 		for _, st := range statuses {
 			if st != biz.StatusConfirmed.String() {

@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", as the app uses
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // appSetup is the configuration of an app run as a child process: its own SQLite file,
@@ -85,7 +86,7 @@ func startApp(t testing.TB, s *appSetup, env ...string) *appProc {
 	p := startProc(t, "app", binary(t, "app"), env, "-conf", s.conf)
 	addr := p.waitLine(t, httpListenRE, 60*time.Second)[1]
 	a := &appProc{proc: p, url: "http://" + addr}
-	waitUntil(t, 60*time.Second, "the app to be ready", func() bool {
+	poll.Until(t, 60*time.Second, "the app to be ready", func() bool {
 		code, _ := httpDo("GET", a.url+"/readyz", "")
 		return code == http.StatusOK
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // TestBadInput feeds the running app (a child process) what a careless or hostile
@@ -87,7 +88,7 @@ func TestBadInput(t *testing.T) {
 		}
 		c.waitAccounted(t, time.Minute)
 		db := openDB(t, s.db)
-		waitUntil(t, time.Minute, "the good order to be CONFIRMED", func() bool {
+		poll.Until(t, time.Minute, "the good order to be CONFIRMED", func() bool {
 			return orderStatuses(t, db)[id] == biz.StatusConfirmed.String()
 		})
 		t.Logf("wrong schema: %s; the good order after them CONFIRMED", c.figures())

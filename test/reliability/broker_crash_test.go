@@ -11,6 +11,7 @@ import (
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 var brokerListenRE = regexp.MustCompile(`minirocketmq: name server (\S+), broker (\S+) \(advertised`)
@@ -113,7 +114,7 @@ func TestBrokerCrash(t *testing.T) {
 		return len(acked)
 	}
 
-	waitUntil(t, 60*time.Second, "orders and messages to flow", func() bool { return ackedNow() >= 5 && fl.consumed() >= 20 })
+	poll.Until(t, 60*time.Second, "orders and messages to flow", func() bool { return ackedNow() >= 5 && fl.consumed() >= 20 })
 	for k := 1; k <= kills; k++ {
 		up := time.Duration(500+rng.IntN(1500)) * time.Millisecond
 		time.Sleep(up) // the kill point: how long the broker serves
@@ -124,7 +125,7 @@ func TestBrokerCrash(t *testing.T) {
 		t.Logf("kill %d after %s up, %s down; orders acknowledged %d; %s", k, up, down, ackedNow(), fl.tally.figures())
 		// Both sides must be back before the next kill: a send and an order succeed.
 		orders, sent := ackedNow(), len(fl.tally.missing())+fl.consumed()
-		waitUntil(t, 90*time.Second, "the app and the test's producer to send again after the restart", func() bool {
+		poll.Until(t, 90*time.Second, "the app and the test's producer to send again after the restart", func() bool {
 			fl.tally.mu.Lock()
 			n := len(fl.tally.sent)
 			fl.tally.mu.Unlock()
@@ -139,7 +140,7 @@ func TestBrokerCrash(t *testing.T) {
 	fl.tally.waitAccounted(t, 3*time.Minute)
 	db := openDB(t, s.db)
 	var statuses map[string]string
-	waitUntil(t, 3*time.Minute, "every stored order to be CONFIRMED", func() bool {
+	poll.Until(t, 3*time.Minute, "every stored order to be CONFIRMED", func() bool {
 		statuses = orderStatuses(t, db)
 		for _, st := range statuses {
 			if st != biz.StatusConfirmed.String() {

@@ -14,6 +14,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
@@ -195,7 +196,7 @@ func runFault(t *testing.T, tc faultCase) *tally {
 	c.waitAccounted(t, 2*time.Minute)
 	// Wait for the expected dead letters too: a message can be confirmed and then, by a
 	// bug, also dead-lettered; give such a copy the time to arrive.
-	waitUntil(t, time.Minute, "every expected dead letter", func() bool {
+	poll.Until(t, time.Minute, "every expected dead letter", func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for i := 0; i < tc.n; i++ {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // TestNoRaceHandlerSlowerThanConsumeTimeout: every 4th handler runs three times the
@@ -44,7 +45,7 @@ func TestNoRaceHandlerSlowerThanConsumeTimeout(t *testing.T) {
 		opts: []broker.SubscribeOption{rmq.WithConsumeTimeout(timeout)},
 	})
 	// The redelivery may be confirmed before the slow first run ends.
-	waitUntil(t, 30*time.Second, "the slow first runs to end", func() bool { return int(slowDone.Load()) == (n+3)/4 })
+	poll.Until(t, 30*time.Second, "the slow first runs to end", func() bool { return int(slowDone.Load()) == (n+3)/4 })
 	t.Logf("slow, after the late runs ended: %s", c.figures())
 	c.mu.Lock()
 	redelivered := 0

@@ -52,18 +52,6 @@ func testLogger() log.Logger {
 	return log.NewStdLogger(io.Discard)
 }
 
-// waitUntil polls cond every 20ms until it holds, failing t after d.
-func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // ensureTopics creates topics on the cluster of ns and waits for their routes.
 func ensureTopics(t testing.TB, ns string, topics ...string) {
 	t.Helper()

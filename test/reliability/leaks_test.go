@@ -12,6 +12,7 @@ import (
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
@@ -96,7 +97,7 @@ func checkStopPath(t *testing.T, run func(t *testing.T, b *minirocketmq.Broker))
 	if leakErr != nil {
 		t.Errorf("goroutines left after the stop: %v", leakErr)
 	}
-	waitUntil(t, 30*time.Second, "the file descriptors to be back to the baseline", func() bool { return openFDs(t) <= fds })
+	poll.Until(t, 30*time.Second, "the file descriptors to be back to the baseline", func() bool { return openFDs(t) <= fds })
 }
 
 // TestStopPathsLeakNothing runs each way a client of ours can stop (checkStopPath).

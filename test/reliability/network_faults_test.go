@@ -7,6 +7,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // proxiedBroker starts an embedded broker whose name server and broker are reached only
@@ -38,7 +39,7 @@ func TestNetworkFaults(t *testing.T) {
 	c, seq, failed, stopLoad := fl.tally, &fl.seq, &fl.failed, fl.stop
 
 	// Warm up: messages flow, every client connection is open.
-	waitUntil(t, 30*time.Second, "the first messages to be consumed", func() bool { return fl.consumed() >= 20 })
+	poll.Until(t, 30*time.Second, "the first messages to be consumed", func() bool { return fl.consumed() >= 20 })
 	baseline := runtime.NumGoroutine()
 
 	each := func(f func(*faultProxy)) {

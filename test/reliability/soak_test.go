@@ -22,6 +22,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
@@ -144,7 +145,7 @@ func TestSoak(t *testing.T) {
 			next += soakInterval
 		}
 	}
-	waitUntil(t, 2*time.Minute, "every acknowledged message to be consumed", func() bool { return lostCount() == 0 })
+	poll.Until(t, 2*time.Minute, "every acknowledged message to be consumed", func() bool { return lostCount() == 0 })
 	take(time.Since(start))
 	if n := failed.Load(); n > 0 {
 		t.Errorf("%d sends failed on an undisturbed loopback", n)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestNoRaceShardingKeyOrderly(t *testing.T) {
@@ -49,7 +50,7 @@ func TestNoRaceShardingKeyOrderly(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 90*time.Second, "both keys complete", func() bool {
+	poll.Until(t, 90*time.Second, "both keys complete", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen["alpha"]) >= n && len(seen["beta"]) >= n
@@ -94,11 +95,11 @@ func TestNoRaceOrderlyUndecodableGoesToDLQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	dlq := subscribeDLQWhenCreated(t, b, group)
-	waitFor(t, 60*time.Second, "the undecodable message in the DLQ", func() bool { return dlq.len() >= 1 })
+	poll.Until(t, 60*time.Second, "the undecodable message in the DLQ", func() bool { return dlq.len() >= 1 })
 	if e := dlq.all()[0]; e.headers[HeaderKeys] != "garbage" {
 		t.Errorf("dead letter = %q %v", e.body, e.headers)
 	}
-	waitFor(t, 30*time.Second, "the message after it", func() bool {
+	poll.Until(t, 30*time.Second, "the message after it", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(ids) == 1 && ids[0] == 2

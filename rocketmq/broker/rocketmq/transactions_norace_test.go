@@ -16,6 +16,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestNoRaceTransactions(t *testing.T) {
@@ -63,7 +64,7 @@ func TestNoRaceTransactions(t *testing.T) {
 	if err := publish("unknown-then-commit", broker.TransactionUnknown); err != nil {
 		t.Fatalf("unknown: %v", err)
 	}
-	waitFor(t, 120*time.Second, "the committed and the checked-back message", func() bool { return rec.len() >= 2 })
+	poll.Until(t, 120*time.Second, "the committed and the checked-back message", func() bool { return rec.len() >= 2 })
 	notes := map[string]bool{}
 	for _, e := range rec.all() {
 		notes[e.body.(*order).Note] = true
