@@ -26,11 +26,15 @@ init:
 	go install github.com/envoyproxy/protoc-gen-validate@$(PROTOC_GEN_VALIDATE_VERSION)
 	go install github.com/google/wire/cmd/wire@$(WIRE_VERSION)
 
+# The Kratos HTTP and errors plugins come from the library (the Go module proxy does not
+# serve Kratos' own); built from this module, so the replace in go.mod applies.
+PLUGINS := github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-http github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-errors
+
 .PHONY: plugins
-# build this repository's protoc-gen-go-http and protoc-gen-go-errors into ./bin
+# build protoc-gen-go-http and protoc-gen-go-errors (from the library) into ./bin
 plugins:
 	@mkdir -p bin
-	go build -o ./bin/ ./internal/tools/protoc-gen-go-http ./internal/tools/protoc-gen-go-errors
+	go build -o ./bin/ $(PLUGINS)
 
 .PHONY: config
 # generate internal/conf Go code from conf.proto
