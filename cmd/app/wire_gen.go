@@ -15,7 +15,6 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/server"
 	"github.com/kratos-rocketmq/layout/internal/service"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
 )
 
 // Injectors from wire.go:
@@ -33,7 +32,7 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		cleanup()
 		return nil, nil, err
 	}
-	provider, cleanup3, err := telemetry.NewProvider()
+	provider, cleanup3, err := server.NewTelemetry()
 	if err != nil {
 		cleanup2()
 		cleanup()

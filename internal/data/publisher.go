@@ -11,10 +11,10 @@ import (
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/layout/internal/mq"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
 	"github.com/kratos-rocketmq/rocketmq/admin"
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 )
 
 // Message properties the publisher sets on every event (consumers and the transaction

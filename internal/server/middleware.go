@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	v1 "github.com/kratos-rocketmq/layout/api/order/v1"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 )
 
 // apiMiddleware is the chain of the HTTP and gRPC API: recovery first so a panic anywhere

@@ -12,9 +12,9 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/service"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 

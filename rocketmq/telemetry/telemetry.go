@@ -1,8 +1,14 @@
-// Package telemetry gives the application its OpenTelemetry providers: a MeterProvider
-// exported in the Prometheus text format on GET /metrics, and a TracerProvider that samples
-// every request and message (so log lines carry trace.id/span.id and a consumer's span
-// continues the producer's trace) with no exporter: add one (OTLP, ...) in NewProvider to
-// ship spans. No global is set: transports and the publisher receive the providers.
+// Package telemetry gives a Kratos service its OpenTelemetry providers: a MeterProvider
+// exported in the Prometheus text format (mount Provider.Handler on GET /metrics), and a
+// TracerProvider that samples every request and message (so log lines carry
+// trace.id/span.id and a consumer's span continues the producer's trace). Spans go
+// nowhere unless an exporter is given (WithSpanExporter: OTLP, stdout, ...). No global is
+// set: hand the providers to the transports and the publisher.
+//
+//	tp, cleanup, err := telemetry.NewProvider()
+//	defer cleanup()
+//	srv.Handle("/metrics", tp.Handler)
+//	rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithMeterProvider(tp), rocketmq.WithTracerProvider(tp.Tracer, ""))
 package telemetry
 
 import (
@@ -10,7 +16,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/google/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,9 +26,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// ProviderSet is telemetry providers.
-var ProviderSet = wire.NewSet(NewProvider)
-
 // Provider holds the application's meter and tracer providers and the /metrics handler.
 type Provider struct {
 	metric.MeterProvider
@@ -33,9 +35,27 @@ type Provider struct {
 	Handler http.Handler
 }
 
+// Option configures NewProvider.
+type Option func(*options)
+
+type options struct {
+	spanExporters []sdktrace.SpanExporter
+}
+
+// WithSpanExporter sends the recorded spans to exp in batches (for example an OTLP
+// exporter); without one, spans only link log lines and messages.
+func WithSpanExporter(exp sdktrace.SpanExporter) Option {
+	return func(o *options) { o.spanExporters = append(o.spanExporters, exp) }
+}
+
 // NewProvider returns the providers: instruments are exported to a private Prometheus
-// registry (with Go runtime and process collectors); the cleanup shuts both down.
-func NewProvider() (*Provider, func(), error) {
+// registry (with Go runtime and process collectors); the cleanup flushes and shuts both
+// down.
+func NewProvider(opts ...Option) (*Provider, func(), error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -48,7 +68,11 @@ func NewProvider() (*Provider, func(), error) {
 		return nil, nil, fmt.Errorf("metrics: prometheus exporter: %w", err)
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(sdktrace.AlwaysSample())}
+	for _, exp := range o.spanExporters {
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+	}
+	tp := sdktrace.NewTracerProvider(tpOpts...)
 	p := &Provider{
 		MeterProvider: mp,
 		Tracer:        tp,
