@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/envoyproxy/protoc-gen-validate v1.3.3
-	github.com/fsnotify/fsnotify v1.10.1
 	github.com/go-kratos/kratos/v2 v2.9.2
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/google/uuid v1.6.0
@@ -22,6 +21,7 @@ require (
 
 require (
 	github.com/apache/rocketmq-client-go/v2 v2.1.3-0.20251226070945-2173d070fd1b // indirect
+	github.com/fsnotify/fsnotify v1.10.1 // indirect
 	github.com/nacos-group/nacos-sdk-go/v2 v2.3.2 // indirect
 	github.com/prometheus/client_golang v1.24.1 // indirect
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0 // indirect

@@ -23,6 +23,7 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/data"
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
@@ -63,7 +64,7 @@ type appConfig struct {
 // testBootstrap loads configs/ and points it at temp resources.
 func testBootstrap(t *testing.T) appConfig {
 	t.Helper()
-	bc, cfg, err := conf.Load(log.DefaultLogger, conf.NewFileSource("../../configs", ""))
+	bc, cfg, err := conf.Load(log.DefaultLogger, protoconf.NewFileSource("../../configs", ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func TestChangesKeepEnvOverrides(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("the change did not arrive")
 			}
-			bc, _, err := conf.Decode(cfg)
+			bc, err := conf.Decode(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

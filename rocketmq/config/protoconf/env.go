@@ -1,4 +1,4 @@
-package conf
+package protoconf
 
 import (
 	"context"
@@ -12,32 +12,41 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// DefaultEnvPrefix is the prefix of environment variables that override configuration keys.
-const DefaultEnvPrefix = "APP_"
-
-// envSource turns prefixed environment variables into configuration keys by walking the
-// Bootstrap schema: APP_SERVER_HTTP_ADDR sets server.http.addr, and field names that contain
-// underscores are matched whole (APP_DATA_ROCKETMQ_NAME_SERVERS sets
-// data.rocketmq.name_servers). Values are typed from the schema: repeated fields split on
-// commas, booleans and numbers are parsed, map entries take the rest of the name as key
-// (APP_APP_METADATA_REGION sets app.metadata.region). Variables that match no key are
-// reported by Unmatched and otherwise ignored.
-type envSource struct {
+// EnvSource turns prefixed environment variables into configuration keys by walking a
+// schema (a protobuf message descriptor): with prefix APP_, APP_SERVER_HTTP_ADDR sets
+// server.http.addr, and field names that contain underscores are matched whole
+// (APP_DATA_ROCKETMQ_NAME_SERVERS sets data.rocketmq.name_servers). Values are typed from
+// the schema: repeated fields split on commas, booleans and numbers are parsed, map
+// entries take the rest of the name as key (APP_APP_METADATA_REGION sets
+// app.metadata.region). Variables that match no key are reported by Unmatched and
+// otherwise ignored. Load it after the file source so it wins.
+type EnvSource struct {
 	prefix  string
+	schema  protoreflect.MessageDescriptor
 	environ func() []string
 }
 
-// NewEnvSource returns a config.Source of environment overrides with the given prefix
-// (DefaultEnvPrefix when empty). Load it after the file source so it wins.
-func NewEnvSource(prefix string) config.Source {
-	if prefix == "" {
-		prefix = DefaultEnvPrefix
+// EnvOption configures NewEnvSource.
+type EnvOption func(*EnvSource)
+
+// Environ makes the source read vars ("NAME=value") instead of the process environment
+// (for tests).
+func Environ(vars ...string) EnvOption {
+	return func(s *EnvSource) { s.environ = func() []string { return vars } }
+}
+
+// NewEnvSource returns the environment overrides of the keys of schema (the descriptor
+// of the configuration's root message) under prefix, e.g. "APP_".
+func NewEnvSource(prefix string, schema protoreflect.MessageDescriptor, opts ...EnvOption) *EnvSource {
+	s := &EnvSource{prefix: prefix, schema: schema, environ: os.Environ}
+	for _, o := range opts {
+		o(s)
 	}
-	return &envSource{prefix: prefix, environ: os.Environ}
+	return s
 }
 
 // Load returns the overrides as one JSON document.
-func (s *envSource) Load() ([]*config.KeyValue, error) {
+func (s *EnvSource) Load() ([]*config.KeyValue, error) {
 	doc, _ := s.document()
 	if len(doc) == 0 {
 		return nil, nil
@@ -50,15 +59,15 @@ func (s *envSource) Load() ([]*config.KeyValue, error) {
 }
 
 // Unmatched lists the prefixed variables that name no configuration key.
-func (s *envSource) Unmatched() []string {
+func (s *EnvSource) Unmatched() []string {
 	_, unmatched := s.document()
 	return unmatched
 }
 
-func (s *envSource) document() (map[string]any, []string) {
+func (s *EnvSource) document() (map[string]any, []string) {
 	doc := map[string]any{}
 	var unmatched []string
-	root := (&Bootstrap{}).ProtoReflect().Descriptor()
+	root := s.schema
 	env := s.environ()
 	sort.Strings(env)
 	for _, kv := range env {
@@ -152,7 +161,7 @@ func isWellKnown(md protoreflect.MessageDescriptor) bool {
 
 // Watch returns a watcher that never reports a change: the environment of a running
 // process does not change.
-func (s *envSource) Watch() (config.Watcher, error) {
+func (s *EnvSource) Watch() (config.Watcher, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &idleWatcher{ctx: ctx, cancel: cancel}, nil
 }
