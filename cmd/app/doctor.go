@@ -2,87 +2,53 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/go-kratos/kratos/v2/log"
 
-	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/rocketmq/admin"
+	"github.com/kratos-rocketmq/rocketmq/cluster"
 )
 
 // doctorTimeout bounds the whole check.
 const doctorTimeout = 10 * time.Second
 
-// errDoctorFound is returned when the check found a problem (already explained).
-var errDoctorFound = errors.New("problems found")
-
 // doctor is `app doctor`: it loads the configuration, asks the name servers for the
 // cluster and the routes of the configured topics, dials every broker address they hand
-// out and explains what to fix when one cannot be reached.
-func doctor(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("app doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs)")
-	profile := fs.String("profile", os.Getenv("APP_PROFILE"), "config profile")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *confPath == "" {
-		*confPath = firstExisting(defaultConfPaths)
-	}
+// out and explains what to fix when one cannot be reached (errReported then).
+func doctor(confPath, profile string, w, stderr io.Writer) error {
 	lvl := &logLevel{}
 	_ = lvl.Set("warn")
 	logger := newLogger(stderr, appInfo{Name: "doctor"}, "", lvl)
 	log.SetLogger(logger)
-	sources, closeSources, err := confSources(*confPath, *profile)
-	if err != nil {
-		fmt.Fprintf(stderr, "app doctor: %v\n", err)
-		return 1
-	}
-	defer closeSources()
-	bc, cfg, err := conf.Load(logger, sources...)
-	if err != nil {
-		fmt.Fprintf(stderr, "app doctor: %v\n", err)
-		return 1
-	}
-	defer cfg.Close()
-	if err := runDoctor(bc, *confPath, stdout, logger); err != nil {
-		if !errors.Is(err, errDoctorFound) {
-			fmt.Fprintf(stderr, "app doctor: %v\n", err)
-		}
-		return 1
-	}
-	return 0
-}
-
-func runDoctor(bc *conf.Bootstrap, confPath string, w io.Writer, logger log.Logger) error {
-	fmt.Fprintf(w, "RocketMQ doctor (config %s)\n", confPath)
-	ep, cleanup, err := mq.NewEndpoint(bc.Server, bc.Data, logger)
+	bc, _, closeConfig, err := loadConfig(confPath, profile, logger)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer closeConfig()
+	fmt.Fprintf(w, "RocketMQ doctor (config %s)\n", confPath)
+	ep, err := openEndpoint(bc.Server, bc.Data, cluster.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ep.Close() }()
 	if ep.Embedded != nil {
 		fmt.Fprintf(w, "The configuration selects the embedded broker: started it for this check on %s (name server) and %s (broker).\n",
 			ep.Embedded.NameServerAddr(), ep.Embedded.BrokerAddr())
 	}
-	nameServers := ep.NameServers()
-	fmt.Fprintf(w, "name servers: %s\n", strings.Join(nameServers, ", "))
+	fmt.Fprintf(w, "name servers: %s\n", strings.Join(ep.Producer.NameServers(), ", "))
 	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
 	defer cancel()
-	topics := ep.Topics()
-	rep := admin.Probe(ctx, nameServers, topics)
+	topics := []string{ep.Producer.Settings.Qualified(bc.Data.GetRocketmq().GetTopic())}
+	for _, sub := range bc.Server.GetRocketmq().GetSubscriptions() {
+		topics = append(topics, ep.Consumer.Settings.Qualified(sub.GetTopic()))
+	}
+	rep := admin.Probe(ctx, ep.Producer.NameServers(), slices.Compact(slices.Sorted(slices.Values(topics))))
 
 	problems := 0
 	for _, ns := range rep.NameServers {
@@ -119,7 +85,7 @@ func runDoctor(bc *conf.Bootstrap, confPath string, w io.Writer, logger log.Logg
 	}
 	if problems > 0 {
 		fmt.Fprintf(w, "%d problem(s) found.\n", problems)
-		return errDoctorFound
+		return errReported
 	}
 	fmt.Fprintln(w, "All good: clients of this configuration can produce and consume.")
 	return nil

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
@@ -42,13 +43,14 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run starts the service and blocks until it stops; it returns the process exit code.
-// `app doctor ...` checks the RocketMQ connection instead (see doctor).
+// run starts the service and blocks until it stops, or with "doctor" first checks the
+// RocketMQ connection instead (see doctor); it returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	name, cmd := "app", serve
 	if len(args) > 0 && args[0] == "doctor" {
-		return doctor(args[1:], stdout, stderr)
+		name, cmd, args = "app doctor", doctor, args[1:]
 	}
-	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs), or nacos://host:8848?dataId=app.yaml")
 	profile := fs.String("profile", os.Getenv("APP_PROFILE"), "config profile: also load <base>.<profile>.yaml files of a -conf directory")
@@ -58,17 +60,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if err := serve(*confPath, *profile, stdout); err != nil {
-		fmt.Fprintf(stderr, "app: %v\n", err)
+	if *confPath == "" {
+		*confPath = firstExisting(defaultConfPaths)
+	}
+	if err := cmd(*confPath, *profile, stdout, stderr); err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		}
 		return 1
 	}
 	return 0
 }
 
-func serve(confPath, profile string, stdout io.Writer) error {
-	if confPath == "" {
-		confPath = firstExisting(defaultConfPaths)
+// errReported is returned by a command that has explained its failure already.
+var errReported = errors.New("failure reported")
+
+// loadConfig reads the configuration of -conf and -profile; close closes the sources.
+func loadConfig(confPath, profile string, logger log.Logger) (bc *conf.Bootstrap, cfg config.Config, close func(), err error) {
+	sources, closeSources, err := confSources(confPath, profile)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	bc, cfg, err = conf.Load(logger, sources...)
+	if err != nil {
+		closeSources()
+		return nil, nil, nil, err
+	}
+	return bc, cfg, func() { _ = cfg.Close(); closeSources() }, nil
+}
+
+func serve(confPath, profile string, stdout, _ io.Writer) error {
 	info := appInfo{Name: Name, Version: Version}
 	info.ID, _ = os.Hostname()
 	if info.Name == "" {
@@ -81,16 +102,11 @@ func serve(confPath, profile string, stdout io.Writer) error {
 	global := newSwapLogger(newLoggerAt(stdout, info, "", lvl, globalCaller))
 	log.SetLogger(global)
 	logger := newLogger(stdout, info, "", lvl)
-	sources, closeSources, err := confSources(confPath, profile)
+	bc, cfg, closeConfig, err := loadConfig(confPath, profile, logger)
 	if err != nil {
 		return err
 	}
-	defer closeSources()
-	bc, cfg, err := conf.Load(logger, sources...)
-	if err != nil {
-		return err
-	}
-	defer cfg.Close()
+	defer closeConfig()
 	if err := lvl.Set(bc.App.GetLog().GetLevel()); err != nil {
 		return err
 	}

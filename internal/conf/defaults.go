@@ -15,6 +15,7 @@ const (
 	DefaultGRPCAddr        = "0.0.0.0:9000"
 	DefaultDatabaseDriver  = "sqlite"
 	DefaultDatabaseSource  = "data/app.db"
+	DefaultEventTopic      = "orders"
 )
 
 func applyDefaults(bc *Bootstrap) {
@@ -56,5 +57,11 @@ func applyDefaults(bc *Bootstrap) {
 	}
 	if bc.Data.Database.Source == "" && bc.Data.Database.Driver == DefaultDatabaseDriver {
 		bc.Data.Database.Source = DefaultDatabaseSource
+	}
+	if bc.Data.Rocketmq == nil {
+		bc.Data.Rocketmq = &RocketMQ{}
+	}
+	if bc.Data.Rocketmq.Topic == "" {
+		bc.Data.Rocketmq.Topic = DefaultEventTopic
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/log"
+	"github.com/kratos-rocketmq/rocketmq/cluster"
 	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
@@ -146,7 +147,7 @@ data:
 		{"http timeout", bc.GetServer().GetHttp().GetTimeout().AsDuration(), 500 * time.Millisecond},
 		{"env addr wins", bc.GetServer().GetHttp().GetAddr(), "127.0.0.1:2"},
 		{"grpc default", bc.GetServer().GetGrpc().GetAddr(), DefaultGRPCAddr},
-		{"embedded", IsEmbedded(bc.GetServer().GetRocketmq().GetNameServers()), true},
+		{"embedded", cluster.IsEmbedded(bc.GetServer().GetRocketmq().GetNameServers()), true},
 		{"mode", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetConsumeMode(), ConsumeMode_BROADCASTING},
 		{"orderly", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetOrderly(), true},
 		{"max reconsume", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetMaxReconsumeTimes(), int32(3)},

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/kratos-rocketmq/rocketmq/cluster"
 )
 
 // topicPattern is the topic and group name rule of RocketMQ 4.x (TopicValidator).
@@ -49,7 +51,7 @@ func validateRocketMQ(key string, r *RocketMQ, fail func(key, format string, arg
 		return
 	}
 	for i, ns := range r.GetNameServers() {
-		if IsEmbedded([]string{ns}) {
+		if cluster.IsEmbedded([]string{ns}) {
 			continue
 		}
 		if _, port, err := net.SplitHostPort(ns); err != nil || port == "" {
@@ -112,17 +114,4 @@ func validateRocketMQ(key string, r *RocketMQ, fail func(key, format string, arg
 
 func validName(s string) bool {
 	return len(s) <= 127 && topicPattern.MatchString(s)
-}
-
-// IsEmbedded reports whether name servers select the in-process broker: none at all, or the
-// single word "embedded" (also written embedded://).
-func IsEmbedded(nameServers []string) bool {
-	if len(nameServers) == 0 {
-		return true
-	}
-	if len(nameServers) != 1 {
-		return false
-	}
-	ns := strings.TrimSuffix(strings.TrimSpace(nameServers[0]), "://")
-	return ns == "embedded"
 }

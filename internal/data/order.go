@@ -8,19 +8,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-kratos/kratos/v2/log"
-
 	"github.com/kratos-rocketmq/layout/internal/biz"
 )
 
 type orderRepo struct {
 	data *Data
-	log  *log.Helper
 }
 
 // NewOrderRepo returns the SQL implementation of biz.OrderRepo.
-func NewOrderRepo(data *Data, logger log.Logger) biz.OrderRepo {
-	return &orderRepo{data: data, log: log.NewHelper(log.With(logger, "module", "data/order"))}
+func NewOrderRepo(data *Data) biz.OrderRepo {
+	return &orderRepo{data: data}
 }
 
 // itemJSON is the stored form of biz.Item.

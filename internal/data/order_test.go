@@ -17,7 +17,7 @@ func TestOrderRepoRoundTrip(t *testing.T) { forEachDatabase(t, testOrderRepoRoun
 
 func testOrderRepoRoundTrip(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d, log.DefaultLogger)
+	repo := NewOrderRepo(d)
 	at := time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)
 	want := &biz.Order{
 		ID: "o-1", CustomerID: "c-1", TotalCents: 2500, Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
@@ -46,7 +46,7 @@ func TestOrderRepoListPages(t *testing.T) { forEachDatabase(t, testOrderRepoList
 
 func testOrderRepoListPages(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d, log.DefaultLogger)
+	repo := NewOrderRepo(d)
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
 		if err := repo.Save(ctx, &biz.Order{ID: id, CustomerID: "c", Status: biz.StatusPending, Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
 			t.Fatal(err)
@@ -117,7 +117,7 @@ func TestOrderRepoConfirm(t *testing.T) { forEachDatabase(t, testOrderRepoConfir
 
 func testOrderRepoConfirm(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d, log.DefaultLogger).(*orderRepo)
+	repo := NewOrderRepo(d).(*orderRepo)
 	at := time.UnixMilli(1_700_000_000_000).UTC()
 	if err := repo.Save(ctx, &biz.Order{ID: "o-1", CustomerID: "c", Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
 		Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {

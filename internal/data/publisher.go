@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/biz"
-	"github.com/kratos-rocketmq/layout/internal/mq"
-	"github.com/kratos-rocketmq/rocketmq/admin"
+	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
-	"github.com/kratos-rocketmq/rocketmq/telemetry"
+	"github.com/kratos-rocketmq/rocketmq/cluster"
 )
 
 // Message properties the publisher sets on every event (consumers and the transaction
@@ -26,53 +24,31 @@ const (
 	HeaderAggregateID  = "aggregate-id"
 )
 
-// DefaultEventTopic is the topic of the domain events when data.rocketmq.topic is empty.
-const DefaultEventTopic = "orders"
-
-// ensureTopicTimeout bounds the creation of the event topic at start.
-const ensureTopicTimeout = 30 * time.Second
-
 // eventPublisher publishes domain events as RocketMQ transactional messages.
 type eventPublisher struct {
 	b     broker.Broker
 	topic string
-	log   *log.Helper
 }
 
 // NewEventPublisher connects the producer of data.rocketmq and returns the biz
 // EventPublisher on it; the broker's transaction check-backs are answered from the
 // database (see orderRepo.eventCommitted). The cleanup disconnects.
-func NewEventPublisher(ep *mq.Endpoint, d *Data, tp *telemetry.Provider, logger log.Logger) (biz.EventPublisher, func(), error) {
+func NewEventPublisher(c *conf.Data, ep *cluster.Endpoint, d *Data, logger log.Logger) (biz.EventPublisher, func(), error) {
 	h := log.NewHelper(log.With(logger, "module", "data/publisher"))
-	c := ep.Producer
-	opts, err := mq.BrokerOptions(c, logger)
+	opts, err := ep.Producer.BrokerOptions()
 	if err != nil {
-		return nil, nil, err
-	}
-	opts = append(opts, broker.WithMeterProvider(tp))
-	if c.GetTrace().GetEnabled() {
-		opts = append(opts, broker.WithTracerProvider(tp.Tracer, ""))
-	}
-	repo := &orderRepo{data: d, log: h}
-	opts = append(opts, rmq.WithTransactionChecker(func(ctx context.Context, m *broker.Message) broker.TransactionState {
-		return checkBack(ctx, repo, h, m.Headers)
-	}))
-	if c.GetGroup() != "" {
-		opts = append(opts, rmq.WithGroupName(c.GetGroup()))
-	}
-	topic := c.GetTopic()
-	if topic == "" {
-		topic = DefaultEventTopic
-	}
-	// The transactional producer probes the topic at Connect so the broker knows it at once
-	// and can ask it about half messages a previous process left (see
-	// rmq.WithTransactionTopics); the topic must exist for that.
-	opts = append(opts, rmq.WithTransactionTopics(topic))
-	ctx, cancel := context.WithTimeout(context.Background(), ensureTopicTimeout)
-	defer cancel()
-	if err := admin.EnsureTopics(ctx, c.GetNameServers(), []string{mq.Namespaced(c.GetNamespace(), topic)}); err != nil {
 		return nil, nil, fmt.Errorf("event publisher: %w", err)
 	}
+	repo := &orderRepo{data: d}
+	topic := c.GetRocketmq().GetTopic()
+	opts = append(opts,
+		rmq.WithGroupName(c.GetRocketmq().GetGroup()),
+		rmq.WithTransactionChecker(func(ctx context.Context, m *broker.Message) broker.TransactionState {
+			return checkBack(ctx, repo, h, m.Headers)
+		}),
+		// The transactional producer probes the topic at Connect so the broker knows it at
+		// once and can ask it about half messages a previous process left.
+		rmq.WithTransactionTopics(topic))
 	b, err := rmq.NewBroker(rmq.DriverTypeV2, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("event publisher: %w", err)
@@ -85,7 +61,7 @@ func NewEventPublisher(ep *mq.Endpoint, d *Data, tp *telemetry.Provider, logger 
 			h.Errorw("msg", "disconnect event publisher", "err", err)
 		}
 	}
-	return &eventPublisher{b: b, topic: topic, log: h}, cleanup, nil
+	return &eventPublisher{b: b, topic: topic}, cleanup, nil
 }
 
 // PublishInTx implements biz.EventPublisher with a transactional message: the half
