@@ -108,15 +108,16 @@ test-copies:
 	cd $(MAINT) && NEWSERVICE_FULL_TESTS=1 go test -count=1 -timeout 30m -run TestRenamedServices -v ./newservice/
 
 .PHONY: reliability
-# run the reliability suite (test/reliability) in its long form: more crash runs, more messages
+# run the reliability suites (library: transport and broker faults; maintainer: app crash, bad input) in their long form
 reliability:
+	cd $(LIB) && RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./test/reliability/
+	cd $(LIB) && RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./test/reliability/
 	cd $(MAINT) && RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./reliability/
-	cd $(MAINT) && RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./reliability/
 
 .PHONY: soak
 # 10 minutes of messages at a fixed rate on loopback; fails on loss or memory/goroutine growth (not in CI)
 soak:
-	cd $(MAINT) && go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./reliability/
+	cd $(LIB) && go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./test/reliability/
 
 FUZZTIME ?= 30s
 .PHONY: fuzz

@@ -6,7 +6,6 @@ require (
 	github.com/go-kratos/kratos/v2 v2.9.2
 	github.com/kratos-rocketmq/layout v0.0.0
 	github.com/kratos-rocketmq/rocketmq v0.0.0
-	go.uber.org/goleak v1.3.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -25,7 +25,7 @@ import (
 // dead-lettered, none lost.
 func TestNoRaceHandlerSlowerThanConsumeTimeout(t *testing.T) {
 	const timeout = 500 * time.Millisecond
-	n := pick(40, 200)
+	n := Pick(40, 200)
 	var slowDone atomic.Int32
 	c := runFault(t, faultCase{
 		name: "slow",
@@ -46,7 +46,7 @@ func TestNoRaceHandlerSlowerThanConsumeTimeout(t *testing.T) {
 	})
 	// The redelivery may be confirmed before the slow first run ends.
 	poll.Until(t, 30*time.Second, "the slow first runs to end", func() bool { return int(slowDone.Load()) == (n+3)/4 })
-	t.Logf("slow, after the late runs ended: %s", c.figures())
+	t.Logf("slow, after the late runs ended: %s", c.Figures())
 	c.mu.Lock()
 	redelivered := 0
 	for i := 0; i < n; i += 4 {
@@ -57,6 +57,6 @@ func TestNoRaceHandlerSlowerThanConsumeTimeout(t *testing.T) {
 	c.mu.Unlock()
 	// The fault must have happened: a slow message handled once was never timed out.
 	if redelivered == 0 {
-		t.Errorf("no slow message was redelivered: the consume timeout did not fire (%s)", c.figures())
+		t.Errorf("no slow message was redelivered: the consume timeout did not fire (%s)", c.Figures())
 	}
 }

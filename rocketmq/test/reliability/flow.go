@@ -16,32 +16,38 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
-// flow is keyed traffic on one topic: publishers sending one message after the other
-// each, and a Kratos transport server consuming, all counted in tally. A send counts as
-// sent only once the broker acknowledged it.
-type flow struct {
-	tally  *tally
-	seq    atomic.Int64 // sends attempted
-	failed atomic.Int64 // sends that returned an error
-	stop   func()       // stops the publishers (idempotent)
-	srv    *rocketmq.Server
+// Job is the payload of the keyed traffic: Key names the message in a Tally.
+type Job struct {
+	Key string `json:"key"`
+	N   int    `json:"n"`
 }
 
-// startFlow creates topic on ns and starts the consumer (group) and publishers.
-func startFlow(t testing.TB, ns, topic, group string, publishers int) *flow {
+// Flow is keyed traffic on one topic: publishers sending one message after the other
+// each, and a Kratos transport server consuming, all counted in Tally. A send counts as
+// sent only once the broker acknowledged it.
+type Flow struct {
+	Tally  *Tally
+	Seq    atomic.Int64 // sends attempted
+	Failed atomic.Int64 // sends that returned an error
+	stop   func()       // stops the publishers (idempotent)
+}
+
+// StartFlow creates topic on ns and starts the consumer (group) and publishers; both
+// stop at cleanup.
+func StartFlow(t testing.TB, ns, topic, group string, publishers int) *Flow {
 	t.Helper()
-	ensureTopics(t, ns, topic)
-	f := &flow{tally: newTally()}
+	EnsureTopics(t, ns, topic)
+	f := &Flow{Tally: NewTally()}
 	srv := rocketmq.NewServer(rocketmq.DriverTypeV2,
 		rocketmq.WithNameServer([]string{ns}),
-		rocketmq.WithLogger(testLogger()),
+		rocketmq.WithLogger(Logger()),
 		rocketmq.WithEnableKeepAlive(false),
 		rocketmq.WithInstanceName(rmqtest.Name(t, "consumer")),
 		rocketmq.WithMiddleware(recovery.Recovery()))
 	err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,
-		func(_ context.Context, _ string, _ broker.Headers, j *job) error {
-			f.tally.addDelivery()
-			f.tally.addConfirmed(j.Key)
+		func(_ context.Context, _ string, _ broker.Headers, j *Job) error {
+			f.Tally.AddDelivery()
+			f.Tally.AddConfirmed(j.Key)
 			return nil
 		}, rmq.WithConsumeFromFirst(), rmq.WithRetryDelayLevel(1))
 	if err != nil {
@@ -50,7 +56,6 @@ func startFlow(t testing.TB, ns, topic, group string, publishers int) *flow {
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = srv
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -58,7 +63,7 @@ func startFlow(t testing.TB, ns, topic, group string, publishers int) *flow {
 			t.Errorf("stop the consumer: %v", err)
 		}
 	})
-	p := newProducer(t, ns, rmq.WithSendTimeout(2*time.Second))
+	p := NewProducer(t, ns, rmq.WithSendTimeout(2*time.Second))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < publishers; w++ {
@@ -71,15 +76,15 @@ func startFlow(t testing.TB, ns, topic, group string, publishers int) *flow {
 					return
 				case <-time.After(5 * time.Millisecond):
 				}
-				k := fmt.Sprintf("m-%06d", f.seq.Add(1))
+				k := fmt.Sprintf("m-%06d", f.Seq.Add(1))
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				err := p.Publish(ctx, topic, &job{Key: k}, rmq.WithKeys([]string{k}))
+				err := p.Publish(ctx, topic, &Job{Key: k}, rmq.WithKeys([]string{k}))
 				cancel()
 				if err != nil {
-					f.failed.Add(1)
+					f.Failed.Add(1)
 					continue
 				}
-				f.tally.addSent(k)
+				f.Tally.AddSent(k)
 			}
 		}()
 	}
@@ -88,9 +93,8 @@ func startFlow(t testing.TB, ns, topic, group string, publishers int) *flow {
 	return f
 }
 
-// consumed returns how many distinct keys were consumed so far.
-func (f *flow) consumed() int {
-	f.tally.mu.Lock()
-	defer f.tally.mu.Unlock()
-	return len(f.tally.confirmed)
-}
+// Stop stops the publishers (the consumer goes on until cleanup); it may be called again.
+func (f *Flow) Stop() { f.stop() }
+
+// Consumed returns how many distinct keys were consumed so far.
+func (f *Flow) Consumed() int { return f.Tally.Consumed() }

@@ -18,12 +18,6 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
-// job is the payload of the handler-fault tests.
-type job struct {
-	Key string `json:"key"`
-	N   int    `json:"n"`
-}
-
 // faultCase is one handler fault: n messages keyed k-000, k-001, ...; handle runs for
 // every delivery of message i (attempt counts from 1); poison(i) sends a body the
 // handler's type cannot decode instead; dlq(i) says the message must end in the
@@ -47,7 +41,7 @@ var errTransient = errors.New("injected handler error")
 // checks that every message is confirmed or in %DLQ%<group>: none is lost, and each
 // ends where the fault says. Every fault logs its figures.
 func TestHandlerFaults(t *testing.T) {
-	n := pick(40, 300)
+	n := Pick(40, 300)
 	every := func(k int) func(int) bool { return func(i int) bool { return i%k == 0 } }
 	never := func(int) bool { return false }
 	for _, tc := range []faultCase{
@@ -126,12 +120,12 @@ func TestHandlerFaults(t *testing.T) {
 }
 
 // runFault runs one faultCase and asserts where every message ended.
-func runFault(t *testing.T, tc faultCase) *tally {
+func runFault(t *testing.T, tc faultCase) *Tally {
 	t.Helper()
-	ns := rmqtest.NameServer(t, shortDelays)
+	ns := rmqtest.NameServer(t, ShortDelays())
 	topic, group := rmqtest.Name(t, "faults"), rmqtest.Name(t, "handler")
-	ensureTopics(t, ns, topic)
-	c := newTally()
+	EnsureTopics(t, ns, topic)
+	c := NewTally()
 
 	var mu sync.Mutex
 	attempts := map[string]int{}
@@ -141,28 +135,28 @@ func runFault(t *testing.T, tc faultCase) *tally {
 	}
 	srv := rocketmq.NewServer(rocketmq.DriverTypeV2,
 		rocketmq.WithNameServer([]string{ns}),
-		rocketmq.WithLogger(testLogger()),
+		rocketmq.WithLogger(Logger()),
 		rocketmq.WithEnableKeepAlive(false),
 		rocketmq.WithInstanceName(rmqtest.Name(t, "consumer")),
 		rocketmq.WithMiddleware(recovery.Recovery()))
 	opts := append([]broker.SubscribeOption{rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(maxReconsume),
 		rmq.WithRetryDelayLevel(1)}, tc.opts...)
 	err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,
-		func(ctx context.Context, _ string, h broker.Headers, j *job) error {
+		func(ctx context.Context, _ string, h broker.Headers, j *Job) error {
 			k := j.Key
 			mu.Lock()
 			attempts[k]++
 			attempt := attempts[k]
 			i, ok := index[k]
 			mu.Unlock()
-			c.addDelivery()
+			c.AddDelivery()
 			if !ok {
 				return fmt.Errorf("unknown key %q (keys header %q)", k, h[rmq.HeaderKeys])
 			}
 			if err := tc.handle(ctx, i, attempt); err != nil {
 				return err
 			}
-			c.addConfirmed(k)
+			c.AddConfirmed(k)
 			return nil
 		}, opts...)
 	if err != nil {
@@ -178,11 +172,11 @@ func runFault(t *testing.T, tc faultCase) *tally {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	readDLQ(t, ns, group, c)
+	ReadDLQ(t, ns, group, c)
 
-	p := newProducer(t, ns)
+	p := NewProducer(t, ns)
 	for i := 0; i < tc.n; i++ {
-		var body any = &job{Key: key(i), N: i}
+		var body any = &Job{Key: key(i), N: i}
 		if tc.poison != nil {
 			if b := tc.poison(i); b != nil {
 				body = b
@@ -191,9 +185,9 @@ func runFault(t *testing.T, tc faultCase) *tally {
 		if err := p.Publish(context.Background(), topic, body, rmq.WithKeys([]string{key(i)})); err != nil {
 			t.Fatalf("publish %s: %v", key(i), err)
 		}
-		c.addSent(key(i))
+		c.AddSent(key(i))
 	}
-	c.waitAccounted(t, 2*time.Minute)
+	c.WaitAccounted(t, 2*time.Minute)
 	// Wait for the expected dead letters too: a message can be confirmed and then, by a
 	// bug, also dead-lettered; give such a copy the time to arrive.
 	poll.Until(t, time.Minute, "every expected dead letter", func() bool {
@@ -206,7 +200,7 @@ func runFault(t *testing.T, tc faultCase) *tally {
 		}
 		return true
 	})
-	t.Logf("%s: %s", tc.name, c.figures())
+	t.Logf("%s: %s", tc.name, c.Figures())
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

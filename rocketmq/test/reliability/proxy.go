@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// faultProxy is a loopback TCP proxy that forwards every accepted connection to target
+// FaultProxy is a loopback TCP proxy that forwards every accepted connection to target
 // and can disturb the traffic on command: add delay to every chunk, hold all traffic
 // (a network partition: nothing is lost, it flows again on Heal, as TCP retransmits),
 // reset every open connection (RST), or refuse connections for a while.
-type faultProxy struct {
+type FaultProxy struct {
 	ln     net.Listener
 	target string
 
@@ -33,30 +33,30 @@ type proxyConn struct {
 	client, server *net.TCPConn
 }
 
-// newFaultProxy listens on 127.0.0.1:0; Start forwards to target. It closes at cleanup.
-func newFaultProxy(t testing.TB) *faultProxy {
+// NewFaultProxy listens on 127.0.0.1:0; Start forwards to target. It closes at cleanup.
+func NewFaultProxy(t testing.TB) *FaultProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &faultProxy{ln: ln, conns: map[*proxyConn]struct{}{}}
+	p := &FaultProxy{ln: ln, conns: map[*proxyConn]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
 	t.Cleanup(p.Close)
 	return p
 }
 
 // Addr is where clients connect.
-func (p *faultProxy) Addr() string { return p.ln.Addr().String() }
+func (p *FaultProxy) Addr() string { return p.ln.Addr().String() }
 
 // Start accepts connections and forwards them to target.
-func (p *faultProxy) Start(target string) {
+func (p *FaultProxy) Start(target string) {
 	p.SetTarget(target)
 	p.wg.Add(1)
 	go p.acceptLoop()
 }
 
-func (p *faultProxy) acceptLoop() {
+func (p *FaultProxy) acceptLoop() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -97,7 +97,7 @@ func (p *faultProxy) acceptLoop() {
 }
 
 // pipe copies src to dst chunk by chunk, applying the current faults.
-func (p *faultProxy) pipe(pc *proxyConn, src, dst *net.TCPConn) {
+func (p *FaultProxy) pipe(pc *proxyConn, src, dst *net.TCPConn) {
 	defer p.wg.Done()
 	defer p.drop(pc)
 	buf := make([]byte, 32<<10)
@@ -131,7 +131,7 @@ func (p *faultProxy) pipe(pc *proxyConn, src, dst *net.TCPConn) {
 }
 
 // drop closes both sides of pc (once) and forgets it.
-func (p *faultProxy) drop(pc *proxyConn) {
+func (p *FaultProxy) drop(pc *proxyConn) {
 	p.mu.Lock()
 	_, ok := p.conns[pc]
 	delete(p.conns, pc)
@@ -149,28 +149,28 @@ func rst(c *net.TCPConn) {
 }
 
 // SetTarget makes new connections go to target (a restarted server on new ports).
-func (p *faultProxy) SetTarget(target string) {
+func (p *FaultProxy) SetTarget(target string) {
 	p.mu.Lock()
 	p.target = target
 	p.mu.Unlock()
 }
 
 // SetDelay delays every chunk in both directions by d from now on (0: none).
-func (p *faultProxy) SetDelay(d time.Duration) {
+func (p *FaultProxy) SetDelay(d time.Duration) {
 	p.mu.Lock()
 	p.delay = d
 	p.mu.Unlock()
 }
 
 // Hold stops all traffic (open and new connections stay open) until Heal.
-func (p *faultProxy) Hold() {
+func (p *FaultProxy) Hold() {
 	p.mu.Lock()
 	p.hold = true
 	p.mu.Unlock()
 }
 
 // Refuse resets new connections and every open one until Heal.
-func (p *faultProxy) Refuse() {
+func (p *FaultProxy) Refuse() {
 	p.mu.Lock()
 	p.refuse = true
 	p.mu.Unlock()
@@ -178,7 +178,7 @@ func (p *faultProxy) Refuse() {
 }
 
 // Heal ends Hold, Refuse and the delay.
-func (p *faultProxy) Heal() {
+func (p *FaultProxy) Heal() {
 	p.mu.Lock()
 	p.hold, p.refuse, p.delay = false, false, 0
 	p.cond.Broadcast()
@@ -186,7 +186,7 @@ func (p *faultProxy) Heal() {
 }
 
 // ResetAll closes every open connection with a TCP reset on both sides.
-func (p *faultProxy) ResetAll() {
+func (p *FaultProxy) ResetAll() {
 	p.mu.Lock()
 	conns := make([]*proxyConn, 0, len(p.conns))
 	for pc := range p.conns {
@@ -203,14 +203,14 @@ func (p *faultProxy) ResetAll() {
 }
 
 // Stats returns the connections accepted and reset so far, and those open now.
-func (p *faultProxy) Stats() (accepted, reset, open int) {
+func (p *FaultProxy) Stats() (accepted, reset, open int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.accepts, p.resets, len(p.conns)
 }
 
 // Close stops accepting, closes every connection and waits for the proxy's goroutines.
-func (p *faultProxy) Close() {
+func (p *FaultProxy) Close() {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

@@ -48,11 +48,11 @@ func TestSoak(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bc := newBrokerChild(t)
-	bc.start(t)
-	ns := bc.ns()
+	bc := NewBrokerChild(t, builds.Binary(t, "../..", "./cmd/minirocketmq"))
+	bc.Start(t)
+	ns := bc.NameServer()
 	topic, group := rmqtest.Name(t, "soak"), rmqtest.Name(t, "soakc")
-	ensureTopics(t, ns, topic)
+	EnsureTopics(t, ns, topic)
 	// Accounting in arrays allocated up front, so that the test's own bookkeeping does
 	// not grow the heap it measures: message i is sent[i] (acknowledged) and
 	// consumed[i] (handled, how often).
@@ -86,9 +86,9 @@ func TestSoak(t *testing.T) {
 		return n
 	}
 	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithNameServer([]string{ns}),
-		rocketmq.WithLogger(testLogger()), rocketmq.WithEnableKeepAlive(false), rocketmq.WithMiddleware(recovery.Recovery()))
+		rocketmq.WithLogger(Logger()), rocketmq.WithEnableKeepAlive(false), rocketmq.WithMiddleware(recovery.Recovery()))
 	err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,
-		func(_ context.Context, _ string, _ broker.Headers, j *job) error {
+		func(_ context.Context, _ string, _ broker.Headers, j *Job) error {
 			if j.N < 0 || j.N >= total {
 				return fmt.Errorf("message number %d out of range", j.N)
 			}
@@ -106,7 +106,7 @@ func TestSoak(t *testing.T) {
 		defer cancel()
 		_ = srv.Stop(ctx)
 	})
-	p := newProducer(t, ns, rmq.WithSendTimeout(3*time.Second))
+	p := NewProducer(t, ns, rmq.WithSendTimeout(3*time.Second))
 
 	type sample struct {
 		at         time.Duration
@@ -121,7 +121,7 @@ func TestSoak(t *testing.T) {
 		s := sample{at: at, rss: rss(t, os.Getpid()), heap: ms.HeapInuse, goroutines: runtime.NumGoroutine()}
 		samples = append(samples, s)
 		t.Logf("%6s  rss %7.1f MiB  heap %6.1f MiB  goroutines %4d  broker rss %6.1f MiB  %s",
-			at.Round(time.Second), mib(s.rss), mib(s.heap), s.goroutines, mib(rss(t, bc.p.cmd.Process.Pid)), figures())
+			at.Round(time.Second), mib(s.rss), mib(s.heap), s.goroutines, mib(rss(t, bc.Proc().Pid())), figures())
 	}
 
 	start := time.Now()
@@ -133,7 +133,7 @@ func TestSoak(t *testing.T) {
 		<-tick.C
 		k := "s-" + strconv.Itoa(i)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := p.Publish(ctx, topic, &job{Key: k, N: i}, rmq.WithKeys([]string{k}))
+		err := p.Publish(ctx, topic, &Job{Key: k, N: i}, rmq.WithKeys([]string{k}))
 		cancel()
 		if err != nil {
 			failed.Add(1)

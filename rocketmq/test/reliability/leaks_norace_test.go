@@ -23,7 +23,7 @@ import (
 func TestNoRaceStopForcedLeaksNothing(t *testing.T) {
 	checkStopPath(t, func(t *testing.T, b *minirocketmq.Broker) {
 		running := make(chan struct{}, 5)
-		srv := newLeakServer(t, b.Addr(), func(ctx context.Context, _ string, _ broker.Headers, _ *job) error {
+		srv := newLeakServer(t, b.Addr(), func(ctx context.Context, _ string, _ broker.Headers, _ *Job) error {
 			running <- struct{}{}
 			<-ctx.Done() // until the forced stop cancels it
 			return ctx.Err()

@@ -14,13 +14,13 @@ import (
 	"time"
 )
 
-// proc is a running child process whose output (stdout and stderr) is kept.
-type proc struct {
+// Proc is a running child process whose output (stdout and stderr) is kept, so a test
+// can wait for a line, kill it, and show what it printed when the test fails.
+type Proc struct {
 	name   string
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	out    bytes.Buffer
-	waitMu sync.Mutex
 	watch  []*lineWatch
 	exited chan struct{}
 	err    error // of Wait, once exited is closed
@@ -31,15 +31,15 @@ type lineWatch struct {
 	ch chan []string
 }
 
-// startProc runs bin with args and env added to the test's environment; the process is
+// StartProc runs bin with args and env added to the test's environment; the process is
 // killed at cleanup if it still runs.
-func startProc(t testing.TB, name, bin string, env []string, args ...string) *proc {
+func StartProc(t testing.TB, name, bin string, env []string, args ...string) *Proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	p := &proc{name: name, cmd: cmd, exited: make(chan struct{})}
+	p := &Proc{name: name, cmd: cmd, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -75,11 +75,21 @@ func startProc(t testing.TB, name, bin string, env []string, args ...string) *pr
 			<-p.exited
 		}
 		if t.Failed() {
-			t.Logf("output of %s (last 4 KiB):\n%s", name, tail(p.output(), 4096))
+			t.Logf("output of %s (last 4 KiB):\n%s", name, tail(p.Output(), 4096))
 		}
 	})
 	return p
 }
+
+// Exited is closed when the process has ended; Err then says how.
+func (p *Proc) Exited() <-chan struct{} { return p.exited }
+
+// Err is what waiting for the process returned (nil: exit status 0); read it after
+// Exited is closed.
+func (p *Proc) Err() error { return p.err }
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -88,15 +98,16 @@ func tail(s string, n int) string {
 	return s
 }
 
-func (p *proc) output() string {
+// Output returns everything the process printed so far.
+func (p *Proc) Output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out.String()
 }
 
-// waitLine waits for an output line matching re (also one printed already) and returns
+// WaitLine waits for an output line matching re (also one printed already) and returns
 // its submatches; it fails t when the process exits first or d passes.
-func (p *proc) waitLine(t testing.TB, re *regexp.Regexp, d time.Duration) []string {
+func (p *Proc) WaitLine(t testing.TB, re *regexp.Regexp, d time.Duration) []string {
 	t.Helper()
 	w := &lineWatch{re: re, ch: make(chan []string, 1)}
 	p.mu.Lock()
@@ -123,15 +134,15 @@ func (p *proc) waitLine(t testing.TB, re *regexp.Regexp, d time.Duration) []stri
 	case m := <-w.ch:
 		return m
 	case <-p.exited:
-		t.Fatalf("%s exited (%v) before printing a line matching %s:\n%s", p.name, p.err, re, tail(p.output(), 4096))
+		t.Fatalf("%s exited (%v) before printing a line matching %s:\n%s", p.name, p.err, re, tail(p.Output(), 4096))
 	case <-time.After(d):
-		t.Fatalf("%s printed no line matching %s within %s:\n%s", p.name, re, d, tail(p.output(), 4096))
+		t.Fatalf("%s printed no line matching %s within %s:\n%s", p.name, re, d, tail(p.Output(), 4096))
 	}
 	return nil
 }
 
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *proc) kill(t testing.TB) {
+// Kill sends SIGKILL and waits for the process to be gone.
+func (p *Proc) Kill(t testing.TB) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	select {
@@ -141,20 +152,20 @@ func (p *proc) kill(t testing.TB) {
 	}
 }
 
-// stop sends SIGTERM and returns the exit code, failing t after d.
-func (p *proc) stop(t testing.TB, d time.Duration) int {
+// Stop sends SIGTERM and returns the exit code, failing t after d.
+func (p *Proc) Stop(t testing.TB, d time.Duration) int {
 	t.Helper()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	return p.wait(t, d)
+	return p.Wait(t, d)
 }
 
-// wait returns the exit code once the process ends, failing t after d.
-func (p *proc) wait(t testing.TB, d time.Duration) int {
+// Wait returns the exit code once the process ends, failing t after d.
+func (p *Proc) Wait(t testing.TB, d time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.exited:
 	case <-time.After(d):
-		t.Fatalf("%s still running after %s:\n%s", p.name, d, tail(p.output(), 4096))
+		t.Fatalf("%s still running after %s:\n%s", p.name, d, tail(p.Output(), 4096))
 	}
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {

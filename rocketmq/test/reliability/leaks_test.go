@@ -48,20 +48,20 @@ func stopCtx(t *testing.T, d time.Duration) context.Context {
 
 // newLeakServer starts a transport server subscribed to a fresh topic with handler h
 // and publishes five messages to it.
-func newLeakServer(t *testing.T, ns string, h func(context.Context, string, broker.Headers, *job) error) *rocketmq.Server {
+func newLeakServer(t *testing.T, ns string, h func(context.Context, string, broker.Headers, *Job) error) *rocketmq.Server {
 	topic := rmqtest.Name(t, "leak")
-	ensureTopics(t, ns, topic)
+	EnsureTopics(t, ns, topic)
 	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithNameServer([]string{ns}),
-		rocketmq.WithLogger(testLogger()), rocketmq.WithEnableKeepAlive(true), rocketmq.WithKeepAliveAddress("127.0.0.1:0"))
+		rocketmq.WithLogger(Logger()), rocketmq.WithEnableKeepAlive(true), rocketmq.WithKeepAliveAddress("127.0.0.1:0"))
 	if err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, rmqtest.Name(t, "leakc"), h, rmq.WithConsumeFromFirst()); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	p := newProducer(t, ns)
+	p := NewProducer(t, ns)
 	for i := 0; i < 5; i++ {
-		if err := p.Publish(context.Background(), topic, &job{Key: key(i)}); err != nil {
+		if err := p.Publish(context.Background(), topic, &Job{Key: key(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func checkStopPath(t *testing.T, run func(t *testing.T, b *minirocketmq.Broker))
 	ignore := goleak.IgnoreCurrent()
 	fds := openFDs(t)
 	t.Run("run", func(t *testing.T) {
-		b, err := minirocketmq.Run(shortDelays)
+		b, err := minirocketmq.Run(ShortDelays())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,10 +111,10 @@ func TestStopPathsLeakNothing(t *testing.T) {
 	}{
 		{"producer Disconnect", func(t *testing.T, b *minirocketmq.Broker) {
 			topic := rmqtest.Name(t, "leak")
-			ensureTopics(t, b.Addr(), topic)
-			p := newProducer(t, b.Addr())
+			EnsureTopics(t, b.Addr(), topic)
+			p := NewProducer(t, b.Addr())
 			for i := 0; i < 10; i++ {
-				if err := p.Publish(context.Background(), topic, &job{Key: key(i)}); err != nil {
+				if err := p.Publish(context.Background(), topic, &Job{Key: key(i)}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -124,10 +124,10 @@ func TestStopPathsLeakNothing(t *testing.T) {
 		}},
 		{"transactional producer Disconnect", func(t *testing.T, b *minirocketmq.Broker) {
 			topic := rmqtest.Name(t, "leak")
-			ensureTopics(t, b.Addr(), topic)
-			p := newProducer(t, b.Addr(), rmq.WithGroupName(rmqtest.Name(t, "txp")),
+			EnsureTopics(t, b.Addr(), topic)
+			p := NewProducer(t, b.Addr(), rmq.WithGroupName(rmqtest.Name(t, "txp")),
 				rmq.WithTransactionChecker(func(context.Context, *broker.Message) broker.TransactionState { return broker.TransactionCommit }))
-			err := p.Publish(context.Background(), topic, &job{Key: "tx"},
+			err := p.Publish(context.Background(), topic, &Job{Key: "tx"},
 				rmq.WithTransaction(func(context.Context, *broker.Message) broker.TransactionState { return broker.TransactionCommit }))
 			if err != nil {
 				t.Fatal(err)
@@ -138,7 +138,7 @@ func TestStopPathsLeakNothing(t *testing.T) {
 		}},
 		{"server Stop after consuming", func(t *testing.T, b *minirocketmq.Broker) {
 			got := make(chan struct{}, 5)
-			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
+			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *Job) error { got <- struct{}{}; return nil })
 			for i := 0; i < 5; i++ {
 				<-got
 			}
@@ -147,7 +147,7 @@ func TestStopPathsLeakNothing(t *testing.T) {
 			}
 		}},
 		{"server Stop twice, and Stop before Start", func(t *testing.T, b *minirocketmq.Broker) {
-			idle := rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithNameServer([]string{b.Addr()}), rocketmq.WithLogger(testLogger()))
+			idle := rocketmq.NewServer(rocketmq.DriverTypeV2, rocketmq.WithNameServer([]string{b.Addr()}), rocketmq.WithLogger(Logger()))
 			if _, err := idle.Endpoint(); err != nil { // opens the keep-alive listener
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestStopPathsLeakNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := make(chan struct{}, 5)
-			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
+			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *Job) error { got <- struct{}{}; return nil })
 			for i := 0; i < 5; i++ {
 				<-got // Stop with messages in the client's buffers is the forced case (norace)
 			}
@@ -167,7 +167,7 @@ func TestStopPathsLeakNothing(t *testing.T) {
 		}},
 		{"server Stop after the broker died", func(t *testing.T, b *minirocketmq.Broker) {
 			got := make(chan struct{}, 5)
-			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *job) error { got <- struct{}{}; return nil })
+			srv := newLeakServer(t, b.Addr(), func(context.Context, string, broker.Headers, *Job) error { got <- struct{}{}; return nil })
 			for i := 0; i < 5; i++ {
 				<-got
 			}

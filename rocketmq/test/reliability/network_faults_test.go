@@ -15,9 +15,9 @@ import (
 // the broker proxy (WithAdvertisedAddr), so every byte between client and broker passes
 // a proxy. (A real cluster advertises its own address, so this test always uses the
 // embedded broker.)
-func proxiedBroker(t testing.TB, opts ...minirocketmq.Option) (nsProxy, brokerProxy *faultProxy, b *minirocketmq.Broker) {
+func proxiedBroker(t testing.TB, opts ...minirocketmq.Option) (nsProxy, brokerProxy *FaultProxy, b *minirocketmq.Broker) {
 	t.Helper()
-	nsProxy, brokerProxy = newFaultProxy(t), newFaultProxy(t)
+	nsProxy, brokerProxy = NewFaultProxy(t), NewFaultProxy(t)
 	b = minirocketmq.RunT(t, append([]minirocketmq.Option{minirocketmq.WithAdvertisedAddr(brokerProxy.Addr())}, opts...)...)
 	nsProxy.Start(b.NameServerAddr())
 	brokerProxy.Start(b.BrokerAddr())
@@ -32,50 +32,50 @@ func proxiedBroker(t testing.TB, opts ...minirocketmq.Option) (nsProxy, brokerPr
 // allowed, loss not), and the process must be back to the goroutine count it had before
 // the faults, give or take the clients' own timers.
 func TestNetworkFaults(t *testing.T) {
-	nsProxy, brokerProxy, _ := proxiedBroker(t, shortDelays)
-	proxies := []*faultProxy{nsProxy, brokerProxy}
+	nsProxy, brokerProxy, _ := proxiedBroker(t, ShortDelays())
+	proxies := []*FaultProxy{nsProxy, brokerProxy}
 	ns := nsProxy.Addr()
-	fl := startFlow(t, ns, rmqtest.Name(t, "net"), rmqtest.Name(t, "netc"), 4)
-	c, seq, failed, stopLoad := fl.tally, &fl.seq, &fl.failed, fl.stop
+	fl := StartFlow(t, ns, rmqtest.Name(t, "net"), rmqtest.Name(t, "netc"), 4)
+	c, seq, failed, stopLoad := fl.Tally, &fl.Seq, &fl.Failed, fl.Stop
 
 	// Warm up: messages flow, every client connection is open.
-	poll.Until(t, 30*time.Second, "the first messages to be consumed", func() bool { return fl.consumed() >= 20 })
+	poll.Until(t, 30*time.Second, "the first messages to be consumed", func() bool { return fl.Consumed() >= 20 })
 	baseline := runtime.NumGoroutine()
 
-	each := func(f func(*faultProxy)) {
+	each := func(f func(*FaultProxy)) {
 		for _, px := range proxies {
 			f(px)
 		}
 	}
-	phase := func(name string, d time.Duration, begin func(*faultProxy)) {
+	phase := func(name string, d time.Duration, begin func(*FaultProxy)) {
 		t.Helper()
 		before := seq.Load()
 		each(begin)
 		time.Sleep(d) // the length of the fault
-		each((*faultProxy).Heal)
-		t.Logf("%-9s %4s: %d sends attempted during the fault; so far %s", name, d, seq.Load()-before, c.figures())
+		each((*FaultProxy).Heal)
+		t.Logf("%-9s %4s: %d sends attempted during the fault; so far %s", name, d, seq.Load()-before, c.Figures())
 	}
-	unit := pick(time.Second, 2*time.Second)
-	for cycle := 0; cycle < pick(1, 5); cycle++ {
-		phase("delay", unit, func(px *faultProxy) { px.SetDelay(150 * time.Millisecond) })
+	unit := Pick(time.Second, 2*time.Second)
+	for cycle := 0; cycle < Pick(1, 5); cycle++ {
+		phase("delay", unit, func(px *FaultProxy) { px.SetDelay(150 * time.Millisecond) })
 		for i := 0; i < 2; i++ {
-			phase("reset", unit/2, (*faultProxy).ResetAll)
+			phase("reset", unit/2, (*FaultProxy).ResetAll)
 		}
-		phase("partition", 2*unit, (*faultProxy).Hold)
-		phase("refuse", unit, (*faultProxy).Refuse)
-		phase("recover", unit, func(*faultProxy) {})
+		phase("partition", 2*unit, (*FaultProxy).Hold)
+		phase("refuse", unit, (*FaultProxy).Refuse)
+		phase("recover", unit, func(*FaultProxy) {})
 	}
 	stopLoad()
 	healed := time.Now()
 	// A push consumer whose pull request was on a reset connection pulls again only when
 	// that request times out (the client does not fail requests of a closed connection;
 	// 30 s), so recovery takes up to that long.
-	c.waitAccounted(t, 2*time.Minute)
+	c.WaitAccounted(t, 2*time.Minute)
 	t.Logf("every acknowledged message consumed %s after the last fault", time.Since(healed).Round(100*time.Millisecond))
 	acc, resets, open := brokerProxy.Stats()
 	nsAcc, nsResets, _ := nsProxy.Stats()
 	t.Logf("network faults: %s; %d sends failed (not counted as sent); broker connections accepted %d, reset %d, open %d; name server connections accepted %d, reset %d",
-		c.figures(), failed.Load(), acc, resets, open, nsAcc, nsResets)
+		c.Figures(), failed.Load(), acc, resets, open, nsAcc, nsResets)
 	if resets == 0 {
 		t.Error("the proxy reset no broker connection: the faults did not happen")
 	}
