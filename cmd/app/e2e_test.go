@@ -381,8 +381,9 @@ func TestFailedLocalTransactionPublishesNothing(t *testing.T) {
 // TestCheckBackDecidesFromTheDatabase sends two half messages as a producer of the app's
 // group that then dies without committing or rolling back (a process killed between the
 // half message and the commit). The broker asks the app, which answers from its
-// database: the order whose row exists is committed (and then confirmed by the
-// consumer), the other is rolled back and never delivered.
+// database: the order whose local transaction committed (its row and its event's row in
+// published_events) is committed (and then confirmed by the consumer), the other is
+// never delivered.
 func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
 	cfg := testBootstrap(t)
 	a := startApp(t, cfg)
@@ -393,13 +394,18 @@ func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
 		VALUES ('crash-commit', 'c', '[{"sku":"s","quantity":1,"unit_price_cents":1}]', 1, 'PENDING', ?, ?)`, now, now); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.Exec(`INSERT INTO published_events (event_id, event_name, aggregate_id, published_at)
+		VALUES ('ev-crash-commit', 'OrderCreated', 'crash-commit', ?)`, now); err != nil {
+		t.Fatal(err)
+	}
 	crashed := a.publisher(t, rmq.WithGroupName(cfg.bc.Data.Rocketmq.Group), rmq.WithInstanceName(rmqtest.Name(t, "crashed")))
 	for _, id := range []string{"crash-commit", "crash-rollback"} {
 		ev := biz.OrderCreated{EventID: "ev-" + id, OrderID: id, CustomerID: "c", TotalCents: 1, Items: 1,
 			OccurredAt: time.Now().UTC(), Version: biz.OrderCreatedVersion}
 		err := crashed.Publish(context.Background(), a.topic, ev,
 			rmq.WithTag(biz.EventOrderCreated), rmq.WithKeys([]string{ev.EventID, id}),
-			broker.WithHeaders(broker.Headers{data.HeaderEventName: biz.EventOrderCreated, data.HeaderEventID: ev.EventID, data.HeaderAggregateID: id}),
+			broker.WithHeaders(broker.Headers{data.HeaderEventName: biz.EventOrderCreated, data.HeaderEventID: ev.EventID,
+				data.HeaderAggregateID: id, data.HeaderPublishedAt: strconv.FormatInt(now, 10)}),
 			rmq.WithTransaction(func(context.Context, *broker.Message) broker.TransactionState { return broker.TransactionUnknown }))
 		if err != nil {
 			t.Fatal(err)

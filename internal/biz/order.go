@@ -73,11 +73,11 @@ var ErrUnprocessable = errors.New("unprocessable event")
 type OrderRepo interface {
 	// Save inserts a new order.
 	Save(ctx context.Context, o *Order) error
-	// Confirm marks a PENDING order CONFIRMED and records dedupKey as processed together
-	// with the event the confirmation publishes, in one database transaction. It returns
-	// ErrAlreadyProcessed when dedupKey was recorded before (nothing changes), ErrNotFound
-	// when there is no such order.
-	Confirm(ctx context.Context, dedupKey string, confirmed OrderConfirmed) error
+	// Confirm marks a PENDING order CONFIRMED at at and records dedupKey as processed, in
+	// one database transaction (the one of ctx, when EventPublisher.PublishInTx runs it).
+	// It returns ErrAlreadyProcessed when dedupKey was recorded before or the order is
+	// confirmed already (nothing changes), ErrNotFound when there is no such order.
+	Confirm(ctx context.Context, dedupKey, orderID string, at time.Time) error
 	// Get returns the order with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (*Order, error)
 	// List returns up to limit orders with an id lower than before ("" for the newest),
@@ -137,7 +137,7 @@ func (uc *OrderUsecase) Confirm(ctx context.Context, ev *OrderCreated) error {
 	now := uc.now().UTC()
 	confirmed := OrderConfirmed{EventID: eventID.String(), OrderID: ev.OrderID, OccurredAt: now, Version: OrderConfirmedVersion}
 	err = uc.events.PublishInTx(ctx, confirmed, func(ctx context.Context) error {
-		return uc.repo.Confirm(ctx, EventOrderCreated+":"+ev.EventID, confirmed)
+		return uc.repo.Confirm(ctx, EventOrderCreated+":"+ev.EventID, ev.OrderID, now)
 	})
 	switch {
 	case errors.Is(err, ErrAlreadyProcessed):

@@ -29,17 +29,7 @@ type itemJSON struct {
 
 const orderColumns = `id, customer_id, items, total_cents, status, created_at, updated_at`
 
-// execer is what *sql.DB and *sql.Tx share.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 func (r *orderRepo) Save(ctx context.Context, o *biz.Order) error {
-	return insertOrder(ctx, r.data.db, r.data.dialect, o)
-}
-
-func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error {
 	items := make([]itemJSON, len(o.Items))
 	for i, it := range o.Items {
 		items[i] = itemJSON{SKU: it.SKU, Quantity: it.Quantity, UnitPriceCents: it.UnitPriceCents}
@@ -48,7 +38,7 @@ func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error 
 	if err != nil {
 		return fmt.Errorf("encode items of order %s: %w", o.ID, err)
 	}
-	_, err = ex.ExecContext(ctx, d.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	_, err = r.data.conn(ctx).ExecContext(ctx, r.data.dialect.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 		o.ID, o.CustomerID, string(itemsJSON), o.TotalCents, o.Status.String(),
 		o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
 	if err != nil {
@@ -58,7 +48,7 @@ func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error 
 }
 
 func (r *orderRepo) Get(ctx context.Context, id string) (*biz.Order, error) {
-	row := r.data.db.QueryRowContext(ctx, r.data.dialect.rebind(`SELECT `+orderColumns+` FROM orders WHERE id = ?`), id)
+	row := r.data.conn(ctx).QueryRowContext(ctx, r.data.dialect.rebind(`SELECT `+orderColumns+` FROM orders WHERE id = ?`), id)
 	o, err := scanOrder(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, biz.ErrNotFound
@@ -76,7 +66,7 @@ func (r *orderRepo) List(ctx context.Context, before string, limit int) ([]*biz.
 		q = `SELECT ` + orderColumns + ` FROM orders WHERE id < ? ORDER BY id DESC LIMIT ?`
 		args = []any{before, limit}
 	}
-	rows, err := r.data.db.QueryContext(ctx, r.data.dialect.rebind(q), args...)
+	rows, err := r.data.conn(ctx).QueryContext(ctx, r.data.dialect.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
@@ -127,61 +117,36 @@ func scanOrder(s scanner) (*biz.Order, error) {
 	return &o, nil
 }
 
-func (r *orderRepo) Confirm(ctx context.Context, dedupKey string, ev biz.OrderConfirmed) error {
+func (r *orderRepo) Confirm(ctx context.Context, dedupKey, orderID string, at time.Time) error {
 	d := r.data.dialect
-	tx, err := r.data.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin confirm of order %s: %w", ev.OrderID, err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	_, err = tx.ExecContext(ctx, d.rebind(`INSERT INTO processed_messages (dedup_key, produced_event_id, processed_at) VALUES (?, ?, ?)`),
-		dedupKey, ev.EventID, ev.OccurredAt.UnixMilli())
-	if d.isUniqueViolation(err) {
-		return biz.ErrAlreadyProcessed
-	}
-	if err != nil {
-		return fmt.Errorf("record %s as processed: %w", dedupKey, err)
-	}
-	res, err := tx.ExecContext(ctx, d.rebind(`UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?`),
-		biz.StatusConfirmed.String(), ev.OccurredAt.UnixMilli(), ev.OrderID, biz.StatusPending.String())
-	if err != nil {
-		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
-	} else if n == 0 {
+	return r.data.inTx(ctx, func(ctx context.Context) error {
+		c := r.data.conn(ctx)
+		_, err := c.ExecContext(ctx, d.rebind(`INSERT INTO processed_messages (dedup_key, processed_at) VALUES (?, ?)`),
+			dedupKey, at.UnixMilli())
+		if d.isUniqueViolation(err) {
+			return biz.ErrAlreadyProcessed
+		}
+		if err != nil {
+			return fmt.Errorf("record %s as processed: %w", dedupKey, err)
+		}
+		res, err := c.ExecContext(ctx, d.rebind(`UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?`),
+			biz.StatusConfirmed.String(), at.UnixMilli(), orderID, biz.StatusPending.String())
+		if err != nil {
+			return fmt.Errorf("confirm order %s: %w", orderID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("confirm order %s: %w", orderID, err)
+		} else if n > 0 {
+			return nil
+		}
 		var status string
-		err := tx.QueryRowContext(ctx, d.rebind(`SELECT status FROM orders WHERE id = ?`), ev.OrderID).Scan(&status)
+		err = c.QueryRowContext(ctx, d.rebind(`SELECT status FROM orders WHERE id = ?`), orderID).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return biz.ErrNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
+			return fmt.Errorf("confirm order %s: %w", orderID, err)
 		}
 		return biz.ErrAlreadyProcessed // confirmed before, under another key
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit confirm of order %s: %w", ev.OrderID, err)
-	}
-	return nil
-}
-
-// eventCommitted answers a transactional-message check-back: was the local transaction
-// that publishes the event named name with id eventID (about aggregate id) committed?
-func (r *orderRepo) eventCommitted(ctx context.Context, name, eventID, aggregateID string) (bool, error) {
-	var q string
-	var arg string
-	switch name {
-	case biz.EventOrderCreated: // committed with its order row
-		q, arg = `SELECT COUNT(*) FROM orders WHERE id = ?`, aggregateID
-	case biz.EventOrderConfirmed: // committed with the processed row that names it
-		q, arg = `SELECT COUNT(*) FROM processed_messages WHERE produced_event_id = ?`, eventID
-	default:
-		return false, fmt.Errorf("no check-back rule for event %q", name)
-	}
-	var n int
-	if err := r.data.db.QueryRowContext(ctx, r.data.dialect.rebind(q), arg).Scan(&n); err != nil {
-		return false, fmt.Errorf("check-back of %s %s: %w", name, eventID, err)
-	}
-	return n > 0, nil
+	})
 }
