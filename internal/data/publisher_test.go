@@ -32,9 +32,9 @@ type parcelWeighed struct {
 	Grams  int    `json:"grams"`
 }
 
-func (parcelWeighed) EventName() string    { return "ParcelWeighed" }
-func (parcelWeighed) EventVersion() int    { return 1 }
-func (e parcelWeighed) EventKey() string   { return e.ID }
+func (parcelWeighed) EventName() string     { return "ParcelWeighed" }
+func (parcelWeighed) EventVersion() int     { return 1 }
+func (e parcelWeighed) EventKey() string    { return e.ID }
 func (e parcelWeighed) AggregateID() string { return e.Parcel }
 
 // checkMessage is the half message the broker asks about.
@@ -81,7 +81,9 @@ func testCheckBackRule(t *testing.T, d *Data) {
 	}
 }
 
-func TestLocalTransactionIsAllOrNothing(t *testing.T) { forEachDatabase(t, testLocalTransactionIsAllOrNothing) }
+func TestLocalTransactionIsAllOrNothing(t *testing.T) {
+	forEachDatabase(t, testLocalTransactionIsAllOrNothing)
+}
 
 func testLocalTransactionIsAllOrNothing(t *testing.T, d *Data) {
 	ctx := context.Background()
