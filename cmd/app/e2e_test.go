@@ -145,8 +145,9 @@ func httpDo(t *testing.T, method, url, body string) (int, []byte) {
 }
 
 type orderJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Notified bool   `json:"notified"`
 }
 
 func (a *testApp) createOrder(t *testing.T, customer string) (int, orderJSON) {
@@ -160,10 +161,15 @@ func (a *testApp) createOrder(t *testing.T, customer string) (int, orderJSON) {
 
 func (a *testApp) status(t *testing.T, id string) string {
 	t.Helper()
+	return a.order(t, id).Status
+}
+
+func (a *testApp) order(t *testing.T, id string) orderJSON {
+	t.Helper()
 	_, body := httpDo(t, "GET", a.url+"/v1/orders/"+id, "")
 	var o orderJSON
 	_ = json.Unmarshal(body, &o)
-	return o.Status
+	return o
 }
 
 func (a *testApp) db(t *testing.T) *sql.DB {
@@ -184,6 +190,9 @@ func count(t *testing.T, db *sql.DB, q string, args ...any) int {
 	}
 	return n
 }
+
+// groupLabel selects the metrics of the OrderCreated subscription's group.
+func (a *testApp) groupLabel() string { return `group="` + a.group + `"` }
 
 // metric returns the sum of the Prometheus samples of name whose labels contain every
 // label=value of want.
@@ -304,11 +313,16 @@ func TestOrderConfirmedEndToEnd(t *testing.T) {
 	if n := count(t, db, `SELECT COUNT(*) FROM orders WHERE id = ? AND status = 'CONFIRMED'`, o.ID); n != 1 {
 		t.Errorf("confirmed rows = %d, want 1", n)
 	}
-	if n := count(t, db, `SELECT COUNT(*) FROM processed_messages`); n != 1 {
+	if n := count(t, db, `SELECT COUNT(*) FROM processed_messages WHERE dedup_key LIKE 'OrderCreated:%'`); n != 1 {
 		t.Errorf("processed OrderCreated events = %d, want exactly 1", n)
 	}
-	if v := a.metric(t, "rocketmq_consumer_messages_total", `outcome="success"`); v != 1 {
-		t.Errorf("consumed (success) = %v, want 1", v)
+	if v := a.metric(t, "rocketmq_consumer_messages_total", `outcome="success"`, a.groupLabel()); v != 1 {
+		t.Errorf("consumed (success) by the confirming group = %v, want 1", v)
+	}
+	// The second handler: OrderConfirmed tells the customer, visible on the order.
+	poll.Until(t, 30*time.Second, "the customer to be notified", func() bool { return a.order(t, o.ID).Notified })
+	if n := count(t, db, `SELECT COUNT(*) FROM processed_messages WHERE dedup_key LIKE 'OrderConfirmed:%'`); n != 1 {
+		t.Errorf("processed OrderConfirmed events = %d, want exactly 1", n)
 	}
 }
 
@@ -336,12 +350,12 @@ func TestRedeliveredOrderCreatedConfirmsOnce(t *testing.T) {
 		return len(w.withKey(biz.EventOrderCreated, o.ID)) == 3
 	})
 	poll.Until(t, 30*time.Second, "the app to consume both redeliveries", func() bool {
-		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="success"`) == 3
+		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="success"`, a.groupLabel()) == 3
 	})
 	time.Sleep(settle())
 	db := a.db(t)
-	if n := count(t, db, `SELECT COUNT(*) FROM processed_messages`); n != 1 {
-		t.Errorf("processed rows = %d, want 1", n)
+	if n := count(t, db, `SELECT COUNT(*) FROM processed_messages WHERE dedup_key LIKE 'OrderCreated:%'`); n != 1 {
+		t.Errorf("processed OrderCreated rows = %d, want 1", n)
 	}
 	if n := len(w.withKey(biz.EventOrderConfirmed, o.ID)); n != 1 {
 		t.Errorf("OrderConfirmed published %d times, want 1", n)
@@ -443,7 +457,7 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 		}
 	}
 	poll.Until(t, 60*time.Second, "both poison messages in the DLQ (metrics)", func() bool {
-		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="dlq"`) == 2
+		return a.metric(t, "rocketmq_consumer_messages_total", `outcome="dlq"`, a.groupLabel()) == 2
 	})
 	if v := a.metric(t, "rocketmq_consumer_messages_total", `outcome="retry"`); v != 0 {
 		t.Errorf("retried %v times: poison messages must not be redelivered", v)

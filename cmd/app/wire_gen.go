@@ -63,8 +63,8 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		cleanup()
 		return nil, nil, err
 	}
-	orderEvents := service.NewOrderEvents(orderUsecase)
-	rocketmqServer, err := server.NewRocketMQServer(confServer, endpoint, orderEvents, logger)
+	handlers := service.NewEventHandlers(orderUsecase)
+	rocketmqServer, err := server.NewRocketMQServer(confServer, endpoint, handlers, logger)
 	if err != nil {
 		cleanup4()
 		cleanup3()

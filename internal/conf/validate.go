@@ -90,7 +90,7 @@ func validateRocketMQ(key string, r *RocketMQ, fail func(key, format string, arg
 			fail(sk+".topic", "%q is not a valid RocketMQ topic name", s.GetTopic())
 		}
 		if s.GetHandler() == "" {
-			fail(sk+".handler", "required (the handler in internal/server/rocketmq.go that gets the messages)")
+			fail(sk+".handler", "required (the handler in internal/service/events.go that gets the messages)")
 		}
 		if g := s.GetGroup(); g != "" && !validName(g) {
 			fail(sk+".group", "%q is not a valid RocketMQ group name", g)

@@ -27,7 +27,7 @@ type itemJSON struct {
 	UnitPriceCents int64  `json:"unit_price_cents"`
 }
 
-const orderColumns = `id, customer_id, items, total_cents, status, created_at, updated_at`
+const orderColumns = `id, customer_id, items, total_cents, status, created_at, updated_at, notified_at`
 
 func (r *orderRepo) Save(ctx context.Context, o *biz.Order) error {
 	items := make([]itemJSON, len(o.Items))
@@ -38,7 +38,7 @@ func (r *orderRepo) Save(ctx context.Context, o *biz.Order) error {
 	if err != nil {
 		return fmt.Errorf("encode items of order %s: %w", o.ID, err)
 	}
-	_, err = r.data.conn(ctx).ExecContext(ctx, r.data.dialect.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	_, err = r.data.conn(ctx).ExecContext(ctx, r.data.dialect.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`),
 		o.ID, o.CustomerID, string(itemsJSON), o.TotalCents, o.Status.String(),
 		o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
 	if err != nil {
@@ -92,8 +92,9 @@ func scanOrder(s scanner) (*biz.Order, error) {
 		o                biz.Order
 		items, status    string
 		created, updated int64
+		notified         sql.NullInt64
 	)
-	if err := s.Scan(&o.ID, &o.CustomerID, &items, &o.TotalCents, &status, &created, &updated); err != nil {
+	if err := s.Scan(&o.ID, &o.CustomerID, &items, &o.TotalCents, &status, &created, &updated, &notified); err != nil {
 		return nil, err
 	}
 	var stored []itemJSON
@@ -114,10 +115,27 @@ func scanOrder(s scanner) (*biz.Order, error) {
 	}
 	o.CreatedAt = time.UnixMilli(created).UTC()
 	o.UpdatedAt = time.UnixMilli(updated).UTC()
+	if notified.Valid {
+		o.NotifiedAt = time.UnixMilli(notified.Int64).UTC()
+	}
 	return &o, nil
 }
 
 func (r *orderRepo) Confirm(ctx context.Context, dedupKey, orderID string, at time.Time) error {
+	return r.once(ctx, dedupKey, orderID, at, `status = ?, updated_at = ?`, `status = ?`,
+		biz.StatusConfirmed.String(), at.UnixMilli(), orderID, biz.StatusPending.String())
+}
+
+func (r *orderRepo) MarkNotified(ctx context.Context, dedupKey, orderID string, at time.Time) error {
+	return r.once(ctx, dedupKey, orderID, at, `notified_at = ?`, `notified_at IS NULL`, at.UnixMilli(), orderID)
+}
+
+// once is the idempotent update of an event handler: in one transaction (the one of ctx,
+// or its own) it records dedupKey in processed_messages and runs UPDATE orders SET set
+// WHERE id = ? AND unless (args: set's, the order id, unless's). A key recorded before,
+// or an order the update does not apply to any more, is biz.ErrAlreadyProcessed (nothing
+// changes); a missing order is biz.ErrNotFound.
+func (r *orderRepo) once(ctx context.Context, dedupKey, orderID string, at time.Time, set, unless string, args ...any) error {
 	d := r.data.dialect
 	return r.data.inTx(ctx, func(ctx context.Context) error {
 		c := r.data.conn(ctx)
@@ -129,24 +147,23 @@ func (r *orderRepo) Confirm(ctx context.Context, dedupKey, orderID string, at ti
 		if err != nil {
 			return fmt.Errorf("record %s as processed: %w", dedupKey, err)
 		}
-		res, err := c.ExecContext(ctx, d.rebind(`UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?`),
-			biz.StatusConfirmed.String(), at.UnixMilli(), orderID, biz.StatusPending.String())
+		res, err := c.ExecContext(ctx, d.rebind(`UPDATE orders SET `+set+` WHERE id = ? AND `+unless), args...)
 		if err != nil {
-			return fmt.Errorf("confirm order %s: %w", orderID, err)
+			return fmt.Errorf("update order %s: %w", orderID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("confirm order %s: %w", orderID, err)
+			return fmt.Errorf("update order %s: %w", orderID, err)
 		} else if n > 0 {
 			return nil
 		}
-		var status string
-		err = c.QueryRowContext(ctx, d.rebind(`SELECT status FROM orders WHERE id = ?`), orderID).Scan(&status)
+		var one int
+		err = c.QueryRowContext(ctx, d.rebind(`SELECT 1 FROM orders WHERE id = ?`), orderID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return biz.ErrNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("confirm order %s: %w", orderID, err)
+			return fmt.Errorf("update order %s: %w", orderID, err)
 		}
-		return biz.ErrAlreadyProcessed // confirmed before, under another key
+		return biz.ErrAlreadyProcessed // done before, under another key
 	})
 }

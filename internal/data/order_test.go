@@ -153,3 +153,40 @@ func testOrderRepoConfirm(t *testing.T, d *Data) {
 		t.Errorf("updated_at = %v after the duplicates, want %v", o.UpdatedAt, confirmedAt)
 	}
 }
+
+func TestOrderRepoMarkNotified(t *testing.T) { forEachDatabase(t, testOrderRepoMarkNotified) }
+
+func testOrderRepoMarkNotified(t *testing.T, d *Data) {
+	ctx := context.Background()
+	repo := NewOrderRepo(d)
+	at := time.UnixMilli(1_700_000_000_000).UTC()
+	if err := repo.Save(ctx, &biz.Order{ID: "o-1", CustomerID: "c", Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
+		Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.IsZero() {
+		t.Fatalf("a new order is notified at %v", o.NotifiedAt)
+	}
+	notifiedAt := at.Add(time.Minute)
+	if err := repo.MarkNotified(ctx, "OrderConfirmed:e-1", "o-1", notifiedAt); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.Equal(notifiedAt) {
+		t.Errorf("notified at %v, want %v", o.NotifiedAt, notifiedAt)
+	}
+	for _, tc := range []struct {
+		name, key, order string
+		want             error
+	}{
+		{"same event again", "OrderConfirmed:e-1", "o-1", biz.ErrAlreadyProcessed},
+		{"another event for a notified order", "OrderConfirmed:e-2", "o-1", biz.ErrAlreadyProcessed},
+		{"no such order", "OrderConfirmed:e-3", "missing", biz.ErrNotFound},
+	} {
+		if err := repo.MarkNotified(ctx, tc.key, tc.order, at.Add(time.Hour)); !errors.Is(err, tc.want) {
+			t.Errorf("%s: error = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.Equal(notifiedAt) {
+		t.Errorf("notified at %v after the duplicates, want %v", o.NotifiedAt, notifiedAt)
+	}
+}
