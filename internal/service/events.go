@@ -54,17 +54,23 @@ func (h Handler) Register(srv *rocketmq.Server, topic, group string, opts ...bro
 // (biz.ErrUnprocessable) goes to the dead-letter queue at once.
 func On[E biz.Event](handle func(ctx context.Context, ev *E) error) Handler {
 	var zero E
+	h := transportHandler(handle)
 	return Handler{
 		Event: zero.EventName(),
 		register: func(srv *rocketmq.Server, topic, group string, opts ...broker.SubscribeOption) error {
-			return rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,
-				func(ctx context.Context, _ string, _ broker.Headers, ev *E) error {
-					err := handle(ctx, ev)
-					if errors.Is(err, biz.ErrUnprocessable) {
-						return fmt.Errorf("%w: %w", broker.ErrDeadLetter, err)
-					}
-					return err
-				}, opts...)
+			return rocketmq.RegisterSubscriber(srv, context.Background(), topic, group, h, opts...)
 		},
+	}
+}
+
+// transportHandler adapts handle to the transport's handler: an event handle finds
+// unprocessable is a dead letter; any other error asks for redelivery.
+func transportHandler[E any](handle func(ctx context.Context, ev *E) error) func(context.Context, string, broker.Headers, *E) error {
+	return func(ctx context.Context, _ string, _ broker.Headers, ev *E) error {
+		err := handle(ctx, ev)
+		if errors.Is(err, biz.ErrUnprocessable) {
+			return fmt.Errorf("%w: %w", broker.ErrDeadLetter, err)
+		}
+		return err
 	}
 }
