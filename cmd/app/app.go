@@ -23,6 +23,15 @@ type appInfo struct {
 	Version string
 }
 
+// fields are the key/values of every log line: the instance, and env when set.
+func (i appInfo) fields(env string) []any {
+	kv := []any{"service.id", i.ID, "service.name", i.Name, "service.version", i.Version}
+	if env != "" {
+		kv = append(kv, "env", env)
+	}
+	return kv
+}
+
 // newApp assembles the Kratos application: its servers (HTTP, gRPC, the RocketMQ
 // subscriber) start together and stop, on SIGINT, SIGTERM or SIGQUIT, within
 // app.shutdown_timeout. No kratos.Logger option: it would call log.SetLogger, which races

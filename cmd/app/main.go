@@ -25,6 +25,9 @@ import (
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
+	"github.com/kratos-rocketmq/rocketmq/applog"
+	"github.com/kratos-rocketmq/rocketmq/config/nacos"
+	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
 // Set with go build -ldflags "-X main.Version=x.y.z" (make build does).
@@ -75,18 +78,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 // errReported is returned by a command that has explained its failure already.
 var errReported = errors.New("failure reported")
 
-// loadConfig reads the configuration of -conf and -profile; close closes the sources.
+// loadConfig reads the configuration of -conf (a file, a directory, or a nacos:// URL)
+// and -profile, with the APP_* environment on top also after a watched source changed.
+// close closes it, and the Nacos client the configuration came from.
 func loadConfig(confPath, profile string, logger log.Logger) (bc *conf.Bootstrap, cfg config.Config, close func(), err error) {
-	sources, closeSources, err := confSources(confPath, profile)
+	src, closeSource, err := nacos.SourceOf(confPath, func(path string) config.Source { return protoconf.NewFileSource(path, profile) })
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	bc, cfg, err = conf.Load(logger, sources...)
+	env := conf.NewEnvSource()
+	bc, cfg, err = conf.Load(logger, protoconf.WithOverlay(src, env), env)
 	if err != nil {
-		closeSources()
+		closeSource()
 		return nil, nil, nil, err
 	}
-	return bc, cfg, func() { _ = cfg.Close(); closeSources() }, nil
+	return bc, cfg, func() { _ = cfg.Close(); closeSource() }, nil
 }
 
 func serve(confPath, profile string, stdout, _ io.Writer) error {
@@ -95,27 +101,25 @@ func serve(confPath, profile string, stdout, _ io.Writer) error {
 	if info.Name == "" {
 		info.Name = filepath.Base(os.Args[0])
 	}
-	lvl := &logLevel{}
-	_ = lvl.Set(conf.DefaultLogLevel)
 	// Kratos' servers and config package log through the global logger; route it to ours
 	// once, here, so their lines carry the service fields and honour the level too.
-	global := newSwapLogger(newLoggerAt(stdout, info, "", lvl, globalCaller))
-	log.SetLogger(global)
-	logger := newLogger(stdout, info, "", lvl)
+	var lvl applog.Level
+	global := applog.InstallGlobal(stdout, &lvl, info.fields("")...)
+	logger := applog.New(stdout, &lvl, info.fields("")...)
 	bc, cfg, closeConfig, err := loadConfig(confPath, profile, logger)
 	if err != nil {
 		return err
 	}
 	defer closeConfig()
 	if err := lvl.Set(bc.App.GetLog().GetLevel()); err != nil {
-		return err
+		return fmt.Errorf("config key app.log.level: %w", err)
 	}
 	if n := bc.App.GetName(); n != "" {
 		info.Name = n
 	}
-	logger = newLogger(stdout, info, bc.App.GetEnv(), lvl)
-	global.Set(newLoggerAt(stdout, info, bc.App.GetEnv(), lvl, globalCaller))
-	watchLogLevel(cfg, lvl, logger)
+	logger = applog.New(stdout, &lvl, info.fields(bc.App.GetEnv())...)
+	global.Reset(stdout, &lvl, info.fields(bc.App.GetEnv())...)
+	applog.WatchLevel(cfg, "app.log.level", &lvl, logger)
 
 	// Kratos installs its signal handler only once every server has started; a signal that
 	// came earlier would kill the process uncleanly. Catch them from here on and stop the

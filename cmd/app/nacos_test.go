@@ -144,16 +144,11 @@ func TestChangesKeepEnvOverrides(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.publish(doc("info", "3s"))
-			sources, cleanup, err := confSources(tc.conf, "")
+			_, cfg, closeConfig, err := loadConfig(tc.conf, "", log.DefaultLogger)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(cleanup)
-			_, cfg, err := conf.Load(log.DefaultLogger, sources...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cfg.Close() })
+			t.Cleanup(closeConfig)
 			levels := make(chan string, 10)
 			if err := cfg.Watch("app.log.level", func(_ string, v config.Value) {
 				s, _ := v.String()

@@ -43,11 +43,15 @@ func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 // Open resolves the settings of a service's producer and consumer, each taking the
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
-// settings that are set) and points that side at it. Close stops the broker.
+// settings that are set) and points that side at it. Settings that cannot work (see
+// Settings.Validate) are an error naming each. Close stops the broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
 	o := openOptions{logger: log.GetLogger()}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if err := errors.Join(joinFields("producer", producer.Validate()), joinFields("consumer", consumer.Validate())); err != nil {
+		return nil, err
 	}
 	p, c := producer.Inherit(consumer), consumer.Inherit(producer)
 	ep := &Endpoint{}

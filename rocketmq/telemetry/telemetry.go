@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/go-kratos/kratos/v2/middleware"
+	"github.com/go-kratos/kratos/v2/middleware/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -82,4 +84,21 @@ func NewProvider(opts ...Option) (*Provider, func(), error) {
 		_ = tp.Shutdown(context.Background())
 		_ = mp.Shutdown(context.Background())
 	}, nil
+}
+
+// ServerMetrics returns Kratos' metrics middleware for an API server (HTTP, gRPC), recording
+// server.requests (by kind, operation, code and reason) and server.request.duration.
+func (p *Provider) ServerMetrics() (middleware.Middleware, error) {
+	meter := p.Meter("github.com/kratos-rocketmq/rocketmq/telemetry")
+	requests, err := meter.Int64Counter("server.requests",
+		metric.WithDescription("API requests by kind, operation and code."), metric.WithUnit("{request}"))
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	seconds, err := meter.Float64Histogram("server.request.duration",
+		metric.WithDescription("API request latency."), metric.WithUnit("s"))
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return metrics.Server(metrics.WithRequests(requests), metrics.WithSeconds(seconds)), nil
 }

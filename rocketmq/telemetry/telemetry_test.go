@@ -89,3 +89,29 @@ func TestWithoutExporterSpansStillLinkLogs(t *testing.T) {
 		t.Fatal("no sampled trace id without an exporter: log lines would carry none")
 	}
 }
+
+func TestServerMetrics(t *testing.T) {
+	tp, cleanup, err := telemetry.NewProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	mw, err := tp.ServerMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mw(func(context.Context, any) (any, error) { return "ok", nil })
+	for i := 0; i < 2; i++ {
+		if _, err := h(context.Background(), "req"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	tp.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"server_requests_total{", "} 2\n", "server_request_duration_seconds_count{"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%.3000s", want, body)
+		}
+	}
+}

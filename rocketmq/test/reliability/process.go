@@ -43,7 +43,9 @@ func StartProc(t testing.TB, name, bin string, env []string, args ...string) *Pr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -65,6 +67,7 @@ func StartProc(t testing.TB, name, bin string, env []string, args ...string) *Pr
 	go func() {
 		p.err = cmd.Wait()
 		_ = pw.Close()
+		<-scanned // Exited promises the whole output
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
@@ -81,7 +84,8 @@ func StartProc(t testing.TB, name, bin string, env []string, args ...string) *Pr
 	return p
 }
 
-// Exited is closed when the process has ended; Err then says how.
+// Exited is closed when the process has ended and all it printed is in Output; Err then
+// says how it ended.
 func (p *Proc) Exited() <-chan struct{} { return p.exited }
 
 // Err is what waiting for the process returned (nil: exit status 0); read it after
