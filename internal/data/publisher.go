@@ -130,7 +130,9 @@ func (p *eventPublisher) send(ctx context.Context, e biz.Event, exec func(ctx co
 }
 
 // local is the local transaction of e: tx's changes and e's row in published_events,
-// committed together or not at all.
+// committed together or not at all. An event id published before is
+// biz.ErrAlreadyProcessed: an event whose id derives from the one that caused it is
+// published once however often the cause is delivered.
 func (p *eventPublisher) local(ctx context.Context, e biz.Event, at time.Time, tx func(ctx context.Context) error) error {
 	return p.data.inTx(ctx, func(ctx context.Context) error {
 		if err := tx(ctx); err != nil {
@@ -139,6 +141,9 @@ func (p *eventPublisher) local(ctx context.Context, e biz.Event, at time.Time, t
 		_, err := p.data.conn(ctx).ExecContext(ctx, p.data.dialect.rebind(
 			`INSERT INTO published_events (event_id, event_name, aggregate_id, published_at) VALUES (?, ?, ?, ?)`),
 			e.EventKey(), e.EventName(), e.AggregateID(), at.UnixMilli())
+		if p.data.dialect.isUniqueViolation(err) {
+			return fmt.Errorf("%w: %s %s was published before", biz.ErrAlreadyProcessed, e.EventName(), e.EventKey())
+		}
 		if err != nil {
 			return fmt.Errorf("record %s %s as published: %w", e.EventName(), e.EventKey(), err)
 		}

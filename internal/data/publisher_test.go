@@ -99,21 +99,21 @@ func testLocalTransactionIsAllOrNothing(t *testing.T, d *Data) {
 		name    string
 		event   string
 		tx      func(ctx context.Context) error
-		wantErr bool
+		wantErr error // nil, injected or biz.ErrAlreadyProcessed
 	}{
-		{"both commit", "ev-1", order("o-1"), false},
+		{"both commit", "ev-1", order("o-1"), nil},
 		{"the state change fails: no event row", "ev-2", func(ctx context.Context) error {
 			if err := order("o-2")(ctx); err != nil {
 				return err
 			}
 			return injected
-		}, true},
-		{"the event row fails (duplicate id): the state change rolls back", "ev-1", order("o-3"), true},
+		}, injected},
+		{"the event was published before: the state change rolls back", "ev-1", order("o-3"), biz.ErrAlreadyProcessed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := p.local(ctx, parcelWeighed{ID: tc.event, Parcel: "p"}, time.Now(), tc.tx)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("local = %v, want error %v", err, tc.wantErr)
+			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Fatalf("local = %v, want %v", err, tc.wantErr)
 			}
 		})
 	}
