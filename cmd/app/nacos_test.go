@@ -19,7 +19,8 @@ import (
 
 // nacosURL is the -conf value for dataID in group G on srv. resync=300ms makes a change
 // arrive even when nacos-sdk-go loses its notification (it can while registering its
-// listener, see pkg/config/nacos), so the tests need not wait for the client to be idle.
+// listener, see the library's config/nacos package doc), so the tests need not wait for
+// the client to be idle.
 func nacosURL(t *testing.T, srv *nacostest.Server, dataID string) string {
 	t.Helper()
 	return "nacos://" + srv.Addr() + "?dataId=" + dataID + "&group=G&resync=300ms" +

@@ -1,8 +1,9 @@
 //go:build !race
 
 // The client's orderly push consumer has data races of its own (process_queue.go
-// putMessage vs takeMessages, see shared/design/client-quirks.md), so these tests run
-// only in the non-race pass (make test runs `go test -run NoRace ./...`).
+// putMessage vs takeMessages; see transport/rocketmq/README.md, "rocketmq-client-go v2
+// behaviour this code works around"), so these tests run only in the non-race pass
+// (make test runs `go test -run NoRace ./...`).
 
 package rocketmq
 

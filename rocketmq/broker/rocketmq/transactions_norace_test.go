@@ -2,7 +2,7 @@
 
 // The client races with itself when it answers a transaction check-back (its
 // END_TRANSACTION goroutine reads rmqClient.close while Shutdown writes it;
-// see shared/design/client-quirks.md), so this test runs only in the non-race
+// the client's own race, not ours), so this test runs only in the non-race
 // pass (make test runs `go test -run NoRace ./...`).
 
 package rocketmq
