@@ -113,16 +113,23 @@ func join(s []string) string {
 	return out
 }
 
+// pendingOrder stores a PENDING order id created at at, the time it returns.
+func pendingOrder(t *testing.T, d *Data, id string) (biz.OrderRepo, time.Time) {
+	t.Helper()
+	repo := NewOrderRepo(d)
+	at := time.UnixMilli(1_700_000_000_000).UTC()
+	if err := repo.Save(context.Background(), &biz.Order{ID: id, CustomerID: "c", Status: biz.StatusPending,
+		CreatedAt: at, UpdatedAt: at, Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	return repo, at
+}
+
 func TestOrderRepoConfirm(t *testing.T) { forEachDatabase(t, testOrderRepoConfirm) }
 
 func testOrderRepoConfirm(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d)
-	at := time.UnixMilli(1_700_000_000_000).UTC()
-	if err := repo.Save(ctx, &biz.Order{ID: "o-1", CustomerID: "c", Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
-		Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
-		t.Fatal(err)
-	}
+	repo, at := pendingOrder(t, d, "o-1")
 	confirmedAt := at.Add(time.Second)
 	if err := repo.Confirm(ctx, "OrderCreated:e-1", "o-1", confirmedAt); err != nil {
 		t.Fatal(err)
@@ -158,12 +165,7 @@ func TestOrderRepoMarkNotified(t *testing.T) { forEachDatabase(t, testOrderRepoM
 
 func testOrderRepoMarkNotified(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d)
-	at := time.UnixMilli(1_700_000_000_000).UTC()
-	if err := repo.Save(ctx, &biz.Order{ID: "o-1", CustomerID: "c", Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
-		Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
-		t.Fatal(err)
-	}
+	repo, at := pendingOrder(t, d, "o-1")
 	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.IsZero() {
 		t.Fatalf("a new order is notified at %v", o.NotifiedAt)
 	}

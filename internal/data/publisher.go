@@ -63,22 +63,14 @@ func NewEventPublisher(c *conf.Data, ep *cluster.Endpoint, d *Data, logger log.L
 }
 
 func (p *eventPublisher) connect(ep *cluster.Endpoint, group string) (func(), error) {
-	opts, err := ep.Producer.BrokerOptions()
-	if err != nil {
-		return nil, fmt.Errorf("event publisher: %w", err)
-	}
-	opts = append(opts,
+	b, err := ep.Producer.Connect(
 		rmq.WithGroupName(group),
 		rmq.WithTransactionChecker(p.checkBack),
 		// The transactional producer probes the topic at Connect so the broker knows it at
 		// once and can ask it about half messages a previous process left.
 		rmq.WithTransactionTopics(p.topic))
-	b, err := rmq.NewBroker(rmq.DriverTypeV2, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("event publisher: %w", err)
-	}
-	if err := b.Connect(); err != nil {
-		return nil, fmt.Errorf("event publisher: connect to %s: %w", b.Address(), err)
 	}
 	p.b = b
 	return func() {

@@ -157,15 +157,8 @@ func TestTagDefaultsToTheHandlersEvent(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 
-	opts, err := ep.Producer.BrokerOptions()
+	p, err := ep.Producer.Connect()
 	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := rmq.NewBroker(rmq.DriverTypeV2, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Connect(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Disconnect() })

@@ -87,6 +87,23 @@ func (c *Client) BrokerOptions() ([]broker.Option, error) {
 	return opts, nil
 }
 
+// Connect returns a connected driver (publisher) of the client: BrokerOptions, then opts
+// (the group, a transaction checker, ...). Disconnect it when done.
+func (c *Client) Connect(opts ...broker.Option) (broker.Broker, error) {
+	all, err := c.BrokerOptions()
+	if err != nil {
+		return nil, err
+	}
+	b, err := rmq.NewBroker(rmq.DriverTypeV2, append(all, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Connect(); err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", b.Address(), err)
+	}
+	return b, nil
+}
+
 // ServerOptions returns the transport server's options of the connection (see
 // BrokerOptions; the logger is the server's too). Add the group, middleware and
 // keep-alive.

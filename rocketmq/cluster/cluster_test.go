@@ -17,7 +17,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
-	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/cluster"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 	"github.com/kratos-rocketmq/rocketmq/poll"
@@ -292,15 +291,8 @@ func TestClientsMeetInTheirNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts, err := ep.Producer.BrokerOptions()
+	pub, err := ep.Producer.Connect()
 	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := rmq.NewBroker(rmq.DriverTypeV2, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.Connect(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pub.Disconnect() })
