@@ -24,6 +24,10 @@ WIRE_VERSION                := v0.7.0
 LIB   := rocketmq
 MAINT := test
 
+# The Kratos HTTP and errors plugins come from the library (the Go module proxy does not
+# serve Kratos' own); built from this module, so the replace in go.mod applies.
+PLUGINS := github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-http github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-errors
+
 ##@ The service (what a service made from this template uses)
 
 .PHONY: init
