@@ -1,5 +1,5 @@
-// Package data implements the biz ports: the SQL order repository and, with RocketMQ, the
-// event publisher. It owns the database connection and its schema migrations.
+// Package data implements the biz ports: the SQL order repository and the RocketMQ event
+// publisher, whose local transactions (inTx) record every event for the check-back.
 package data
 
 import (
