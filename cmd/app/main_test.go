@@ -67,9 +67,9 @@ func binary(t *testing.T) string {
 
 // process is a running app.
 type process struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	out    bytes.Buffer // stdout and stderr
+	cmd     *exec.Cmd
+	mu      sync.Mutex
+	out     bytes.Buffer // stdout and stderr
 	lines   chan string
 	exited  chan error
 	scanned chan struct{} // closed once all output is in out
