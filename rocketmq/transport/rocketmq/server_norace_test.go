@@ -22,6 +22,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestNoRaceServerStopDrainsAndLosesNothing(t *testing.T) {
@@ -109,7 +110,7 @@ func TestNoRaceServerStopDrainsAndLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, srv2)
-	waitFor(t, 60*time.Second, fmt.Sprintf("all %d messages acknowledged", n), func() bool { return count() == n })
+	poll.Until(t, 60*time.Second, fmt.Sprintf("all %d messages acknowledged", n), func() bool { return count() == n })
 }
 
 // TestNoRaceMetricsRetryOutcome stops the server while the failed message is being
@@ -120,7 +121,7 @@ func TestNoRaceMetricsRetryOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	tp, gr := attribute.String("topic", topic), attribute.String("group", group)
-	waitFor(t, 30*time.Second, "a retry outcome", func() bool {
+	poll.Until(t, 30*time.Second, "a retry outcome", func() bool {
 		return metricsSum(t, reader, rmq.MetricConsumedMessages, tp, gr, attribute.String("outcome", rmq.OutcomeRetry)) >= 1
 	})
 	// The warm-up message of ensureTopic is the only success.
