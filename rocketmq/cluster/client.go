@@ -18,14 +18,15 @@ import (
 // every client of the service shares (logger, telemetry). Its methods map the settings
 // onto the driver, the transport server and the admin calls.
 type Client struct {
-	// Settings are the resolved settings; NameServers is never empty.
+	// Settings are the resolved settings: NameServers is set unless NameServerDomain is.
 	Settings Settings
 	logger   log.Logger
 	meter    metric.MeterProvider
 	tracer   trace.TracerProvider
 }
 
-// NameServers returns the name servers the client dials.
+// NameServers returns the name servers of the settings (the embedded broker's when it
+// runs); none with a name server domain, whose list ResolveNameServers fetches.
 func (c *Client) NameServers() []string { return c.Settings.NameServers }
 
 // BrokerOptions returns the driver options of the connection: name servers (or domain),
@@ -35,20 +36,15 @@ func (c *Client) NameServers() []string { return c.Settings.NameServers }
 // the client (transaction checker, ...).
 func (c *Client) BrokerOptions() ([]broker.Option, error) {
 	s := c.Settings
-	level := log.LevelWarn
-	if s.ClientLogLevel != "" {
-		level = log.ParseLevel(strings.ToUpper(s.ClientLogLevel))
-		if !strings.EqualFold(level.String(), s.ClientLogLevel) {
-			return nil, fmt.Errorf("client log level %q: want debug, info, warn or error", s.ClientLogLevel)
-		}
+	level, err := parseClientLogLevel(s.ClientLogLevel)
+	if err != nil {
+		return nil, err
 	}
-	opts := []broker.Option{
-		rmq.WithNameServer(s.NameServers),
-		broker.WithLogger(c.logger),
-		broker.WithClientLogLevel(level),
-	}
+	opts := []broker.Option{broker.WithLogger(c.logger), broker.WithClientLogLevel(level)}
 	if s.NameServerDomain != "" {
 		opts = append(opts, rmq.WithNameServerDomain(s.NameServerDomain))
+	} else {
+		opts = append(opts, rmq.WithNameServer(s.NameServers))
 	}
 	if s.Namespace != "" {
 		opts = append(opts, rmq.WithNamespace(s.Namespace))
@@ -113,4 +109,16 @@ func (c *Client) ServerOptions() ([]rocketmq.ServerOption, error) {
 		return nil, err
 	}
 	return []rocketmq.ServerOption{rocketmq.WithLogger(c.logger), rocketmq.WithBrokerOptions(opts...)}, nil
+}
+
+// parseClientLogLevel reads a client log level ("" is warn).
+func parseClientLogLevel(s string) (log.Level, error) {
+	if s == "" {
+		return log.LevelWarn, nil
+	}
+	level := log.ParseLevel(strings.ToUpper(s))
+	if !strings.EqualFold(level.String(), s) {
+		return level, fmt.Errorf("client log level %q: want debug, info, warn or error", s)
+	}
+	return level, nil
 }

@@ -17,7 +17,12 @@ import (
 // returns the number of problems found.
 func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string, topics ...string) int {
 	topics = slices.Compact(slices.Sorted(slices.Values(topics)))
-	fmt.Fprintf(w, "name servers: %s\n", strings.Join(c.NameServers(), ", "))
+	if d := c.Settings.NameServerDomain; d != "" {
+		fmt.Fprintf(w, "name servers: listed by %s\n", d)
+	} else {
+		fmt.Fprintf(w, "name servers: %s\n", strings.Join(c.NameServers(), ", "))
+	}
+	fmt.Fprintf(w, "connection: %s\n", c.describe())
 	rep := c.Probe(ctx, topics...)
 	problems := 0
 	for _, ns := range rep.NameServers {
@@ -74,6 +79,25 @@ func formatBrokers(m map[string]string) string {
 	parts := make([]string, 0, len(m))
 	for _, n := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, n+" → "+m[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describe says how the client connects: TLS, ACL, namespace.
+func (c *Client) describe() string {
+	s := c.Settings
+	parts := []string{"plain TCP"}
+	if s.TLS.enabled() {
+		parts[0] = "TLS"
+		if s.TLS.InsecureSkipVerify {
+			parts[0] += " (broker certificate not verified)"
+		}
+	}
+	if cr := s.Credentials; cr != nil && cr.AccessKey != "" {
+		parts = append(parts, "ACL access key "+cr.AccessKey)
+	}
+	if s.Namespace != "" {
+		parts = append(parts, "namespace "+s.Namespace)
 	}
 	return strings.Join(parts, ", ")
 }

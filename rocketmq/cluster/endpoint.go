@@ -28,6 +28,7 @@ type openOptions struct {
 	logger log.Logger
 	meter  metric.MeterProvider
 	tracer trace.TracerProvider
+	hints  Hints
 }
 
 // WithLogger sets the logger of the clients and of the embedded broker (default: Kratos'
@@ -44,9 +45,12 @@ func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
 // settings that are set) and points that side at it. Settings that cannot work (see
-// Settings.Validate) are an error naming each. Close stops the broker.
+// Settings.Validate) are an error naming each. When the embedded broker cannot listen
+// because its address is taken, the error (an *AddrInUseError) says whether a RocketMQ
+// name server answers there and how to use it or move the embedded one (see
+// WithHints). Close stops the broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
-	o := openOptions{logger: log.GetLogger()}
+	o := openOptions{logger: log.GetLogger(), hints: defaultHints}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -54,13 +58,21 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		return nil, err
 	}
 	p, c := producer.Inherit(consumer), consumer.Inherit(producer)
+	if err := checkResolved(p, c); err != nil {
+		return nil, err
+	}
+	for _, s := range []*Settings{&p, &c} {
+		if s.NameServerDomain != "" {
+			s.NameServers = nil // "embedded", the default, gives way to the domain
+		}
+	}
 	ep := &Endpoint{}
 	if p.UsesEmbedded() || c.UsesEmbedded() {
 		emb := p.Embedded
 		if emb == nil {
 			emb = c.Embedded
 		}
-		b, err := startEmbedded(ctx, emb, o.logger)
+		b, err := startEmbedded(ctx, emb, o.logger, o.hints)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +99,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger, hints Hints) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -115,9 +127,12 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*miniro
 		return nil, fmt.Errorf("embedded RocketMQ broker: %w", err)
 	}
 	if err := b.Start(ctx); err != nil {
+		closeErr := b.Close()
+		if inUse := addrInUse(ctx, err, nsAddr, brokerAddr, hints); inUse != nil {
+			return nil, errors.Join(inUse, closeErr)
+		}
 		return nil, errors.Join(
-			fmt.Errorf("start embedded RocketMQ broker (name server %s, broker %s): %w", nsAddr, brokerAddr, err),
-			b.Close())
+			fmt.Errorf("start embedded RocketMQ broker (name server %s, broker %s): %w", nsAddr, brokerAddr, err), closeErr)
 	}
 	store := e.DataDir
 	if store == "" {
