@@ -11,15 +11,19 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/admin"
 )
 
-// Hints tell the user of a service, in Open's errors, how to change a setting where
-// they configure it. Each is a format whose one verb (%s, or %[1]s used several times)
-// receives the address to write, e.g. "APP_DATA_ROCKETMQ_NAME_SERVERS=%s".
+// Hints tell the user of a service, in Open's errors and the Doctor's report, how to
+// change a setting where they configure it. Each but BrokerAddress is a format whose one
+// verb (%s, or %[1]s used several times) receives the address to write, e.g.
+// "APP_DATA_ROCKETMQ_NAME_SERVERS=%s".
 type Hints struct {
 	// NameServers points the service at a running cluster.
 	NameServers string
 	// EmbeddedNameServerAddr and EmbeddedBrokerAddr move the embedded broker's
 	// listeners.
 	EmbeddedNameServerAddr, EmbeddedBrokerAddr string
+	// BrokerAddress, printed by Doctor after the lesson on a broker's unreachable
+	// advertised address, says how the service's own deployment sets it.
+	BrokerAddress string
 }
 
 // defaultHints name the Settings fields.
@@ -29,8 +33,8 @@ var defaultHints = Hints{
 	EmbeddedBrokerAddr:     "Embedded.BrokerAddr = %q",
 }
 
-// WithHints sets how Open's errors tell the user to change a setting (default: the
-// Settings fields' names). Empty fields keep their default.
+// WithHints sets how Open's errors and Doctor tell the user to change a setting
+// (default: the Settings fields' names). Empty fields keep their default.
 func WithHints(h Hints) Option {
 	return func(o *openOptions) {
 		if h.NameServers != "" {
@@ -42,6 +46,7 @@ func WithHints(h Hints) Option {
 		if h.EmbeddedBrokerAddr != "" {
 			o.hints.EmbeddedBrokerAddr = h.EmbeddedBrokerAddr
 		}
+		o.hints.BrokerAddress = h.BrokerAddress
 	}
 }
 

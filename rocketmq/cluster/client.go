@@ -23,6 +23,7 @@ type Client struct {
 	logger   log.Logger
 	meter    metric.MeterProvider
 	tracer   trace.TracerProvider
+	hints    Hints
 }
 
 // NameServers returns the name servers of the settings (the embedded broker's when it

@@ -109,9 +109,13 @@ func TestIsEmbedded(t *testing.T) {
 }
 
 func TestOpenStartsEmbeddedBroker(t *testing.T) {
-	ep := open(t, cluster.Settings{NameServers: []string{"embedded"}, Embedded: free}, cluster.Settings{})
+	ep := open(t, cluster.Settings{NameServers: []string{"embedded"}, Embedded: free, Namespace: "n"}, cluster.Settings{},
+		cluster.WithTopics("opened_topic"))
 	if ep.Embedded == nil {
 		t.Fatal("no embedded broker started")
+	}
+	if _, ok := ep.Embedded.Topic("n%opened_topic"); !ok {
+		t.Errorf("WithTopics did not create %s", "n%opened_topic")
 	}
 	want := ep.Embedded.Addr()
 	for name, c := range map[string]*cluster.Client{"producer": ep.Producer, "consumer": ep.Consumer} {

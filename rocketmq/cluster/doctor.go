@@ -9,13 +9,28 @@ import (
 	"strings"
 )
 
+// Doctor checks the producer's connection (see Client.Doctor), after saying on w that
+// the embedded broker was started for the check when the settings select it. It returns
+// the number of problems found.
+func (e *Endpoint) Doctor(ctx context.Context, w io.Writer, topics ...string) int {
+	if e.Embedded != nil {
+		fmt.Fprintf(w, "The configuration selects the embedded broker: started it for this check on %s (name server) and %s (broker).\n",
+			e.Embedded.NameServerAddr(), e.Embedded.BrokerAddr())
+	}
+	return e.Producer.Doctor(ctx, w, topics...)
+}
+
 // Doctor probes the cluster (see Probe) and explains what it found to an operator, on w:
-// each name server with its brokers and the routes of topics, each broker address the
-// name servers hand out and whether it can be reached from here, and for every problem
-// what to fix, the broker's advertised address (brokerIP1) above all. nameServerHint
-// says where the name servers are configured (printed with a name server problem). It
-// returns the number of problems found.
-func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string, topics ...string) int {
+// how it connects (TLS, ACL, namespace), each name server with its brokers and the
+// routes of topics, each broker address the name servers hand out and whether it can be
+// reached from here, and for every problem what to fix, the broker's advertised address
+// (brokerIP1) above all, with the Hints of Open. It returns the number of problems
+// found.
+func (c *Client) Doctor(ctx context.Context, w io.Writer, topics ...string) int {
+	hints := c.hints
+	if hints.NameServers == "" { // a Client not made by Open
+		hints = defaultHints
+	}
 	topics = slices.Compact(slices.Sorted(slices.Values(topics)))
 	if d := c.Settings.NameServerDomain; d != "" {
 		fmt.Fprintf(w, "name servers: listed by %s\n", d)
@@ -30,7 +45,8 @@ func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string,
 		case ns.Err != nil:
 			problems++
 			fmt.Fprintf(w, "✗ name server %s: %v\n", ns.Addr, ns.Err)
-			fmt.Fprintf(w, "  Fix: check the address (%s) and that the name server runs and listens there.\n", nameServerHint)
+			fmt.Fprintf(w, "  Fix: check that a name server runs and listens there, or change the address: %s.\n",
+				fmt.Sprintf(hints.NameServers, "host:port"))
 			continue
 		case len(ns.Brokers) == 0:
 			problems++
@@ -53,6 +69,9 @@ func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string,
 			problems++
 			fmt.Fprintf(w, "✗ broker %s cannot be reached from here: %v\n", addr, err)
 			fmt.Fprintf(w, brokerIP1Lesson, addr)
+			if hints.BrokerAddress != "" {
+				fmt.Fprintf(w, "  %s\n", hints.BrokerAddress)
+			}
 			continue
 		}
 		fmt.Fprintf(w, "✓ broker %s reachable\n", addr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-kratos/kratos/v2/log"
 	"go.opentelemetry.io/otel/metric"
@@ -29,6 +30,7 @@ type openOptions struct {
 	meter  metric.MeterProvider
 	tracer trace.TracerProvider
 	hints  Hints
+	topics []string
 }
 
 // WithLogger sets the logger of the clients and of the embedded broker (default: Kratos'
@@ -39,6 +41,16 @@ func WithLogger(l log.Logger) Option { return func(o *openOptions) { o.logger = 
 // tracer provider (spans, when Settings.Trace.Enabled). Either may be nil.
 func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 	return func(o *openOptions) { o.meter, o.tracer = mp, tp }
+}
+
+// EnsureTopicsTimeout bounds the creation of the topics of WithTopics in Open.
+const EnsureTopicsTimeout = 30 * time.Second
+
+// WithTopics makes Open create the topics (names as the clients use them) that have no
+// route yet, once, before any client needs them (see Client.EnsureTopics), within
+// EnsureTopicsTimeout; Open fails when it cannot.
+func WithTopics(topics ...string) Option {
+	return func(o *openOptions) { o.topics = append(o.topics, topics...) }
 }
 
 // Open resolves the settings of a service's producer and consumer, each taking the
@@ -83,8 +95,15 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 			}
 		}
 	}
-	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer}
-	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer}
+	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
+	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
+	if len(o.topics) > 0 {
+		tctx, cancel := context.WithTimeout(ctx, EnsureTopicsTimeout)
+		defer cancel()
+		if err := ep.Producer.EnsureTopics(tctx, o.topics...); err != nil {
+			return nil, errors.Join(err, ep.Close())
+		}
+	}
 	return ep, nil
 }
 

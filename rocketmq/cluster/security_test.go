@@ -52,7 +52,7 @@ func TestAdminCallsUseTLSAndCredentials(t *testing.T) {
 		t.Errorf("ConsumerLag over TLS, signed = %v, %v; want the queues of sec%%%s", lags, err, topic)
 	}
 	var out strings.Builder
-	if n := ep.Producer.Doctor(ctx, &out, "hint", topic); n != 0 || !strings.Contains(out.String(),
+	if n := ep.Producer.Doctor(ctx, &out, topic); n != 0 || !strings.Contains(out.String(),
 		"connection: TLS (broker certificate not verified), ACL access key admin-key, namespace sec") {
 		t.Errorf("doctor found %d problems:\n%s", n, out.String())
 	}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+
+	"github.com/go-kratos/kratos/v2/encoding"
 )
 
 // FieldError is a setting that cannot work, named as a configuration file names it: the
@@ -25,8 +27,8 @@ func ValidName(s string) bool { return namePattern.MatchString(s) }
 // Validate reports every setting of s that cannot work (Open refuses them): a name
 // server that is not host:port, name servers and a name server domain together, a
 // domain that is not an http(s) URL, a namespace RocketMQ does not allow, a negative
-// retry count or send timeout, an unknown client log level, credentials given by
-// halves, and the TLS keys the driver cannot honour (see TLS).
+// retry count or send timeout, an unknown codec or client log level, credentials given
+// by halves, and the TLS keys the driver cannot honour (see TLS).
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -55,6 +57,9 @@ func (s Settings) Validate() []FieldError {
 	}
 	if s.SendTimeout < 0 {
 		fail("send_timeout", "must not be negative")
+	}
+	if s.Codec != "" && encoding.GetCodec(s.Codec) == nil {
+		fail("codec", "unknown codec %q (valid: json, proto, or a registered Kratos encoding)", s.Codec)
 	}
 	if _, err := parseClientLogLevel(s.ClientLogLevel); err != nil {
 		fail("client_log_level", "%v", err)
