@@ -38,8 +38,20 @@ func readmeWalkthrough(t *testing.T) string {
 // broker; ports moved off the defaults), runs README's curl walkthrough verbatim but for
 // the address, and stops the app with SIGTERM.
 func TestREADMEWalkthrough(t *testing.T) {
-	dir := t.TempDir()
-	p := start(t, "../..", testEnv(dir))
+	p := start(t, "../..", testEnv(t.TempDir()))
+	walkthrough(t, p)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, p.output())
+	}
+}
+
+// walkthrough waits until the app p is ready, runs README's walkthrough against it and
+// checks that the order was confirmed and notified; it returns the app's address.
+func walkthrough(t *testing.T, p *process) string {
+	t.Helper()
 	addr := p.httpAddr(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusOK; code, _ = get(t, "http://"+addr+"/readyz") {
@@ -57,15 +69,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 	text := string(out)
 	for _, want := range []string{`"status":"ok"`, `"rocketmq":"ok"`, "created order ", `"CONFIRMED"`, `"notified":true`, `outcome="success"`} {
 		if !strings.Contains(strings.ReplaceAll(text, `": "`, `":"`), want) {
-			t.Errorf("walkthrough output lacks %s:\n%s", want, text)
+			t.Errorf("walkthrough output lacks %s:\n%s\napp output:\n%s", want, text, p.output())
 		}
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 15*time.Second); code != 0 {
-		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, p.output())
-	}
+	return addr
 }
 
 func TestDoctor(t *testing.T) {
