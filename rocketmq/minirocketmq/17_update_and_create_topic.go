@@ -7,7 +7,8 @@ import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 // server's routes at once (one process, one table).
 //
 // Honoured: topic (validated; system topics refused, as the real broker
-// does), readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
+// does), readQueueNums, writeQueueNums (at most MaxQueueNums, 1,024; the
+// real broker takes any count), perm, topicFilterType, topicSysFlag,
 // order. Not honoured: defaultTopic (unused by the real broker too).
 
 // handleUpdateAndCreateTopic serves code 17.
@@ -31,6 +32,9 @@ func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*re
 	}
 	if read < 0 || write < 0 {
 		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgBadField, "readQueueNums", itoa(int64(read)))), nil
+	}
+	if read > MaxQueueNums || write > MaxQueueNums {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgQueueNumsTooLarge, topic, read, write, MaxQueueNums)), nil
 	}
 	b.topics.put(&TopicConfig{
 		TopicName:       topic,

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
@@ -41,6 +42,11 @@ type Broker struct {
 	nsAddr, brokerAddr string         // bound addresses, loopback for unspecified hosts
 	advertised         string         // broker address in routes
 	storeHost          netip.AddrPort // advertised address as an IP, for records and ids
+
+	// Connections refused by WithMaxConnections, and when that was last
+	// logged (UnixNano).
+	refusedConns, refusedLogged atomic.Int64
+	panics                      atomic.Int64 // requests whose handler panicked
 
 	mu      sync.Mutex // guards the lifecycle fields below
 	started bool
@@ -374,8 +380,10 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 		c.remote = ta.AddrPort()
 		c.remote = netip.AddrPortFrom(c.remote.Addr().Unmap(), c.remote.Port())
 	}
-	c.Conn = remoting.NewConn(b.serverConn(nc), remoting.Config{
+	wrapped := b.serverConn(nc)
+	c.Conn = remoting.NewConn(wrapped, remoting.Config{
 		MaxFrameSize: b.cfg.maxFrameSize,
+		IdleTimeout:  b.cfg.limits.idleTimeout,
 		OnRequest: func(_ *remoting.Conn, cmd *remoting.Command) error {
 			return b.dispatch(c, cmd)
 		},
@@ -386,8 +394,23 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 		_ = nc.Close()
 		return
 	}
+	if len(b.conns) >= b.cfg.limits.maxConns {
+		b.mu.Unlock()
+		_ = nc.Close()
+		b.refusedConns.Add(1)
+		if now := time.Now().UnixNano(); now-b.refusedLogged.Load() >= int64(time.Second) {
+			b.refusedLogged.Store(now)
+			b.log.Logf(LogLevelWarn, "%s: connection from %s refused: %d connections open (WithMaxConnections); %d refused so far", l, nc.RemoteAddr(), b.cfg.limits.maxConns, b.refusedConns.Load())
+		}
+		return
+	}
 	b.conns[c] = struct{}{}
 	b.mu.Unlock()
+
+	if err := b.handshake(wrapped); err != nil {
+		b.log.Logf(LogLevelInfo, "%s: TLS handshake with %s: %v", l, nc.RemoteAddr(), err)
+		_ = c.Close()
+	}
 
 	b.log.Logf(LogLevelDebug, "%s: connection from %s", l, nc.RemoteAddr())
 	err := c.Serve()

@@ -78,8 +78,15 @@ type Interceptor func(req *Request) *remoting.Command
 
 // dispatch runs one request: interceptors, test controls, then the handler
 // from the listener's table; it writes the response unless the request was
-// oneway or the handler answers later.
-func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
+// oneway or the handler answers later. A panic anywhere in there is
+// recovered (recover.go): the request is answered SYSTEM_ERROR and its
+// connection closed, nothing else.
+func (b *Broker) dispatch(c *conn, req *remoting.Command) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = b.recovered(c, req, p)
+		}
+	}()
 	resp := b.intercept(c, req)
 	handled := resp == nil
 	if handled {
@@ -105,7 +112,6 @@ func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
 		b.respondWhenDurable(c, req, resp)
 		return nil
 	}
-	var err error
 	if !req.IsOneway() {
 		err = b.respond(c, req, resp)
 	}

@@ -75,7 +75,15 @@
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
 //   - the ACL validator (WithACL) is immutable; it runs in the interceptor,
 //     on the reading goroutine. TLS handshakes (and, in permissive mode,
-//     the TLS-or-plain decision) also run there, within the first read.
+//     the TLS-or-plain decision) run on the connection's goroutine before
+//     its first read, within WithTLSHandshakeTimeout.
+//
+// A panic while serving a request (an interceptor, a handler, a held pull
+// answered later, a broker→client call it started) is recovered
+// (recover.go): the request gets SYSTEM_ERROR, the stack is logged once,
+// only that connection is closed. Limits (options_limits.go) bound what
+// the network can make the broker hold: connections, idle connections,
+// handshakes, frame buffers, queue counts, held pulls, locks.
 //
 // Two goroutines besides the connections' run for the broker's lifetime:
 // the delay scheduler and the transaction checker; with a data directory,

@@ -87,6 +87,11 @@ const (
 	msgConsumerTimeout = "consumer <%s> <%s> Timeout: %s"
 	// group, client id, error
 	msgInvokeConsumerFailed = "invoke consumer <%s> <%s> Exception: %s"
+	// topic, read queue nums, write queue nums, limit
+	msgQueueNumsTooLarge = "the queue nums of topic[%s] (read %d, write %d) exceed the limit of %d"
+	// group, retry queue nums, limit
+	msgRetryQueueNumsIllegal = "the retryQueueNums of subscription group[%s] is %d, want 0 to %d"
+
 	// error text (SYNC_FLUSH: the message is stored but its fsync failed)
 	msgFlushFailed = "flush the message to disk failed: %v"
 )

@@ -299,6 +299,12 @@ func storesMessage(code int16) bool {
 // message, so the fsync covers it.
 func (b *Broker) respondWhenDurable(c *conn, req, resp *remoting.Command) {
 	b.syncer.AfterSync(func(err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				_ = b.recovered(c, req, p)
+				go c.FlushAndClose() // not on the store's flusher
+			}
+		}()
 		if err != nil {
 			b.log.Logf(LogLevelError, "flush before acknowledging request %d from %s: %v", req.Code, c.RemoteAddr(), err)
 			resp = remoting.NewResponse(req, remoting.SystemError, remarkf(msgFlushFailed, err))

@@ -69,6 +69,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	persistInterval := fs.Duration("persist-interval", minirocketmq.DefaultPersistInterval, "how often consumer offsets and changed topics and groups are written to -data (flushConsumerOffsetInterval)")
 	segmentSize := fs.String("segment-size", "64MiB", "commit-log segment size of -data, the unit of retention (mappedFileSizeCommitLog)")
 	propertyFilter := fs.Bool("property-filter", true, "serve SQL92 subscriptions (enablePropertyFilter)")
+	maxConns := fs.Int("max-connections", minirocketmq.DefaultMaxConnections, "most open connections of both listeners together; more are closed at once")
+	idleTimeout := fs.Duration("idle-timeout", minirocketmq.DefaultIdleTimeout, "close a connection silent both ways for this long (serverChannelMaxIdleTimeSeconds)")
+	tlsHandshakeTimeout := fs.Duration("tls-handshake-timeout", minirocketmq.DefaultTLSHandshakeTimeout, "disconnect a client whose TLS handshake takes longer")
+	maxHeldPulls := fs.Int("max-held-pulls", minirocketmq.DefaultMaxHeldPulls, "most long-polling pulls held for one connection")
 	confFile := fs.String("config", "", "a RocketMQ broker.conf: its keys that apply set the flags not given on the command line")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -101,6 +105,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithTransactionCheckInterval(*txCheckInterval),
 		minirocketmq.WithTransactionCheckMax(*txCheckMax),
 		minirocketmq.WithLockExpiry(*lockExpiry),
+		minirocketmq.WithMaxConnections(*maxConns),
+		minirocketmq.WithIdleTimeout(*idleTimeout),
+		minirocketmq.WithTLSHandshakeTimeout(*tlsHandshakeTimeout),
+		minirocketmq.WithMaxHeldPulls(*maxHeldPulls),
 	}
 	if *txTimeout > 0 {
 		opts = append(opts, minirocketmq.WithTransactionTimeout(*txTimeout))

@@ -26,7 +26,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
-			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s"}, pw)
+			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s", "-idle-timeout", "300ms", "-max-connections", "50"}, pw)
 		_ = pw.Close()
 	}()
 	started := regexp.MustCompile(`name server (\S+), broker \S+ \(advertised (\S+)\)`)
@@ -66,6 +66,17 @@ func TestRun(t *testing.T) {
 	}
 	if resp.Code != remoting.Success || !regexp.MustCompile(`"readQueueNums":3,`).Match(resp.Body) {
 		t.Fatalf("route of the schedule topic: code %d body %s", resp.Code, resp.Body)
+	}
+	// -idle-timeout: a connection that says nothing is closed.
+	silent, err := remoting.Dial(rctx, nsAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	select {
+	case <-silent.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("-idle-timeout 300ms: a silent connection is still open after 5 s")
 	}
 	cancel()
 	select {
