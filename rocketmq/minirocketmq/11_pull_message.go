@@ -84,6 +84,9 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 
 	tc := b.topics.get(topic)
 	if tc == nil {
+		tc = b.groupTopicConfig(topic) // routed before it exists: an empty queue
+	}
+	if tc == nil {
 		return remoting.NewResponse(req, remoting.TopicNotExist, remarkf(msgTopicNotExistApply, topic))
 	}
 	if tc.Perm&PermRead == 0 {

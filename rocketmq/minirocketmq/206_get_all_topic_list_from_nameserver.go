@@ -8,14 +8,18 @@ import (
 
 // GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206), name server: every topic name
 // (the Go admin's FetchAllTopicList). Body TopicList {"topicList":[...]},
-// sorted, system topics included as on the real name server.
+// sorted, system topics included as on the real name server, topics
+// dropped by DELETE_TOPIC_IN_NAMESRV left out until they are registered
+// again.
 
 // handleGetAllTopicListFromNameServer serves code 206.
 func (b *Broker) handleGetAllTopicListFromNameServer(c *conn, req *remoting.Command) (*remoting.Command, error) {
 	topics, _ := b.topics.snapshot()
-	names := make([]string, len(topics))
-	for i, t := range topics {
-		names[i] = t.TopicName
+	names := make([]string, 0, len(topics))
+	for _, t := range topics {
+		if !b.routes.hidden(t) {
+			names = append(names, t.TopicName)
+		}
 	}
 	body, err := json.Marshal(struct {
 		TopicList []string `json:"topicList"`

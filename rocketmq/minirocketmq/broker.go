@@ -27,6 +27,7 @@ type Broker struct {
 	offsets *offsetTable
 	clients *clientRegistry
 	holds   *pullHolds
+	routes  *routeTable // the name server's dropped routes (routes.go)
 	hooks   hooks
 	sem     semantics    // retry, delay, transactions, locks (semantics.go)
 	persist *persister   // the data directory's tables (persist.go); nil without one
@@ -86,6 +87,7 @@ func New(opts ...Option) (*Broker, error) {
 		groups:  newGroupTable(),
 		offsets: newOffsetTable(),
 		clients: newClientRegistry(),
+		routes:  newRouteTable(),
 		conns:   make(map[*conn]struct{}),
 		done:    make(chan struct{}),
 	}
@@ -428,17 +430,24 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 }
 
 // expireLoop drops client connections that stopped heartbeating
-// (ClientHousekeepingService: every 10 s, channels silent for 120 s).
+// (ClientHousekeepingService: every 10 s, channels silent for 120 s), and
+// registers the broker's topics with the name server every 30 s
+// (routes.go).
 func (b *Broker) expireLoop() {
 	defer b.wg.Done()
 	every := min(10*time.Second, b.cfg.channelExpiry/2)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	lastRegister := time.Now()
 	for {
 		select {
 		case <-b.done:
 			return
 		case now := <-t.C:
+			if now.Sub(lastRegister) >= nameServerRegisterPeriod {
+				lastRegister = now
+				b.routes.registerAll()
+			}
 			for _, c := range b.clients.expired(now, b.cfg.channelExpiry) {
 				b.log.Logf(LogLevelInfo, "client connection %s silent for %v, closing it", c.RemoteAddr(), b.cfg.channelExpiry)
 				_ = c.Close()

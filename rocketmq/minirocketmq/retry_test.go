@@ -2,6 +2,7 @@ package minirocketmq_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -248,10 +249,12 @@ func TestRetryFallbackSend(t *testing.T) {
 	}
 }
 
-// TestRetryTopicRoutedFromStart: the name server knows %RETRY% and %DLQ%
+// TestRetryTopicRoutedFromStart: the name server routes %RETRY% and %DLQ%
 // topics from the first request, so a consumer that routes its retry topic
 // on Start pulls it at once (the real broker creates it on the group's
-// first heartbeat, which the client's routes see up to 30 s later).
+// first heartbeat, which the client's routes see up to 30 s later); the
+// route query creates nothing (only the real broker's paths create them),
+// and a pull of such a topic before it exists finds an empty queue.
 func TestRetryTopicRoutedFromStart(t *testing.T) {
 	ns, b := rmqtest.Start(t)
 	if b == nil {
@@ -263,9 +266,24 @@ func TestRetryTopicRoutedFromStart(t *testing.T) {
 		if resp.Code != remoting.Success {
 			t.Errorf("route of %s: code %d %s", topic, resp.Code, resp.Remark)
 		}
-		if tc, ok := b.Topic(topic); !ok || tc.ReadQueueNums != 1 || tc.Perm != minirocketmq.PermRead|minirocketmq.PermWrite {
-			t.Errorf("%s: %+v", topic, tc)
+		var route struct {
+			QueueDatas []struct {
+				ReadQueueNums, WriteQueueNums, Perm int
+			} `json:"queueDatas"`
 		}
+		if err := json.Unmarshal(resp.Body, &route); err != nil || len(route.QueueDatas) != 1 ||
+			route.QueueDatas[0].ReadQueueNums != 1 || route.QueueDatas[0].Perm != minirocketmq.PermRead|minirocketmq.PermWrite {
+			t.Errorf("route of %s: %s (%v)", topic, resp.Body, err)
+		}
+		if tc, ok := b.Topic(topic); ok {
+			t.Errorf("the route query created %s: %+v", topic, tc)
+		}
+	}
+	pull := invoke(t, dial(t, b.BrokerAddr()), remoting.NewRequest(remoting.PullMessage,
+		"consumerGroup", "NewGroup", "topic", "%RETRY%NewGroup", "queueId", "0", "queueOffset", "0", "maxMsgNums", "32",
+		"sysFlag", "4", "commitOffset", "0", "suspendTimeoutMillis", "0", "subscription", "*", "subVersion", "0", "expressionType", "TAG"))
+	if pull.Code != remoting.PullNotFound {
+		t.Errorf("pull of a retry topic that does not exist yet: code %d %s", pull.Code, pull.Remark)
 	}
 	for _, topic := range []string{"%RETRY%", "%DLQ%", "NoSuchTopic", "%RETRY%bad name"} {
 		if resp := invoke(t, c, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", topic)); resp.Code != remoting.TopicNotExist {
