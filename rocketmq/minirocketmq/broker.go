@@ -47,7 +47,8 @@ type Broker struct {
 	// Connections refused by WithMaxConnections, and when that was last
 	// logged (UnixNano).
 	refusedConns, refusedLogged atomic.Int64
-	panics                      atomic.Int64 // requests whose handler panicked
+	panics                      atomic.Int64   // requests whose handler panicked
+	keepReady                   retentionReady // pending transactions recovered (retention.go)
 
 	mu      sync.Mutex // guards the lifecycle fields below
 	started bool
@@ -97,7 +98,9 @@ func New(opts ...Option) (*Broker, error) {
 		}
 	}
 	if b.store == nil {
-		b.store = store.NewMemory(store.WithNow(b.clock.Now))
+		b.store = b.newMemoryStore() // retention.go
+	} else if r, ok := b.store.(store.Retainer); ok && cfg.store != nil {
+		r.SetKeeper(b.retentionKeep)
 	}
 	if s, ok := b.store.(store.Syncer); ok && cfg.dur.flushDiskType == SyncFlush {
 		b.syncer = s
@@ -167,6 +170,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	if err := b.recoverSemantics(); err != nil {
 		return err
 	}
+	b.keepReady.Store(true)
 	var lc net.ListenConfig
 	nsLn, err := lc.Listen(ctx, "tcp", b.cfg.nameServerAddr)
 	if err != nil {
@@ -448,6 +452,7 @@ func (b *Broker) expireLoop() {
 				lastRegister = now
 				b.routes.registerAll()
 			}
+			b.retainMemory()
 			for _, c := range b.clients.expired(now, b.cfg.channelExpiry) {
 				b.log.Logf(LogLevelInfo, "client connection %s silent for %v, closing it", c.RemoteAddr(), b.cfg.channelExpiry)
 				_ = c.Close()

@@ -59,6 +59,7 @@ type durableConfig struct {
 	persistInterval time.Duration
 	retentionAge    time.Duration
 	retentionBytes  int64
+	retentionSet    bool // WithRetention was given; else retentionPolicy's defaults
 	segmentSize     int64
 }
 
@@ -100,18 +101,24 @@ func WithPersistInterval(d time.Duration) Option {
 	}
 }
 
-// WithRetention removes the oldest commit-log segments whose newest message
-// is older than age (fileReservedTime) and while the log is larger than
-// bytes; 0 disables either limit (the default keeps everything). The
-// segment being written is never removed.
+// WithRetention bounds the store: the oldest log segments are removed while
+// the newest message of the oldest is older than age (fileReservedTime) or
+// the store is larger than bytes; 0 disables a limit, so WithRetention(0, 0)
+// keeps everything. The segment being written is never removed, nor a
+// pending transaction's half message or an undelivered delayed message
+// (retention.go). Defaults: 48 h and 512 MiB in memory
+// (DefaultMemoryRetentionAge, DefaultMemoryRetentionBytes), 72 h and no size
+// limit with WithDataDir (DefaultDiskRetentionAge).
 func WithRetention(age time.Duration, bytes int64) Option {
 	return func(c *config) {
 		c.dur.retentionAge, c.dur.retentionBytes = max(age, 0), max(bytes, 0)
+		c.dur.retentionSet = true
 	}
 }
 
-// WithSegmentSize sets the commit-log segment size of the data directory
-// (mappedFileSizeCommitLog; default 64 MiB): the unit retention removes.
+// WithSegmentSize sets the commit-log segment size (mappedFileSizeCommitLog;
+// default 64 MiB in a data directory, 4 MiB slabs in memory): the unit
+// retention removes.
 func WithSegmentSize(n int64) Option {
 	return func(c *config) {
 		if n > 0 {

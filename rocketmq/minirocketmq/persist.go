@@ -69,10 +69,12 @@ func (b *Broker) openDataDir() error {
 		return errors.New("minirocketmq: WithDataDir and WithStore cannot be combined")
 	}
 	logf := func(format string, args ...any) { b.log.Logf(LogLevelInfo, format, args...) }
+	age, bytes := d.retentionPolicy()
 	opts := []disk.Option{
 		disk.WithNow(b.clock.Now),
 		disk.WithFlushInterval(d.flushInterval),
-		disk.WithRetention(d.retentionAge, d.retentionBytes),
+		disk.WithRetention(age, bytes),
+		disk.WithKeeper(b.retentionKeep),
 		disk.WithLogf(logf),
 	}
 	if d.segmentSize > 0 {

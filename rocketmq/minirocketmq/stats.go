@@ -1,5 +1,7 @@
 package minirocketmq
 
+import "github.com/kratos-rocketmq/rocketmq/minirocketmq/store"
+
 // Stats is a snapshot of the broker's counters: what its limits refused
 // and what it holds. Read it with Broker.Stats (for metrics, a console, or
 // a test that checks a bound).
@@ -17,6 +19,9 @@ type Stats struct {
 	// QueueLocks is the number of orderly queue locks in the table,
 	// expired ones not yet pruned included.
 	QueueLocks int
+	// Store is the store's size and what retention removed (zero when the
+	// store of WithStore does not implement store.Retainer).
+	Store store.RetentionStats
 }
 
 // Stats returns the broker's counters.
@@ -24,11 +29,15 @@ func (b *Broker) Stats() Stats {
 	b.mu.Lock()
 	conns := len(b.conns)
 	b.mu.Unlock()
-	return Stats{
+	st := Stats{
 		Connections:        conns,
 		RefusedConnections: b.refusedConns.Load(),
 		HandlerPanics:      b.panics.Load(),
 		HeldPulls:          b.holds.count.Load(),
 		QueueLocks:         b.sem.locks.size(),
 	}
+	if r, ok := b.store.(store.Retainer); ok {
+		st.Store = r.RetentionStats()
+	}
+	return st
 }

@@ -59,8 +59,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	dataDir := fs.String("data", "", "data directory (storePathRootDir): messages, offsets, topics and groups survive restarts; empty keeps everything in memory")
 	flush := fs.String("flush", "ASYNC_FLUSH", "flushDiskType: ASYNC_FLUSH (fsync every -flush-interval) or SYNC_FLUSH (acknowledge sends after fsync)")
 	flushInterval := fs.Duration("flush-interval", minirocketmq.DefaultFlushInterval, "how often the commit log is fsynced (flushIntervalCommitLog)")
-	retention := fs.Duration("retention", 0, "remove commit-log segments whose newest message is older than this (fileReservedTime; 0 keeps them)")
-	retentionSize := fs.String("retention-size", "0", "keep the commit log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit)")
+	retention := fs.Duration("retention", 0, "remove log segments whose newest message is older than this (fileReservedTime; 0 keeps them; default 48h in memory, 72h with -data)")
+	retentionSize := fs.String("retention-size", "0", "keep the log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit; default 512MiB in memory, no limit with -data)")
 	aclFile := fs.String("acl", "", "plain_acl.yml to check every broker request against (aclEnable); empty: no ACL")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain): both listeners serve TLS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
@@ -136,8 +136,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithFlushInterval(*flushInterval),
 		minirocketmq.WithPersistInterval(*persistInterval),
 		minirocketmq.WithSegmentSize(segBytes),
-		minirocketmq.WithRetention(*retention, maxBytes),
 		minirocketmq.WithPropertyFilter(*propertyFilter))
+	// Each retention flag replaces its own default.
+	age, bytes := minirocketmq.DefaultMemoryRetentionAge, int64(minirocketmq.DefaultMemoryRetentionBytes)
+	if *dataDir != "" {
+		age, bytes = minirocketmq.DefaultDiskRetentionAge, 0
+	}
+	if flagSet(fs, "retention") {
+		age = *retention
+	}
+	if flagSet(fs, "retention-size") {
+		bytes = maxBytes
+	}
+	opts = append(opts, minirocketmq.WithRetention(age, bytes))
 	if *tlsCert != "" || *tlsKey != "" || *tlsClientCA != "" {
 		cfg, err := minirocketmq.LoadTLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
 		if err != nil {
@@ -179,6 +190,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "minirocketmq: shutting down")
 	return b.Close()
+}
+
+// flagSet reports whether the flag was given (on the command line or by
+// -config).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // parseSize reads a byte count with an optional unit: 512, 64KiB, 10MiB,
