@@ -47,20 +47,46 @@ const (
 	// log is fsynced with ASYNC_FLUSH.
 	DefaultFlushInterval = 500 * time.Millisecond
 	// DefaultPersistInterval is flushConsumerOffsetInterval: how often
-	// consumer offsets (and changed topic and group configs) are written to
-	// the data directory.
+	// consumer offsets are written to the data directory.
 	DefaultPersistInterval = 5 * time.Second
+	// DefaultSyncFlushTimeout is syncFlushTimeout: with SYNC_FLUSH, how
+	// long a send waits for its fsync before it is answered
+	// FLUSH_DISK_TIMEOUT (the message is stored; only its durability is
+	// late).
+	DefaultSyncFlushTimeout = 5 * time.Second
 )
 
 type durableConfig struct {
-	dataDir         string
-	flushDiskType   FlushDiskType
-	flushInterval   time.Duration
-	persistInterval time.Duration
-	retentionAge    time.Duration
-	retentionBytes  int64
-	retentionSet    bool // WithRetention was given; else retentionPolicy's defaults
-	segmentSize     int64
+	dataDir          string
+	flushDiskType    FlushDiskType
+	flushInterval    time.Duration
+	persistInterval  time.Duration
+	retentionAge     time.Duration
+	retentionBytes   int64
+	retentionSet     bool // WithRetention was given; else retentionPolicy's defaults
+	segmentSize      int64
+	syncFlushTimeout time.Duration
+}
+
+// syncFlushTimeoutOrDefault is the SYNC_FLUSH wait of a send.
+func (d *durableConfig) syncFlushTimeoutOrDefault() time.Duration {
+	if d.syncFlushTimeout > 0 {
+		return d.syncFlushTimeout
+	}
+	return DefaultSyncFlushTimeout
+}
+
+// WithSyncFlushTimeout sets syncFlushTimeout (default 5 s): with
+// SyncFlush, a send whose fsync has not completed by then is answered
+// FLUSH_DISK_TIMEOUT (code 10) instead of waiting, as the real broker
+// does; the client counts the message as sent (it is stored) and reports
+// the status, instead of timing out and sending it again.
+func WithSyncFlushTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.dur.syncFlushTimeout = d
+		}
+	}
 }
 
 func defaultDurableConfig() durableConfig {

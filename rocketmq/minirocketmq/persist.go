@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
@@ -298,8 +299,24 @@ func storesMessage(code int16) bool {
 // respondWhenDurable answers req with resp once the store has fsynced
 // everything written so far (SYNC_FLUSH group commit); a failed fsync
 // turns the answer into SYSTEM_ERROR. It runs after the handler stored the
-// message, so the fsync covers it.
+// message, so the fsync covers it. An fsync that takes longer than
+// syncFlushTimeout answers FLUSH_DISK_TIMEOUT (10) at that point, with the
+// send result (the message is stored; a client counts it as sent with
+// that status rather than sending it again), as the real broker's
+// GroupCommitService does; whichever comes first answers.
 func (b *Broker) respondWhenDurable(c *conn, req, resp *remoting.Command) {
+	var answered atomic.Bool
+	timer := time.AfterFunc(b.cfg.dur.syncFlushTimeoutOrDefault(), func() {
+		if !answered.CompareAndSwap(false, true) {
+			return
+		}
+		late := remoting.NewResponse(req, remoting.FlushDiskTimeout, "")
+		late.Ext = resp.Ext
+		b.log.Logf(LogLevelWarn, "flush before acknowledging request %d from %s took longer than %v: answered FLUSH_DISK_TIMEOUT", req.Code, c.RemoteAddr(), b.cfg.dur.syncFlushTimeoutOrDefault())
+		if err := b.respond(c, req, late); err != nil {
+			b.log.Logf(LogLevelDebug, "answer to %s: %v", c.RemoteAddr(), err)
+		}
+	})
 	b.syncer.AfterSync(func(err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -307,6 +324,10 @@ func (b *Broker) respondWhenDurable(c *conn, req, resp *remoting.Command) {
 				go c.FlushAndClose() // not on the store's flusher
 			}
 		}()
+		timer.Stop()
+		if !answered.CompareAndSwap(false, true) {
+			return
+		}
 		if err != nil {
 			b.log.Logf(LogLevelError, "flush before acknowledging request %d from %s: %v", req.Code, c.RemoteAddr(), err)
 			resp = remoting.NewResponse(req, remoting.SystemError, remarkf(msgFlushFailed, err))
