@@ -139,6 +139,7 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 	switch res.Status {
 	case store.Found:
 		resp.Body = res.Records
+		b.stats.add(statsGroupGetNums, topic+"@"+group, int64(res.Count), time.Now())
 	default:
 		b.releasePullBuffer(res.Records)
 	}

@@ -14,16 +14,9 @@ import (
 
 // handleGetAllTopicListFromNameServer serves code 206.
 func (b *Broker) handleGetAllTopicListFromNameServer(c *conn, req *remoting.Command) (*remoting.Command, error) {
-	topics, _ := b.topics.snapshot()
-	names := make([]string, 0, len(topics))
-	for _, t := range topics {
-		if !b.routes.hidden(t) {
-			names = append(names, t.TopicName)
-		}
-	}
 	body, err := json.Marshal(struct {
 		TopicList []string `json:"topicList"`
-	}{names})
+	}{b.routedTopicNames()})
 	if err != nil {
 		return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
 	}

@@ -32,5 +32,6 @@ func (b *Broker) handleDeleteTopicInBroker(c *conn, req *remoting.Command) (*rem
 func (b *Broker) deleteTopic(topic string) error {
 	b.topics.delete(topic)
 	b.offsets.deleteTopic(topic)
+	b.stats.deleteTopic(topic)
 	return b.store.DeleteTopic(topic)
 }

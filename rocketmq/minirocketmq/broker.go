@@ -28,6 +28,7 @@ type Broker struct {
 	clients *clientRegistry
 	holds   *pullHolds
 	routes  *routeTable // the name server's dropped routes (routes.go)
+	stats   *statsTable // put and get counts for the admin tools (brokerstats.go)
 	hooks   hooks
 	sem     semantics    // retry, delay, transactions, locks (semantics.go)
 	persist *persister   // the data directory's tables (persist.go); nil without one
@@ -51,6 +52,7 @@ type Broker struct {
 	keepReady                   retentionReady // pending transactions recovered (retention.go)
 
 	mu      sync.Mutex // guards the lifecycle fields below
+	booted  time.Time  // when Start ran
 	started bool
 	closed  bool
 	lns     []net.Listener
@@ -89,6 +91,7 @@ func New(opts ...Option) (*Broker, error) {
 		offsets: newOffsetTable(),
 		clients: newClientRegistry(),
 		routes:  newRouteTable(),
+		stats:   newStatsTable(),
 		conns:   make(map[*conn]struct{}),
 		done:    make(chan struct{}),
 	}
@@ -190,6 +193,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	b.lns = []net.Listener{nsLn, brLn}
 	b.started = true
+	b.booted = time.Now()
 	b.wg.Add(3)
 	go b.acceptLoop(nsLn, ListenerNameServer)
 	go b.acceptLoop(brLn, ListenerBroker)
@@ -453,6 +457,7 @@ func (b *Broker) expireLoop() {
 				b.routes.registerAll()
 			}
 			b.retainMemory()
+			b.stats.prune(now)
 			for _, c := range b.clients.expired(now, b.cfg.channelExpiry) {
 				b.log.Logf(LogLevelInfo, "client connection %s silent for %v, closing it", c.RemoteAddr(), b.cfg.channelExpiry)
 				_ = c.Close()

@@ -21,6 +21,10 @@ func (b *Broker) nameServerHandlers() map[int16]handlerFunc {
 		remoting.GetBrokerClusterInfo:          b.handleGetBrokerClusterInfo,
 		remoting.GetAllTopicListFromNameServer: b.handleGetAllTopicListFromNameServer,
 		remoting.DeleteTopicInNameSrv:          b.handleDeleteTopicInNameSrv,
+		remoting.GetNamesrvConfig:              b.handleGetNamesrvConfig,
+		remoting.GetKVConfig:                   b.handleGetKVConfig,
+		remoting.GetTopicsByCluster:            b.handleGetTopicsByCluster,
+		remoting.GetSystemTopicListFromNS:      b.handleGetSystemTopicListFromNS,
 	}
 }
 
@@ -58,6 +62,21 @@ func (b *Broker) brokerHandlerTable() map[int16]handlerFunc {
 		remoting.ConsumeMessageDirectly:           b.handleConsumeMessageDirectly,
 		remoting.UpdateAndCreateSubscriptionGroup: b.handleUpdateAndCreateSubscriptionGroup,
 		remoting.GetConsumeStats:                  b.handleGetConsumeStats,
+		// Admin tools (mqadmin, the dashboard).
+		remoting.UpdateBrokerConfig:        b.handleUpdateBrokerConfig,
+		remoting.GetBrokerConfig:           b.handleGetBrokerConfig,
+		remoting.GetBrokerRuntimeInfo:      b.handleGetBrokerRuntimeInfo,
+		remoting.GetAllConsumerOffset:      b.handleGetAllConsumerOffset,
+		remoting.GetAllDelayOffset:         b.handleGetAllDelayOffset,
+		remoting.GetTopicStatsInfo:         b.handleGetTopicStatsInfo,
+		remoting.GetConsumerConnectionList: b.handleGetConsumerConnectionList,
+		remoting.GetProducerConnectionList: b.handleGetProducerConnectionList,
+		remoting.DeleteSubscriptionGroup:   b.handleDeleteSubscriptionGroup,
+		remoting.InvokeBrokerToResetOffset: b.handleInvokeBrokerToResetOffset,
+		remoting.QueryTopicConsumeByWho:    b.handleQueryTopicConsumeByWho,
+		remoting.ViewBrokerStatsData:       b.handleViewBrokerStatsData,
+		remoting.GetBrokerConsumeStats:     b.handleGetBrokerConsumeStats,
+		remoting.QueryConsumeQueue:         b.handleQueryConsumeQueue,
 	}
 }
 

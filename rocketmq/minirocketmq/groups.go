@@ -83,3 +83,16 @@ func (g *groupTable) snapshot() ([]*SubscriptionGroupConfig, dataVersion) {
 	sort.Slice(out, func(i, j int) bool { return out[i].GroupName < out[j].GroupName })
 	return out, g.version
 }
+
+// delete removes a group's config and reports whether it existed.
+func (g *groupTable) delete(name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.m[name]; !ok {
+		return false
+	}
+	delete(g.m, name)
+	g.version.Timestamp = time.Now().UnixMilli()
+	g.version.Counter++
+	return true
+}

@@ -2,6 +2,7 @@ package minirocketmq
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 )
@@ -15,6 +16,7 @@ func (b *Broker) putMessages(msgs []*message.Message) error {
 		return fmt.Errorf("store %d message(s) in %s/%d: %w", len(msgs), msgs[0].Topic, msgs[0].QueueID, err)
 	}
 	b.holds.notify(msgs)
+	b.stats.add(statsTopicPutNums, msgs[0].Topic, int64(len(msgs)), time.Now())
 	return nil
 }
 

@@ -10,6 +10,11 @@
 // -delay-levels "1s 5s 10s ..." (messageDelayLevel), -tx-check-interval,
 // -tx-timeout, -tx-check-max, -lock-expiry.
 //
+// Replay a consumer group from a point in time on a running broker (this
+// one or any RocketMQ 4.x), like mqadmin resetOffsetByTime:
+//
+//	minirocketmq reset-offset -n 127.0.0.1:9876 -g GROUP -t TOPIC -s -30m
+//
 // It logs the addresses it listens on and runs until SIGINT or SIGTERM.
 package main
 
@@ -39,8 +44,12 @@ func main() {
 }
 
 // run starts the broker described by args, logs to out, and serves until
-// ctx ends.
+// ctx ends; "reset-offset ..." runs that subcommand instead
+// (resetoffset.go).
 func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "reset-offset" {
+		return runResetOffset(ctx, args[1:], out)
+	}
 	fs := flag.NewFlagSet("minirocketmq", flag.ContinueOnError)
 	fs.SetOutput(out)
 	nsAddr := fs.String("namesrv", minirocketmq.DefaultNameServerAddr, "name server listen address (host:port; port 0 picks one)")
