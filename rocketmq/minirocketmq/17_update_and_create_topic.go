@@ -9,7 +9,10 @@ import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 // Honoured: topic (validated; system topics refused, as the real broker
 // does), readQueueNums, writeQueueNums (at most MaxQueueNums, 1,024; the
 // real broker takes any count), perm, topicFilterType, topicSysFlag,
-// order. Not honoured: defaultTopic (unused by the real broker too).
+// order. Not honoured: defaultTopic (unused by the real broker too). With a
+// data directory the topic table is written (and fsynced) before the
+// answer, so the topic survives a crash right after; a failed write →
+// SYSTEM_ERROR (the change is in force and written again later).
 
 // handleUpdateAndCreateTopic serves code 17.
 func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*remoting.Command, error) {
@@ -46,5 +49,8 @@ func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*re
 		Order:           order,
 	})
 	b.log.Logf(LogLevelInfo, "topic %s created or updated by %s: %d/%d queues, perm %d", topic, c.RemoteAddr(), read, write, perm)
+	if err := b.persistConfigs(); err != nil {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgPersistFailed, err)), nil
+	}
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

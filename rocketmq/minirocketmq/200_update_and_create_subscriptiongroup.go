@@ -38,5 +38,8 @@ func (b *Broker) handleUpdateAndCreateSubscriptionGroup(c *conn, req *remoting.C
 	}
 	b.groups.put(cfg)
 	b.log.Logf(LogLevelInfo, "subscription group %s updated by %s: retryMaxTimes %d, retryQueueNums %d", cfg.GroupName, c.RemoteAddr(), cfg.RetryMaxTimes, cfg.RetryQueueNums)
+	if err := b.persistConfigs(); err != nil {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgPersistFailed, err)), nil
+	}
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

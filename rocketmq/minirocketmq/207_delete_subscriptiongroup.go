@@ -25,6 +25,9 @@ func (b *Broker) handleDeleteSubscriptionGroup(c *conn, req *remoting.Command) (
 		b.offsets.deleteGroup(group)
 	}
 	b.stats.deleteGroup(group)
+	if err := b.persistConfigs(); err != nil {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgPersistFailed, err)), nil
+	}
 	b.log.Logf(LogLevelInfo, "subscription group %s deleted by %s (existed: %t, offsets removed: %t)", group, c.RemoteAddr(), existed, removeOffset)
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

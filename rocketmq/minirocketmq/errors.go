@@ -113,6 +113,9 @@ const (
 	// keys
 	msgBrokerConfigReadOnly = "the embedded broker's configuration cannot be changed while it runs (restart it with other options); not applied: %s"
 
+	// error text
+	msgPersistFailed = "the change is made but writing it to the data directory failed: %v"
+
 	// error text (SYNC_FLUSH: the message is stored but its fsync failed)
 	msgFlushFailed = "flush the message to disk failed: %v"
 )

@@ -73,6 +73,13 @@ func (g *groupTable) get(name string) *SubscriptionGroupConfig {
 	return g.m[name]
 }
 
+// dataVersion returns the table's data version, which every change bumps.
+func (g *groupTable) dataVersion() dataVersion {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.version
+}
+
 func (g *groupTable) snapshot() ([]*SubscriptionGroupConfig, dataVersion) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -115,10 +115,11 @@ func WithFlushInterval(d time.Duration) Option {
 	}
 }
 
-// WithPersistInterval sets how often consumer offsets and changed topic and
-// group configs are written to the data directory (default 5 s, like
-// flushConsumerOffsetInterval). After a crash, consumers resume from the
-// offsets last written: at most this much progress is consumed again.
+// WithPersistInterval sets how often consumer offsets are written to the
+// data directory (default 5 s, like flushConsumerOffsetInterval). After a
+// crash, consumers resume from the offsets last written: at most this much
+// progress is consumed again. Topic and group configs are written when
+// they change.
 func WithPersistInterval(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

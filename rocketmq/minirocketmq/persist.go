@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,9 +25,10 @@ import (
 //	<dir>/config/consumerOffset.json   {"offsetTable":{"<topic>@<group>":{"<queueId>":offset}}}
 //
 // The three tables have the shape of the Java broker's files of the same
-// names (standard JSON: queue ids are quoted). They are loaded by New and
-// written by the persister goroutine every persist interval when they
-// changed, and by Close. Each file is replaced atomically (temporary file,
+// names (standard JSON: queue ids are quoted). They are loaded by New;
+// topics and groups are written whenever they change (persistConfigs),
+// consumer offsets by the persister goroutine every persist interval when
+// they changed, and everything by Close. Each file is replaced atomically (temporary file,
 // fsync, rename), so a crash leaves the previous or the new version.
 // Pending transactions and delayed messages live in the store (half
 // messages, SCHEDULE_TOPIC_XXXX) and their cursors in the offset table, so
@@ -40,9 +42,13 @@ const (
 	consumerOffsetFile = "consumerOffset.json"
 )
 
-// persister remembers which versions of the tables are on disk. Owner: the
-// persister goroutine while the broker runs, then Close.
+// persister remembers which versions of the tables are on disk. Owner: its
+// mutex, held while a table is written: the persister goroutine writes the
+// offsets (and whatever else changed) every persist interval, requests that
+// change topics or groups write those at once (persistConfigs), Close
+// writes the rest.
 type persister struct {
+	mu                             sync.Mutex
 	dir                            string
 	topics, groups                 dataVersion // versions written
 	offsets                        int64
@@ -202,12 +208,37 @@ func (b *Broker) persistLoop() {
 	}
 }
 
-// persistTables writes the tables whose version changed since they were
-// last written.
-func (b *Broker) persistTables() error {
+// persistConfigs writes the topic and subscription group tables now if
+// they changed, each atomically (temporary file, fsync, rename, fsync of
+// the directory), as the real broker persists topics.json and
+// subscriptionGroup.json on every change: a crash right after a topic or
+// group was created, updated or deleted keeps the change. Consumer offsets
+// are written every persist interval. Without a data directory it does
+// nothing.
+func (b *Broker) persistConfigs() error {
+	p := b.persist
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return b.persistConfigsLocked()
+}
+
+// persistConfigsOrLog is persistConfigs for changes nobody waits for
+// (auto-created topics and groups): a failure is logged, and the next
+// persist interval tries again.
+func (b *Broker) persistConfigsOrLog() {
+	if err := b.persistConfigs(); err != nil {
+		b.log.Logf(LogLevelError, "persist topic and group configs: %v", err)
+	}
+}
+
+func (b *Broker) persistConfigsLocked() error {
 	p := b.persist
 	var errs []error
-	if list, v := b.topics.snapshot(); !p.topicsSet || v != p.topics {
+	if v := b.topics.dataVersion(); !p.topicsSet || v != p.topics {
+		list, v := b.topics.snapshot()
 		tj := topicsJSON{TopicConfigTable: make(map[string]*TopicConfig, len(list)), DataVersion: v}
 		for _, tc := range list {
 			tj.TopicConfigTable[tc.TopicName] = tc
@@ -218,7 +249,8 @@ func (b *Broker) persistTables() error {
 			p.topics, p.topicsSet = v, true
 		}
 	}
-	if list, v := b.groups.snapshot(); !p.groupsSet || v != p.groups {
+	if v := b.groups.dataVersion(); !p.groupsSet || v != p.groups {
+		list, v := b.groups.snapshot()
 		gj := groupsJSON{SubscriptionGroupTable: make(map[string]*SubscriptionGroupConfig, len(list)), DataVersion: v}
 		for _, gc := range list {
 			gj.SubscriptionGroupTable[gc.GroupName] = gc
@@ -229,6 +261,16 @@ func (b *Broker) persistTables() error {
 			p.groups, p.groupsSet = v, true
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// persistTables writes the tables whose version changed since they were
+// last written.
+func (b *Broker) persistTables() error {
+	p := b.persist
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := []error{b.persistConfigsLocked()}
 	if m, v := b.offsets.snapshot(); !p.offsetOK || v != p.offsets {
 		oj := offsetsJSON{OffsetTable: make(map[string]map[string]int64)}
 		for k, off := range m {

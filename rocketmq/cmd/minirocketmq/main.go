@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	dataDir := fs.String("data", "", "data directory (storePathRootDir): messages, offsets, topics and groups survive restarts; empty keeps everything in memory")
 	flush := fs.String("flush", "ASYNC_FLUSH", "flushDiskType: ASYNC_FLUSH (fsync every -flush-interval) or SYNC_FLUSH (acknowledge sends after fsync)")
 	flushInterval := fs.Duration("flush-interval", minirocketmq.DefaultFlushInterval, "how often the commit log is fsynced (flushIntervalCommitLog)")
+	syncFlushTimeout := fs.Duration("sync-flush-timeout", minirocketmq.DefaultSyncFlushTimeout, "with SYNC_FLUSH, answer FLUSH_DISK_TIMEOUT to a send whose fsync takes longer (syncFlushTimeout)")
 	retention := fs.Duration("retention", 0, "remove log segments whose newest message is older than this (fileReservedTime; 0 keeps them; default 48h in memory, 72h with -data)")
 	retentionSize := fs.String("retention-size", "0", "keep the log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit; default 512MiB in memory, no limit with -data)")
 	aclFile := fs.String("acl", "", "plain_acl.yml to check every broker request against (aclEnable); empty: no ACL")
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require and verify client certificates signed by them")
 	tlsMode := fs.String("tls-mode", "enforcing", "with -tls-cert: enforcing (TLS only) or permissive (TLS and plain on the same ports; tls.server.mode)")
-	persistInterval := fs.Duration("persist-interval", minirocketmq.DefaultPersistInterval, "how often consumer offsets and changed topics and groups are written to -data (flushConsumerOffsetInterval)")
+	persistInterval := fs.Duration("persist-interval", minirocketmq.DefaultPersistInterval, "how often consumer offsets are written to -data (flushConsumerOffsetInterval; topics and groups are written when they change)")
 	segmentSize := fs.String("segment-size", "64MiB", "commit-log segment size of -data, the unit of retention (mappedFileSizeCommitLog)")
 	propertyFilter := fs.Bool("property-filter", true, "serve SQL92 subscriptions (enablePropertyFilter)")
 	maxConns := fs.Int("max-connections", minirocketmq.DefaultMaxConnections, "most open connections of both listeners together; more are closed at once")
@@ -143,6 +144,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	opts = append(opts,
 		minirocketmq.WithFlushDiskType(flushType),
 		minirocketmq.WithFlushInterval(*flushInterval),
+		minirocketmq.WithSyncFlushTimeout(*syncFlushTimeout),
 		minirocketmq.WithPersistInterval(*persistInterval),
 		minirocketmq.WithSegmentSize(segBytes),
 		minirocketmq.WithPropertyFilter(*propertyFilter))

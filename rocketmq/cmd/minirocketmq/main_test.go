@@ -227,6 +227,7 @@ deleteWhen = 04
 fileReservedTime = 48
 flushDiskType = SYNC_FLUSH
 flushIntervalCommitLog=200
+syncFlushTimeout=2500
 defaultTopicQueueNums = 8
 enablePropertyFilter = false
 autoCreateTopicEnable = FALSE
@@ -238,7 +239,7 @@ transactionTimeOut = 3000
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	vals := map[string]*string{}
 	for _, name := range []string{"cluster", "name", "broker", "advertise", "retention", "flush", "flush-interval", "queues",
-		"property-filter", "auto-create", "delay-levels", "tx-timeout"} {
+		"property-filter", "auto-create", "delay-levels", "tx-timeout", "sync-flush-timeout"} {
 		vals[name] = fs.String(name, "", "")
 	}
 	*vals["broker"] = "127.0.0.1:10911"
@@ -253,6 +254,7 @@ transactionTimeOut = 3000
 		"cluster": "ProdCluster", "name": "from-flag", "broker": "127.0.0.1:10921", "advertise": "10.1.2.3:10921",
 		"retention": "48h0m0s", "flush": "SYNC_FLUSH", "flush-interval": "200ms", "queues": "8",
 		"property-filter": "false", "auto-create": "false", "delay-levels": "1s 5s", "tx-timeout": "3s",
+		"sync-flush-timeout": "2.5s",
 	}
 	for k, v := range want {
 		if got := *vals[k]; got != v {
