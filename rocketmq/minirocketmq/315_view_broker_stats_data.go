@@ -13,8 +13,8 @@ import (
 // GROUP_GET_NUMS with statsKey = topic@group), statsKey. A key that saw no
 // traffic (or any other name) → SYSTEM_ERROR "The stats <name> <key> not
 // exist", as the real broker. Body BrokerStatsData {"statsDay":{"avgpt",
-// "sum","tps"},"statsHour":{...},"statsMinute":{...}}; avgpt is 0 (the
-// broker keeps counts, not call times). See brokerstats.go.
+// "sum","tps"},"statsHour":{...},"statsMinute":{...}}; avgpt is the
+// messages per send or pull. See brokerstats.go.
 
 // handleViewBrokerStatsData serves code 315.
 func (b *Broker) handleViewBrokerStatsData(c *conn, req *remoting.Command) (*remoting.Command, error) {

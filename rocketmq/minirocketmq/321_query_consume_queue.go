@@ -17,15 +17,16 @@ import (
 // body, as the real broker. Body QueryConsumeQueueResponseBody
 // {"filterData","maxQueueIndex","minQueueIndex","queueData":[{"bitMap",
 // "eval","extendDataJson","msg","physicOffset","physicSize","tagsCode"}],
-// "subscriptionData"}. Entries whose message was removed (retention) are
-// left out. Not honoured: extended queue data (filterData, bitMap, eval
-// stay empty: this broker has no consume-queue extension).
+// "subscriptionData"} (null fields left out, as fastjson writes them).
+// Entries whose message was removed (retention) are left out. Not
+// honoured: extended queue data (bitMap, eval, extendDataJson stay empty:
+// this broker has no consume-queue extension).
 
 type consumeQueueData struct {
-	BitMap         *string `json:"bitMap"`
+	BitMap         *string `json:"bitMap,omitempty"` // fastjson leaves nulls out
 	Eval           bool    `json:"eval"`
-	ExtendDataJSON *string `json:"extendDataJson"`
-	Msg            *string `json:"msg"`
+	ExtendDataJSON *string `json:"extendDataJson,omitempty"`
+	Msg            *string `json:"msg,omitempty"`
 	PhysicOffset   int64   `json:"physicOffset"`
 	PhysicSize     int     `json:"physicSize"`
 	TagsCode       int64   `json:"tagsCode"`
@@ -60,6 +61,8 @@ func (b *Broker) handleQueryConsumeQueue(c *conn, req *remoting.Command) (*remot
 		if s, _ := b.clients.subscription(group, topic); s != nil {
 			d := s.data()
 			body.SubscriptionData = &d
+			none := "null" // the JSON of no consumer filter data, as the real broker sends it
+			body.FilterData = &none
 		} else {
 			msg := group + "@" + topic + " is not online!"
 			body.FilterData = &msg

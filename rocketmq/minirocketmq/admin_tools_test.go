@@ -181,7 +181,7 @@ func TestAdminConnectionsAndStats(t *testing.T) {
 	}
 	var sd struct{ StatsMinute, StatsHour, StatsDay statsItem }
 	unmarshalAdmin(t, invoke(t, conn, remoting.NewRequest(remoting.ViewBrokerStatsData, "statsName", "TOPIC_PUT_NUMS", "statsKey", topic)), &sd)
-	if sd.StatsMinute.Sum != n || sd.StatsHour.Sum != n || sd.StatsDay.Sum != n || sd.StatsMinute.Tps <= 0 {
+	if sd.StatsMinute.Sum != n || sd.StatsHour.Sum != n || sd.StatsDay.Sum != n || sd.StatsMinute.Tps <= 0 || sd.StatsDay.Avgpt != 1 {
 		t.Fatalf("put stats %+v", sd)
 	}
 	unmarshalAdmin(t, invoke(t, conn, remoting.NewRequest(remoting.ViewBrokerStatsData, "statsName", "GROUP_GET_NUMS", "statsKey", topic+"@"+g)), &sd)

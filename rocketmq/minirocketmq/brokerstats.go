@@ -11,8 +11,8 @@ import (
 // per topic (TOPIC_PUT_NUMS) and pulled per topic@group (GROUP_GET_NUMS),
 // over the last minute, hour and day, as VIEW_BROKER_STATS_DATA (315,
 // mqadmin statsAll) and the runtime info (28, mqadmin brokerStatus) report
-// them. Counts only: the real broker's avgpt (average per call) is
-// reported as 0.
+// them; avgpt is the messages per call (per send or pull), as the real
+// broker's.
 //
 // Owner: statsTable's mutex; totals are atomics. The table holds at most
 // maxStatsKeys keys (a key is a topic or topic@group that saw traffic);
@@ -37,7 +37,8 @@ type statsWindow struct {
 
 type statsBucket struct {
 	start int64 // unix seconds
-	n     int64
+	n     int64 // messages
+	times int64 // calls that counted them (avgpt = n / times)
 }
 
 func newStatsWindow(width int64, n int) statsWindow {
@@ -48,20 +49,28 @@ func (w *statsWindow) add(now, n int64) {
 	start := now / w.width * w.width
 	b := &w.buckets[(now/w.width)%int64(len(w.buckets))]
 	if b.start != start {
-		b.start, b.n = start, 0
+		b.start, b.n, b.times = start, 0, 0
 	}
 	b.n += n
+	b.times++
 }
 
 // sum counts the buckets that started within span seconds before now.
 func (w *statsWindow) sum(now, span int64) int64 {
-	var s int64
+	s, _ := w.sumTimes(now, span)
+	return s
+}
+
+// sumTimes is sum and the number of calls it came in.
+func (w *statsWindow) sumTimes(now, span int64) (int64, int64) {
+	var s, times int64
 	for _, b := range w.buckets {
 		if b.start > now-span && b.start <= now {
 			s += b.n
+			times += b.times
 		}
 	}
-	return s
+	return s, times
 }
 
 // statsItem counts one key in 10 s buckets for the minute, minute buckets
@@ -186,8 +195,15 @@ func (t *statsTable) get(name, key string, now time.Time) (minute, hour, day sta
 	if it == nil {
 		return minute, hour, day, false
 	}
-	snap := func(sum, span int64) statsSnapshot { return statsSnapshot{Sum: sum, Tps: float64(sum) / float64(span)} }
-	return snap(it.tenSec.sum(sec, 60), 60), snap(it.minute.sum(sec, 3600), 3600), snap(it.hour.sum(sec, 86400), 86400), true
+	snap := func(w *statsWindow, span int64) statsSnapshot {
+		sum, times := w.sumTimes(sec, span)
+		st := statsSnapshot{Sum: sum, Tps: float64(sum) / float64(span)}
+		if times > 0 {
+			st.Avgpt = float64(sum) / float64(times)
+		}
+		return st
+	}
+	return snap(&it.tenSec, 60), snap(&it.minute, 3600), snap(&it.hour, 86400), true
 }
 
 // prune drops keys idle for a day.

@@ -103,6 +103,10 @@
 //     given with WithStore. State that must survive a restart either lives
 //     in the store (as messages) or in the topic, group or offset table,
 //     which persist.go writes to the data directory.
+//   - Retention (retention.go): a store that implements store.Retainer
+//     bounds itself and asks the broker's store.Keeper what it must keep
+//     (pending half messages, undelivered delayed messages); a new kind
+//     of message the broker still has to act on later belongs there.
 //   - Every message stored goes through Broker.putMessages (put.go), which
 //     also wakes held pulls: redeliveries, delayed and committed messages
 //     must use it.
@@ -118,6 +122,8 @@
 //     front of the others.
 //   - Filters: newSubscription (filter.go) builds a store.Filter per
 //     expression type: TAG, and SQL92 (package sql92).
+//   - Topic and group changes call persistConfigs (persist.go) before
+//     they are answered, so a crash keeps them.
 //   - Clock: message time (store timestamps, delay levels and retry
 //     back-off, transaction checks) comes from Broker.clock. Network timing
 //     (pull holds, client expiry, orderly lock expiry) stays on real time.
