@@ -79,6 +79,11 @@ func (b *Broker) retentionKeep(topic string, queueID int32) (int64, bool) {
 			return off, true
 		}
 		return 0, true // the scheduler has delivered nothing of it yet
+	case TimerTopic: // timed messages (TIMER_DELIVER_MS ...): from the lowest undelivered on
+		if off, ok := b.offsets.query(timerGroup, TimerTopic, 0); ok {
+			return off, true
+		}
+		return 0, true
 	}
 	return 0, false
 }

@@ -2,6 +2,7 @@ package minirocketmq_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,8 @@ func TestRetentionBoundsTheStore(t *testing.T) {
 				t.Fatalf("half message: %d %s %v", sent.Code, sent.Remark, err)
 			}
 			sendV1(t, conn, "FloodT", "the delayed one", string(message.AppendProperty(nil, message.PropertyDelayTimeLevel, "1")), 0)
+			due := strconv.FormatInt(clk.Now().Add(time.Hour).UnixMilli(), 10)
+			sendV1(t, conn, "FloodT", "the timed one", string(message.AppendProperty(nil, "TIMER_DELIVER_MS", due)), 0)
 
 			body := strings.Repeat("x", 1000)
 			retainer := b.Store().(store.Retainer)
@@ -88,17 +91,17 @@ func TestRetentionBoundsTheStore(t *testing.T) {
 			}
 			before := b.MaxOffset("FloodT", 0)
 			clk.Advance(time.Hour + time.Second)
-			waitFor(t, 10*time.Second, "the delayed message", func() bool { return b.MaxOffset("FloodT", 0) == before+1 })
+			waitFor(t, 10*time.Second, "the delayed and the timed message", func() bool { return b.MaxOffset("FloodT", 0) == before+2 })
 			msgs, err := b.Messages("FloodT", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := map[string]bool{}
-			for _, m := range msgs[len(msgs)-2:] {
+			for _, m := range msgs[len(msgs)-3:] {
 				got[string(m.Body)] = true
 			}
-			if !got["the pending one"] || !got["the delayed one"] {
-				t.Fatalf("the last two messages are %v, want the committed and the delayed one", got)
+			if !got["the pending one"] || !got["the delayed one"] || !got["the timed one"] {
+				t.Fatalf("the last three messages are %v, want the committed, the delayed and the timed one", got)
 			}
 		})
 	}
