@@ -20,8 +20,9 @@ import (
 // 200 with <Messages>, or 404 MessageNotExist when nothing came within the
 // wait.
 //
-// Honoured: the topic must exist (TopicNotExist) and be readable
-// (AccessDenied); the group is created on first use; numOfMessages
+// Honoured: the topic must exist (TopicNotExist; %DLQ%<group> is
+// consumable before its first dead letter, without being created) and be
+// readable (AccessDenied); the group is created on first use; numOfMessages
 // (default 16) and waitseconds (default 0: answer at once; capped by
 // WithHTTPMaxWait) out of range → InvalidArgument; tag is a tag expression
 // ("*", "a||b"; InvalidArgument when it does not parse). Messages come from
@@ -77,6 +78,11 @@ func (s *httpServer) consume(c *httpCall) {
 		return
 	}
 	tc := s.b.topics.get(c.topic)
+	if tc == nil && strings.HasPrefix(c.topic, DLQGroupTopicPrefix) && len(c.topic) > len(DLQGroupTopicPrefix) {
+		// A dead-letter topic is consumable before its first dead letter (as the
+		// name server and the gRPC endpoint route it), without being created.
+		tc = &TopicConfig{TopicName: c.topic, ReadQueueNums: dlqQueueNums, WriteQueueNums: dlqQueueNums, Perm: PermRead | PermWrite}
+	}
 	switch {
 	case tc == nil:
 		c.fail(errHTTPTopicNotExist, msgHTTPTopicNotExist)

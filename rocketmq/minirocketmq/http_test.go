@@ -130,6 +130,14 @@ func TestHTTPConsumedTimesToDLQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newHTTPClient(t, b)
+	dlq := minirocketmq.DLQTopic(group)
+	// Before its first dead letter the dead-letter topic is consumable (empty), not created.
+	if r := c.consume(dlq, rmqtest.Name(t, "GID_early")); r.code() != "MessageNotExist" {
+		t.Fatalf("consume of the dead-letter topic before it exists: %d %s", r.status, r.body)
+	}
+	if _, ok := b.Topic(dlq); ok {
+		t.Fatal("consuming the dead-letter topic created it")
+	}
 	c.publish(topic, pubMsg{Body: "poison", Properties: "KEYS:p-1|"})
 	for attempt := 1; attempt <= 3; attempt++ {
 		msgs := c.messages(c.consume(topic, group))
@@ -141,7 +149,6 @@ func TestHTTPConsumedTimesToDLQ(t *testing.T) {
 	if msgs := c.messages(c.consume(topic, group)); len(msgs) != 0 {
 		t.Fatalf("delivered after its last attempt: %+v", msgs)
 	}
-	dlq := minirocketmq.DLQTopic(group)
 	waitFor(t, 10*time.Second, "the dead letter", func() bool {
 		ms, _ := b.Messages(dlq, 0)
 		return len(ms) == 1
