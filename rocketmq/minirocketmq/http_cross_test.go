@@ -85,10 +85,9 @@ func TestHTTPCrossProtocolHTTPToRemoting(t *testing.T) {
 	}
 	c := newHTTPClient(t, b)
 	binary := []byte{0, 1, 2, 0xff}
-	sent := map[string][]byte{
-		c.publish(topic, pubMsg{Body: "from HTTP", Tag: "tagH", Properties: "KEYS:k1 k2|source:http|__SHARDINGKEY:g1|"}).MessageID:                                    []byte("from HTTP"),
-		c.publish(topic, pubMsg{Body: base64.StdEncoding.EncodeToString(binary), Tag: "tagH", Properties: "KEYS:k1 k2|source:http|__BODYENCODING:base64|"}).MessageID: binary,
-	}
+	text := c.publish(topic, pubMsg{Body: "from HTTP", Tag: "tagH", Properties: "KEYS:k1 k2|source:http|__SHARDINGKEY:g1|"})
+	bin := c.publish(topic, pubMsg{Body: base64.StdEncoding.EncodeToString(binary), Tag: "tagH", Properties: "KEYS:k1 k2|source:http|__BODYENCODING:base64|"})
+	sent := map[string][]byte{text.MessageID: []byte("from HTTP"), bin.MessageID: binary}
 	for _, m := range consumeRemoting(t, b.Addr(), rmqtest.Name(t, "G"), topic, 2) {
 		body, ok := sent[m.MsgId]
 		switch {
