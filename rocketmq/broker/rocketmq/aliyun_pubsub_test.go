@@ -18,6 +18,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // TestAliyunPublishSubscribe: what the driver publishes (tag, keys, properties,
@@ -73,7 +74,7 @@ accounts:
 	good := newAliyunTestBroker(t, mb, WithCredentials("app-client", "app-secret-1", "sts-token"))
 	rec := aliyunCollect(t, good, topic, group)
 	aliyunPublish(t, good, topic, []byte("signed"))
-	waitFor(t, 30*time.Second, "the signed message", func() bool { return rec.len() == 1 })
+	poll.Until(t, 30*time.Second, "the signed message", func() bool { return rec.len() == 1 })
 
 	bad := newAliyunTestBroker(t, mb, WithCredentials("app-client", "not-the-secret", ""))
 	err = bad.Publish(context.Background(), topic, []byte("x"))
@@ -103,7 +104,7 @@ func TestAliyunBinaryBodyAndCrossProtocol(t *testing.T) {
 	binary := []byte{0, 1, 2, 0xff, 0xfe, '<'}
 	aliyunPublish(t, a, topic, binary, WithTag("bin"))
 	aliyunPublish(t, v2, topic, []byte("from v2"), WithTag("v2"), WithKeys([]string{"k2"}))
-	waitFor(t, 30*time.Second, "both messages on both sides", func() bool { return fromHTTP.len() >= 2 && fromV2.len() >= 2 })
+	poll.Until(t, 30*time.Second, "both messages on both sides", func() bool { return fromHTTP.len() >= 2 && fromV2.len() >= 2 })
 	for side, rec := range map[string]*recorder{"aliyun": fromHTTP, "v2": fromV2} {
 		bodies := map[string][]byte{}
 		for _, r := range rec.all() {
@@ -144,7 +145,7 @@ func TestAliyunRetryThenServiceDLQ(t *testing.T) {
 	}
 	aliyunPublish(t, b, topic, []byte("poison"), WithKeys([]string{"p-1"}))
 	dlq := minirocketmq.DLQTopic(group)
-	waitFor(t, 30*time.Second, "the service's dead letter", func() bool {
+	poll.Until(t, 30*time.Second, "the service's dead letter", func() bool {
 		ms, _ := mb.Messages(dlq, 0)
 		return len(ms) == 1
 	})
@@ -179,9 +180,9 @@ func TestAliyunDriverDeadLetters(t *testing.T) {
 	aliyunPublish(t, b, topic, &order{ID: 2, Note: "hopeless"}, WithKeys([]string{"k-hopeless"}))
 	aliyunPublish(t, b, topic, []byte("{not json"), WithKeys([]string{"k-garbage"}))
 	// The dead-letter topic exists from the first dead letter on.
-	waitFor(t, 30*time.Second, "the dead-letter topic", func() bool { _, ok := mb.Topic(minirocketmq.DLQTopic(group)); return ok })
+	poll.Until(t, 30*time.Second, "the dead-letter topic", func() bool { _, ok := mb.Topic(minirocketmq.DLQTopic(group)); return ok })
 	dlq := aliyunCollect(t, b, "%DLQ%"+group, rmqtest.Name(t, "GID_DLQ"))
-	waitFor(t, 60*time.Second, "3 dead letters", func() bool { return dlq.len() >= 3 })
+	poll.Until(t, 60*time.Second, "3 dead letters", func() bool { return dlq.len() >= 3 })
 	keys := map[string]broker.Headers{}
 	for _, r := range dlq.all() {
 		keys[r.headers[HeaderKeys]] = r.headers
@@ -239,7 +240,7 @@ func TestAliyunOrderly(t *testing.T) {
 			aliyunPublish(t, b, topic, []byte(fmt.Sprint(i)), WithShardingKey(k))
 		}
 	}
-	waitFor(t, 60*time.Second, "8 messages in order", func() bool {
+	poll.Until(t, 60*time.Second, "8 messages in order", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(order["a"]) == 4 && len(order["b"]) == 4
@@ -291,12 +292,12 @@ func TestAliyunTransactions(t *testing.T) {
 	if err := tx("undecided", broker.TransactionUnknown); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the committed message", func() bool { return rec.len() >= 1 })
+	poll.Until(t, 30*time.Second, "the committed message", func() bool { return rec.len() >= 1 })
 	if mb.PendingTransactions() != 1 {
 		t.Fatalf("pending transactions %d, want the undecided one", mb.PendingTransactions())
 	}
 	clk.Advance(aliyunTransCheckSeconds*time.Second + time.Second)
-	waitFor(t, 30*time.Second, "the checked commit", func() bool { return rec.len() >= 2 })
+	poll.Until(t, 30*time.Second, "the checked commit", func() bool { return rec.len() >= 2 })
 	bodies := map[string]bool{}
 	for _, r := range rec.all() {
 		bodies[string(r.body.([]byte))] = true
@@ -325,9 +326,9 @@ func TestAliyunTimedMessages(t *testing.T) {
 		t.Fatalf("timed messages delivered early: %d", rec.len())
 	}
 	clk.Advance(11 * time.Second)
-	waitFor(t, 30*time.Second, "the level-3 message", func() bool { return rec.len() == 1 })
+	poll.Until(t, 30*time.Second, "the level-3 message", func() bool { return rec.len() == 1 })
 	clk.Advance(time.Hour)
-	waitFor(t, 30*time.Second, "the hour's message", func() bool { return rec.len() == 2 })
+	poll.Until(t, 30*time.Second, "the hour's message", func() bool { return rec.len() == 2 })
 
 	// The v2 driver has delay levels only: it refuses a delivery time rather than
 	// deliver the message at once.
@@ -447,7 +448,7 @@ func TestAliyunDrainAndDisconnect(t *testing.T) {
 	goleak.VerifyNone(t, leaks...)
 	next := newAliyunTestBroker(t, mb)
 	rec := aliyunCollect(t, next, topic, group)
-	waitFor(t, 30*time.Second, "the message published while draining", func() bool {
+	poll.Until(t, 30*time.Second, "the message published while draining", func() bool {
 		for _, r := range rec.all() {
 			if string(r.body.([]byte)) == "after drain" {
 				return true
