@@ -124,6 +124,9 @@ func (s *httpServer) consume(c *httpCall) {
 	case len(msgs) == 0:
 		c.fail(errHTTPMessageNotExist, msgHTTPMessageNotExist)
 		return
+	case c.r.Context().Err() != nil:
+		s.nack(c, msgs) // taken as the client went away: visible again soon, as the gRPC endpoint does
+		return
 	}
 	resp := &httpMessages{XMLNS: httpNamespace, Messages: make([]httpMessageX, 0, len(msgs))}
 	for _, m := range msgs {
@@ -222,5 +225,14 @@ func (s *httpServer) httpMessage(m *message.Message, d httpDelivery) httpMessage
 		ConsumedTimes:    d.attempt,
 		MessageTag:       tag,
 		Properties:       pb.String(),
+	}
+}
+
+// nack makes messages a client will not get visible again after a second.
+func (s *httpServer) nack(c *httpCall, msgs []*pop.Message) {
+	for _, m := range msgs {
+		if _, err := s.b.v5.pop.ChangeInvisibleDuration(c.group, c.topic, m.ReceiptHandle, nackInvisible, false); err != nil {
+			s.b.log.Logf(LogLevelDebug, "HTTP consume: give back undelivered message of %s: %v", c.topic, err)
+		}
 	}
 }

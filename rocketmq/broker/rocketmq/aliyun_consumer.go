@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -492,7 +491,12 @@ func (s *aliyunSub) forward(m *mqhttp.Message, cause error) bool {
 	if !ses.begin() {
 		return false
 	}
-	props := maps.Clone(m.Properties)
+	props := make(map[string]string, len(m.Properties)+2)
+	for k, v := range m.Properties {
+		if mqhttp.PropertyOK(k) && mqhttp.PropertyOK(v) { // a remoting producer's may not be publishable
+			props[k] = v
+		}
+	}
 	delete(props, mqhttp.PropStartDeliverTime)
 	delete(props, mqhttp.PropTransCheck)
 	origin := s.key.topic

@@ -109,8 +109,8 @@ func aliyunRequest(body []byte, o *broker.PublishOptions, now time.Time) (*mqhtt
 	if encoded {
 		props[mqhttp.PropBodyEncoding] = "base64"
 	}
-	if !mqhttp.PropertyOK(o.Tags) {
-		return nil, fmt.Errorf("WithTag(%q): tags cannot contain : | ' \" < > & or control characters here", o.Tags)
+	if strings.ContainsAny(o.Tags, "|\t\r\n") || !mqhttp.XMLText(o.Tags) {
+		return nil, fmt.Errorf("WithTag(%q): a tag cannot contain '|' or control characters", o.Tags)
 	}
 	return &mqhttp.PublishRequest{Body: text, Tag: o.Tags, Properties: props}, nil
 }

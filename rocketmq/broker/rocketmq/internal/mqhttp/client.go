@@ -341,11 +341,11 @@ type Message struct {
 // API's MessageNotExist).
 func (c *Client) Consume(ctx context.Context, topic string, r *ConsumeRequest) ([]Message, error) {
 	op := "consume " + topic + " as " + r.Group
-	max := r.Max
-	if max <= 0 || max > MaxBatch {
-		max = MaxBatch
+	n := r.Max
+	if n <= 0 || n > MaxBatch {
+		n = MaxBatch
 	}
-	q := []string{"consumer", r.Group, "numOfMessages", strconv.Itoa(max)}
+	q := []string{"consumer", r.Group, "numOfMessages", strconv.Itoa(n)}
 	if r.Trans != "" {
 		q = append(q, "trans", r.Trans)
 	}
