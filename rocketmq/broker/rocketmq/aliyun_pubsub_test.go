@@ -3,8 +3,11 @@ package rocketmq
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -466,4 +469,40 @@ func TestAliyunDrainAndDisconnect(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestAliyunTLS: on an https endpoint the driver verifies the server's certificate
+// against WithTLSConfig's roots (a certificate of an unknown CA fails), and a TLS
+// configuration needs an https endpoint.
+func TestAliyunTLS(t *testing.T) {
+	files := rmqtest.WriteTLSFiles(t)
+	srvCfg, err := minirocketmq.LoadTLSConfig(files.ServerCert, files.ServerKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := startAliyun(t, minirocketmq.WithTLS(srvCfg))
+	topic := aliyunTopic(t, mb, 1)
+	pem, err := os.ReadFile(files.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	endpoint := WithNameServer([]string{"https://" + mb.HTTPAddr()})
+	b := NewAliyun(endpoint, broker.WithTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}), broker.WithLogger(testLogger()))
+	if err := b.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Disconnect() })
+	rec := aliyunCollect(t, b, topic, rmqtest.Name(t, "GID"))
+	aliyunPublish(t, b, topic, []byte("over TLS"))
+	poll.Until(t, 30*time.Second, "the message over TLS", func() bool { return rec.len() == 1 })
+
+	untrusted := newAliyunTestBroker(t, mb, endpoint, broker.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+	if err := untrusted.Publish(context.Background(), topic, []byte("x")); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("publish to a server of an unknown CA: %v", err)
+	}
+	if _, err := NewBroker(DriverTypeAliyun, WithNameServer([]string{"http://" + mb.HTTPAddr()}), broker.WithTLSConfig(&tls.Config{})); err == nil || !strings.Contains(err.Error(), "not https") {
+		t.Errorf("TLS with an http endpoint: %v", err)
+	}
 }
