@@ -38,8 +38,20 @@ func readmeWalkthrough(t *testing.T) string {
 // broker; ports moved off the defaults), runs README's curl walkthrough verbatim but for
 // the address, and stops the app with SIGTERM.
 func TestREADMEWalkthrough(t *testing.T) {
-	dir := t.TempDir()
-	p := start(t, "../..", testEnv(dir))
+	walkthrough(t, testEnv(t.TempDir()))
+}
+
+// TestREADMEWalkthroughAliyun is the walkthrough with data.rocketmq.driver aliyun: the
+// service publishes and consumes over the Aliyun MQ HTTP API of its embedded broker
+// (topics, readiness and consumer lag stay on the name server).
+func TestREADMEWalkthroughAliyun(t *testing.T) {
+	walkthrough(t, append(testEnv(t.TempDir()),
+		"APP_DATA_ROCKETMQ_DRIVER=aliyun", "APP_DATA_ROCKETMQ_EMBEDDED_HTTP_ADDR=127.0.0.1:0"))
+}
+
+func walkthrough(t *testing.T, env []string) {
+	t.Helper()
+	p := start(t, "../..", env)
 	addr := p.httpAddr(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusOK; code, _ = get(t, "http://"+addr+"/readyz") {

@@ -15,6 +15,8 @@ func (r *RocketMQ) Cluster() cluster.Settings {
 		return cluster.Settings{}
 	}
 	s := cluster.Settings{
+		Driver:           r.Driver,
+		Endpoint:         r.Endpoint,
 		NameServers:      r.NameServers,
 		NameServerDomain: r.NameServerDomain,
 		Namespace:        r.Namespace,
@@ -35,7 +37,7 @@ func (r *RocketMQ) Cluster() cluster.Settings {
 	}
 	if e := r.Embedded; e != nil || r.TransactionCheckInterval != nil {
 		s.Embedded = &cluster.Embedded{NameServerAddr: e.GetNameServerAddr(), BrokerAddr: e.GetBrokerAddr(),
-			DataDir: e.GetDataDir(), TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
+			HTTPAddr: e.GetHttpAddr(), DataDir: e.GetDataDir(), TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
 	}
 	return s
 }

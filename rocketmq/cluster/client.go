@@ -25,10 +25,16 @@ type Client struct {
 	tracer   trace.TracerProvider
 }
 
-// NameServers returns the name servers the client dials.
+// NameServers returns the name servers the client (and its admin calls) dials; none
+// for driver "aliyun" on an endpoint of its own unless the settings name some.
 func (c *Client) NameServers() []string { return c.Settings.NameServers }
 
-// BrokerOptions returns the driver options of the connection: name servers (or domain),
+// Driver returns the driver type of the client's publisher and subscriber: give it to
+// transport/rocketmq.NewServer with ServerOptions.
+func (c *Client) Driver() rmq.DriverType { return c.Settings.DriverType() }
+
+// BrokerOptions returns the driver options of the connection: name servers (or domain;
+// driver "aliyun": its HTTP endpoint),
 // namespace, instance name, credentials, retry count, send timeout, codec, TLS,
 // RocketMQ's message trace, the logger and the client log level, and the telemetry of
 // WithTelemetry (spans only with Trace.Enabled). Add the group and what is specific to
@@ -42,8 +48,12 @@ func (c *Client) BrokerOptions() ([]broker.Option, error) {
 			return nil, fmt.Errorf("client log level %q: want debug, info, warn or error", s.ClientLogLevel)
 		}
 	}
+	addrs := s.NameServers
+	if s.Driver == DriverAliyun {
+		addrs = []string{s.Endpoint} // the driver's address is its HTTP endpoint
+	}
 	opts := []broker.Option{
-		rmq.WithNameServer(s.NameServers),
+		rmq.WithNameServer(addrs),
 		broker.WithLogger(c.logger),
 		broker.WithClientLogLevel(level),
 	}
@@ -94,7 +104,7 @@ func (c *Client) Connect(opts ...broker.Option) (broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := rmq.NewBroker(rmq.DriverTypeV2, append(all, opts...)...)
+	b, err := rmq.NewBroker(c.Settings.DriverType(), append(all, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,8 @@ func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 // Open resolves the settings of a service's producer and consumer, each taking the
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
-// settings that are set) and points that side at it. Settings that cannot work (see
+// settings that are set; with its HTTP endpoint too when a side of driver "aliyun" uses
+// it) and points that side at it. Settings that cannot work (see
 // Settings.Validate) are an error naming each. Close stops the broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
 	o := openOptions{logger: log.GetLogger()}
@@ -54,19 +55,32 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		return nil, err
 	}
 	p, c := producer.Inherit(consumer), consumer.Inherit(producer)
+	sides := []*Settings{&p, &c}
+	for _, s := range sides {
+		if s.aliyunRemote() && IsEmbedded(s.NameServers) {
+			s.NameServers = nil // an Aliyun instance: no name server for the admin calls
+		}
+	}
 	ep := &Endpoint{}
 	if p.UsesEmbedded() || c.UsesEmbedded() {
 		emb := p.Embedded
 		if emb == nil {
 			emb = c.Embedded
 		}
-		b, err := startEmbedded(ctx, emb, o.logger)
+		withHTTP := false
+		for _, s := range sides {
+			withHTTP = withHTTP || (s.UsesEmbedded() && s.Driver == DriverAliyun)
+		}
+		b, err := startEmbedded(ctx, emb, withHTTP, o.logger)
 		if err != nil {
 			return nil, err
 		}
 		ep.Embedded = b
-		for _, s := range []*Settings{&p, &c} {
+		for _, s := range sides {
 			if s.UsesEmbedded() {
+				if s.Driver == DriverAliyun {
+					s.Endpoint = "http://" + b.HTTPAddr()
+				}
 				s.NameServers = []string{b.Addr()}
 			}
 		}
@@ -87,7 +101,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.Logger) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -110,6 +124,13 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*miniro
 	if e.DataDir != "" {
 		opts = append(opts, minirocketmq.WithDataDir(e.DataDir))
 	}
+	if withHTTP {
+		addr := e.HTTPAddr
+		if addr == "" {
+			addr = DefaultEmbeddedHTTPAddr
+		}
+		opts = append(opts, minirocketmq.WithHTTPAddr(addr))
+	}
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded RocketMQ broker: %w", err)
@@ -123,7 +144,8 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*miniro
 	if store == "" {
 		store = "memory"
 	}
-	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store)
+	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store,
+		"http", b.HTTPAddr())
 	return b, nil
 }
 

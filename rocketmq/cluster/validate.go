@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 )
 
@@ -23,7 +24,10 @@ func ValidName(s string) bool { return namePattern.MatchString(s) }
 
 // Validate reports every setting of s that cannot work (Open refuses them): a name
 // server that is not host:port, a namespace RocketMQ does not allow, a negative retry
-// count or send timeout, credentials or a client certificate given by halves.
+// count or send timeout, credentials or a client certificate given by halves, an
+// unknown driver, an endpoint that is not an HTTP URL or without driver "aliyun", and
+// what driver "aliyun" cannot do (a name server domain, an instance name, RocketMQ's
+// message trace).
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -50,6 +54,27 @@ func (s Settings) Validate() []FieldError {
 	}
 	if t := s.TLS; t != nil && (t.CertFile == "") != (t.KeyFile == "") {
 		fail("tls", "cert_file and key_file go together")
+	}
+	switch s.Driver {
+	case "", DriverV2:
+		if s.Endpoint != "" {
+			fail("endpoint", "is the HTTP endpoint of driver %q; driver %q dials name_servers", DriverAliyun, DriverV2)
+		}
+	case DriverAliyun:
+		if u, err := url.Parse(s.Endpoint); s.Endpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			fail("endpoint", "%q is not http://host[:port] or https://host[:port]", s.Endpoint)
+		}
+		if s.NameServerDomain != "" {
+			fail("name_server_domain", "driver %q reaches its endpoint, not name servers", DriverAliyun)
+		}
+		if s.InstanceName != "" {
+			fail("instance_name", "driver %q has no client instance", DriverAliyun)
+		}
+		if s.Trace != nil && s.Trace.MessageTrace {
+			fail("trace.message_trace", "RocketMQ's message trace is not part of the HTTP API of driver %q", DriverAliyun)
+		}
+	default:
+		fail("driver", "unknown driver %q (valid: %s, %s)", s.Driver, DriverV2, DriverAliyun)
 	}
 	return errs
 }

@@ -24,6 +24,13 @@ func TestSettingsValidate(t *testing.T) {
 		{"negatives", cluster.Settings{RetryCount: -1, SendTimeout: -time.Second}, []string{"retry_count: must not be negative", "send_timeout: must not be negative"}},
 		{"half credentials", cluster.Settings{Credentials: &cluster.Credentials{AccessKey: "a"}}, []string{"credentials: access_key and secret_key"}},
 		{"half certificate", cluster.Settings{TLS: &cluster.TLS{KeyFile: "k"}}, []string{"tls: cert_file and key_file"}},
+		{"aliyun", cluster.Settings{Driver: "aliyun", Endpoint: "https://1.mqrest.cn-hangzhou.aliyuncs.com", Namespace: "MQ_INST_1_a"}, nil},
+		{"aliyun embedded", cluster.Settings{Driver: "aliyun"}, nil},
+		{"unknown driver", cluster.Settings{Driver: "kafka"}, []string{`driver: unknown driver "kafka"`}},
+		{"endpoint without aliyun", cluster.Settings{Endpoint: "http://h"}, []string{"endpoint: is the HTTP endpoint of driver"}},
+		{"aliyun bad endpoint", cluster.Settings{Driver: "aliyun", Endpoint: "tcp://h:1"}, []string{`endpoint: "tcp://h:1" is not http`}},
+		{"aliyun cannot", cluster.Settings{Driver: "aliyun", NameServerDomain: "http://d", InstanceName: "i", Trace: &cluster.Trace{MessageTrace: true}},
+			[]string{"name_server_domain: driver", "instance_name: driver", "trace.message_trace: RocketMQ's message trace"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assertFieldErrors(t, tc.s.Validate(), tc.want)
