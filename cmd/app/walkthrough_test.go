@@ -40,6 +40,22 @@ func readmeWalkthrough(t *testing.T) string {
 func TestREADMEWalkthrough(t *testing.T) {
 	p := start(t, "../..", testEnv(t.TempDir()))
 	walkthrough(t, p)
+	terminate(t, p)
+}
+
+// TestREADMEWalkthroughAliyun is the walkthrough with data.rocketmq.driver aliyun: the
+// service publishes and consumes over the Aliyun MQ HTTP API of its embedded broker
+// (topics, readiness and consumer lag stay on the name server).
+func TestREADMEWalkthroughAliyun(t *testing.T) {
+	p := start(t, "../..", append(testEnv(t.TempDir()),
+		"APP_DATA_ROCKETMQ_DRIVER=aliyun", "APP_DATA_ROCKETMQ_EMBEDDED_HTTP_ADDR=127.0.0.1:0"))
+	walkthrough(t, p)
+	terminate(t, p)
+}
+
+// terminate stops the app p with SIGTERM; it must exit 0.
+func terminate(t *testing.T, p *process) {
+	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

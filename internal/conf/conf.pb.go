@@ -401,6 +401,12 @@ func (x *Data) GetRocketmq() *RocketMQ {
 // and the publisher's own keys (producer).
 type RocketMQ struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// Client library: v2 (rocketmq-client-go, the remoting protocol) or aliyun (the HTTP
+	// API of Aliyun's RocketMQ 4.x instances; namespace is the instance id).
+	Driver string `protobuf:"bytes,12,opt,name=driver,proto3" json:"driver,omitempty"`
+	// HTTP endpoint of driver aliyun (http://<id>.mqrest.<region>.aliyuncs.com); empty: the
+	// embedded broker's.
+	Endpoint string `protobuf:"bytes,13,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// Name server addresses (host:port). ["embedded"] starts the in-process broker.
 	NameServers []string `protobuf:"bytes,1,rep,name=name_servers,json=nameServers,proto3" json:"name_servers,omitempty"`
 	// HTTP endpoint that returns the name server list (instead of name_servers).
@@ -449,6 +455,20 @@ func (x *RocketMQ) ProtoReflect() protoreflect.Message {
 // Deprecated: Use RocketMQ.ProtoReflect.Descriptor instead.
 func (*RocketMQ) Descriptor() ([]byte, []int) {
 	return file_conf_conf_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RocketMQ) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *RocketMQ) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
 }
 
 func (x *RocketMQ) GetNameServers() []string {
@@ -1185,8 +1205,10 @@ type RocketMQ_Embedded struct {
 	DataDir string `protobuf:"bytes,3,opt,name=data_dir,json=dataDir,proto3" json:"data_dir,omitempty"`
 	// How often the broker asks about an unresolved transaction.
 	TransactionCheckInterval *durationpb.Duration `protobuf:"bytes,4,opt,name=transaction_check_interval,json=transactionCheckInterval,proto3" json:"transaction_check_interval,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// Listen address of its Aliyun MQ HTTP API, served when driver is aliyun.
+	HttpAddr      string `protobuf:"bytes,5,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RocketMQ_Embedded) Reset() {
@@ -1245,6 +1267,13 @@ func (x *RocketMQ_Embedded) GetTransactionCheckInterval() *durationpb.Duration {
 		return x.TransactionCheckInterval
 	}
 	return nil
+}
+
+func (x *RocketMQ_Embedded) GetHttpAddr() string {
+	if x != nil {
+		return x.HttpAddr
+	}
+	return ""
 }
 
 type RocketMQ_Producer struct {
@@ -1360,8 +1389,11 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12$\n" +
 	"\x0emax_open_conns\x18\x03 \x01(\x05R\fmaxOpenConns\x12$\n" +
 	"\x0emax_idle_conns\x18\x04 \x01(\x05R\fmaxIdleConns\x12E\n" +
-	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xdc\t\n" +
-	"\bRocketMQ\x12!\n" +
+	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xad\n" +
+	"\n" +
+	"\bRocketMQ\x12\x16\n" +
+	"\x06driver\x18\f \x01(\tR\x06driver\x12\x1a\n" +
+	"\bendpoint\x18\r \x01(\tR\bendpoint\x12!\n" +
 	"\fname_servers\x18\x01 \x03(\tR\vnameServers\x12,\n" +
 	"\x12name_server_domain\x18\x02 \x01(\tR\x10nameServerDomain\x12\x1c\n" +
 	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12#\n" +
@@ -1390,13 +1422,14 @@ const file_conf_conf_proto_rawDesc = "" +
 	"serverName\x1aF\n" +
 	"\x05Trace\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12#\n" +
-	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\xc9\x01\n" +
+	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\xe6\x01\n" +
 	"\bEmbedded\x12(\n" +
 	"\x10name_server_addr\x18\x01 \x01(\tR\x0enameServerAddr\x12\x1f\n" +
 	"\vbroker_addr\x18\x02 \x01(\tR\n" +
 	"brokerAddr\x12\x19\n" +
 	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x12W\n" +
-	"\x1atransaction_check_interval\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x18transactionCheckInterval\x1a\x95\x01\n" +
+	"\x1atransaction_check_interval\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x18transactionCheckInterval\x12\x1b\n" +
+	"\thttp_addr\x18\x05 \x01(\tR\bhttpAddr\x1a\x95\x01\n" +
 	"\bProducer\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1f\n" +

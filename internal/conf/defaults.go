@@ -24,13 +24,14 @@ func Defaults() *Bootstrap {
 		Data: &Data{
 			Database: &Data_Database{Driver: "sqlite"}, // source: see sqliteSource
 			Rocketmq: &RocketMQ{
+				Driver:         "v2",
 				NameServers:    []string{"embedded"},
 				Codec:          "json",
 				ClientLogLevel: "warn",
 				Credentials:    &RocketMQ_Credentials{},
 				Tls:            &RocketMQ_TLS{},
 				Trace:          &RocketMQ_Trace{Enabled: true},
-				Embedded: &RocketMQ_Embedded{NameServerAddr: "127.0.0.1:9876", BrokerAddr: "127.0.0.1:10911",
+				Embedded: &RocketMQ_Embedded{NameServerAddr: "127.0.0.1:9876", BrokerAddr: "127.0.0.1:10911", HttpAddr: "127.0.0.1:8082",
 					DataDir: "data/rocketmq", TransactionCheckInterval: seconds(10)},
 				Producer: &RocketMQ_Producer{Topic: "orders", Group: "order-service-producer", RetryCount: 2, SendTimeout: seconds(3)},
 			},

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
 
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
@@ -148,6 +149,9 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"domain and name servers", "data:\n  rocketmq:\n    name_servers: [\"10.0.0.1:9876\"]\n    name_server_domain: http://ns/list\n",
 			nil, []string{"data.rocketmq.name_server_domain", "exclude each other"}},
 		{"log level", "app:\n  log:\n    level: loud\n", nil, []string{"app.log.level", `"loud"`}},
+		{"rocketmq driver", "data:\n  rocketmq:\n    driver: kafka\n", nil, []string{"data.rocketmq.driver", `"kafka"`, "v2, aliyun"}},
+		{"endpoint without aliyun", "data:\n  rocketmq:\n    endpoint: http://h\n", nil, []string{"data.rocketmq.endpoint", "driver"}},
+		{"aliyun bad endpoint", "", []string{"APP_DATA_ROCKETMQ_DRIVER=aliyun", "APP_DATA_ROCKETMQ_ENDPOINT=h:80"}, []string{"data.rocketmq.endpoint", `"h:80"`}},
 		{"driver", "data:\n  database:\n    driver: oracle\n", nil, []string{"data.database.driver", `"oracle"`}},
 		{"env negative duration", "{}\n", []string{"APP_APP_SHUTDOWN_TIMEOUT=-1s"}, []string{"app.shutdown_timeout", "negative"}},
 		{"env bad codec", "{}\n", []string{"APP_DATA_ROCKETMQ_CODEC=csv"}, []string{"data.rocketmq.codec"}},
@@ -240,6 +244,7 @@ data:
 		{"env map merges", bc.GetApp().GetMetadata()["region"] + "/" + bc.GetApp().GetMetadata()["zone"], "eu/a"},
 		{"env level", bc.GetApp().GetLog().GetLevel(), "debug"},
 		{"db default", bc.GetData().GetDatabase().GetSource(), "data/app.db"},
+		{"driver default", consumer.DriverType(), rmq.DriverTypeV2},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -11,6 +11,8 @@ import (
 // the subscriber's. ProducerSettings adds the publisher's retries and send timeout.
 func (r *RocketMQ) Settings() cluster.Settings {
 	s := cluster.Settings{
+		Driver:           r.GetDriver(),
+		Endpoint:         r.GetEndpoint(),
 		NameServers:      r.GetNameServers(),
 		NameServerDomain: r.GetNameServerDomain(),
 		Namespace:        r.GetNamespace(),
@@ -27,7 +29,7 @@ func (r *RocketMQ) Settings() cluster.Settings {
 			CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 	}
 	if e := r.GetEmbedded(); e != nil {
-		s.Embedded = &cluster.Embedded{NameServerAddr: e.NameServerAddr, BrokerAddr: e.BrokerAddr,
+		s.Embedded = &cluster.Embedded{NameServerAddr: e.NameServerAddr, BrokerAddr: e.BrokerAddr, HTTPAddr: e.HttpAddr,
 			DataDir: e.DataDir, TransactionCheckInterval: e.TransactionCheckInterval.AsDuration()}
 	}
 	return s

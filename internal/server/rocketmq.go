@@ -29,7 +29,7 @@ func NewRocketMQServer(c *conf.Server, d *conf.Data, ep *cluster.Endpoint, handl
 	opts = append(opts,
 		rocketmq.WithMiddleware(recovery.Recovery(), logging.Server(logger)),
 		rocketmq.WithEnableKeepAlive(rc.GetEnableKeepAlive()))
-	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, opts...)
+	srv := rocketmq.NewServer(ep.Consumer.Driver(), opts...)
 	var subs []cluster.Subscription
 	for i, cs := range rc.HandlerSubscriptions(d.GetRocketmq().GetProducer().GetTopic(), handlers.Names()) {
 		h, ok := handlers[cs.GetHandler()]

@@ -27,10 +27,16 @@ type Client struct {
 }
 
 // NameServers returns the name servers of the settings (the embedded broker's when it
-// runs); none with a name server domain, whose list ResolveNameServers fetches.
+// runs); none with a name server domain, whose list ResolveNameServers fetches, nor for
+// driver "aliyun" on an endpoint of its own unless the settings name some.
 func (c *Client) NameServers() []string { return c.Settings.NameServers }
 
-// BrokerOptions returns the driver options of the connection: name servers (or domain),
+// Driver returns the driver type of the client's publisher and subscriber: give it to
+// transport/rocketmq.NewServer with ServerOptions.
+func (c *Client) Driver() rmq.DriverType { return c.Settings.DriverType() }
+
+// BrokerOptions returns the driver options of the connection: name servers (or domain;
+// driver "aliyun": its HTTP endpoint),
 // namespace, instance name, credentials, retry count, send timeout, codec, TLS,
 // RocketMQ's message trace, the logger and the client log level, and the telemetry of
 // WithTelemetry (spans only with Trace.Enabled). Add the group and what is specific to
@@ -42,9 +48,12 @@ func (c *Client) BrokerOptions() ([]broker.Option, error) {
 		return nil, err
 	}
 	opts := []broker.Option{broker.WithLogger(c.logger), broker.WithClientLogLevel(level)}
-	if s.NameServerDomain != "" {
+	switch {
+	case s.Driver == DriverAliyun:
+		opts = append(opts, rmq.WithNameServer([]string{s.Endpoint})) // the driver's address is its HTTP endpoint
+	case s.NameServerDomain != "":
 		opts = append(opts, rmq.WithNameServerDomain(s.NameServerDomain))
-	} else {
+	default:
 		opts = append(opts, rmq.WithNameServer(s.NameServers))
 	}
 	if s.Namespace != "" {
@@ -91,7 +100,7 @@ func (c *Client) Connect(opts ...broker.Option) (broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := rmq.NewBroker(rmq.DriverTypeV2, append(all, opts...)...)
+	b, err := rmq.NewBroker(c.Settings.DriverType(), append(all, opts...)...)
 	if err != nil {
 		return nil, err
 	}

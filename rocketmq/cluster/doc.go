@@ -1,7 +1,7 @@
 // Package cluster says how a service reaches RocketMQ, and hands each of its clients what
 // it needs to get there. Settings is a plain struct of what a configuration file holds
-// (name servers, namespace, credentials, TLS, trace, retries, codec, the embedded
-// broker); Open resolves a producer's and a consumer's Settings and, when they name no
+// (the driver, name servers or the HTTP endpoint of driver "aliyun", namespace,
+// credentials, TLS, trace, retries, codec, the embedded broker); Open resolves a producer's and a consumer's Settings and, when they name no
 // cluster, starts the embedded broker (minirocketmq) in the process. Each side is then a
 // Client whose methods give
 //
@@ -17,7 +17,13 @@
 //	defer ep.Close()
 //	err = ep.Producer.EnsureTopics(ctx, "orders")
 //	opts, err := ep.Producer.BrokerOptions()
-//	pub, err := rmq.NewBroker(rmq.DriverTypeV2, append(opts, rmq.WithGroupName("pg"))...)
+//	pub, err := rmq.NewBroker(ep.Producer.Driver(), append(opts, rmq.WithGroupName("pg"))...)
 //	srvOpts, err := ep.Consumer.ServerOptions()
-//	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, srvOpts...)
+//	srv := rocketmq.NewServer(ep.Consumer.Driver(), srvOpts...)
+//
+// The admin calls speak the remoting protocol whatever the driver, as a real cluster
+// offers it: with driver "aliyun" on the embedded broker they go to its name server;
+// on an Aliyun instance (an Endpoint and no name servers) there is none, so topic
+// creation and consumer lag are the instance console's and the health check dials the
+// endpoint.
 package cluster

@@ -32,6 +32,15 @@ func (c *Client) Doctor(ctx context.Context, w io.Writer, topics ...string) int 
 		hints = defaultHints
 	}
 	topics = slices.Compact(slices.Sorted(slices.Values(topics)))
+	if c.httpOnly() {
+		fmt.Fprintf(w, "driver aliyun, HTTP endpoint %s (instance %s)\n", c.Settings.Endpoint, c.Settings.Namespace)
+		if err := c.dialEndpoint(ctx); err != nil {
+			fmt.Fprintf(w, "✗ %v\n  Fix: check the endpoint (the instance's HTTP endpoint in its console) and the network to it.\n1 problem(s) found.\n", err)
+			return 1
+		}
+		fmt.Fprintln(w, "✓ HTTP endpoint reachable (topics and groups are the instance's: create them in its console).")
+		return 0
+	}
 	if d := c.Settings.NameServerDomain; d != "" {
 		fmt.Fprintf(w, "name servers: listed by %s\n", d)
 	} else {

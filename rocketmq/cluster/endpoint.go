@@ -56,11 +56,12 @@ func WithTopics(topics ...string) Option {
 // Open resolves the settings of a service's producer and consumer, each taking the
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
-// settings that are set) and points that side at it. Settings that cannot work (see
-// Settings.Validate) are an error naming each. When the embedded broker cannot listen
-// because its address is taken, the error (an *AddrInUseError) says whether a RocketMQ
-// name server answers there and how to use it or move the embedded one (see
-// WithHints). Close stops the broker.
+// settings that are set; with its HTTP endpoint too when a side of driver "aliyun" uses
+// it) and points that side at it. Settings that cannot work (see Settings.Validate) are
+// an error naming each. When the embedded broker cannot listen because its address is
+// taken, the error (an *AddrInUseError) says whether a RocketMQ name server answers
+// there and how to use it or move the embedded one (see WithHints). Close stops the
+// broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
 	o := openOptions{logger: log.GetLogger(), hints: defaultHints}
 	for _, opt := range opts {
@@ -73,9 +74,13 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 	if err := checkResolved(p, c); err != nil {
 		return nil, err
 	}
-	for _, s := range []*Settings{&p, &c} {
+	sides := []*Settings{&p, &c}
+	for _, s := range sides {
 		if s.NameServerDomain != "" {
 			s.NameServers = nil // "embedded", the default, gives way to the domain
+		}
+		if s.aliyunRemote() && IsEmbedded(s.NameServers) {
+			s.NameServers = nil // an Aliyun instance: no name server for the admin calls
 		}
 	}
 	ep := &Endpoint{}
@@ -84,13 +89,20 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		if emb == nil {
 			emb = c.Embedded
 		}
-		b, err := startEmbedded(ctx, emb, o.logger, o.hints)
+		withHTTP := false
+		for _, s := range sides {
+			withHTTP = withHTTP || (s.UsesEmbedded() && s.Driver == DriverAliyun)
+		}
+		b, err := startEmbedded(ctx, emb, withHTTP, o.logger, o.hints)
 		if err != nil {
 			return nil, err
 		}
 		ep.Embedded = b
-		for _, s := range []*Settings{&p, &c} {
+		for _, s := range sides {
 			if s.UsesEmbedded() {
+				if s.Driver == DriverAliyun {
+					s.Endpoint = "http://" + b.HTTPAddr()
+				}
 				s.NameServers = []string{b.Addr()}
 			}
 		}
@@ -118,7 +130,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger, hints Hints) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.Logger, hints Hints) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -141,6 +153,13 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger, hints Hi
 	if e.DataDir != "" {
 		opts = append(opts, minirocketmq.WithDataDir(e.DataDir))
 	}
+	if withHTTP {
+		addr := e.HTTPAddr
+		if addr == "" {
+			addr = DefaultEmbeddedHTTPAddr
+		}
+		opts = append(opts, minirocketmq.WithHTTPAddr(addr))
+	}
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded RocketMQ broker: %w", err)
@@ -157,7 +176,8 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger, hints Hi
 	if store == "" {
 		store = "memory"
 	}
-	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store)
+	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store,
+		"http", b.HTTPAddr())
 	return b, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/admin"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // domainTimeout bounds one request to a name server domain when the caller's context
@@ -59,13 +60,17 @@ func fetchNameServers(ctx context.Context, url string) ([]string, error) {
 	return addrs, nil
 }
 
-// adminOptions are the admin calls' TLS and credentials: the client's.
+// adminOptions are the admin calls' TLS and credentials: the client's (driver
+// "aliyun"'s TLS is its HTTP endpoint's, not the name servers').
 func (c *Client) adminOptions() ([]admin.Option, error) {
-	cfg, err := c.Settings.TLS.Config()
-	if err != nil {
-		return nil, err
+	var opts []admin.Option
+	if c.Settings.DriverType() == rmq.DriverTypeV2 {
+		cfg, err := c.Settings.TLS.Config()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, admin.WithTLS(cfg))
 	}
-	opts := []admin.Option{admin.WithTLS(cfg)}
 	if cr := c.Settings.Credentials; cr != nil {
 		opts = append(opts, admin.WithCredentials(cr.AccessKey, cr.SecretKey, cr.SecurityToken))
 	}

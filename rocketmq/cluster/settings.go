@@ -7,20 +7,42 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // Defaults of the embedded broker's listeners: RocketMQ's own ports, on loopback.
 const (
 	DefaultEmbeddedNameServerAddr = "127.0.0.1:9876"
 	DefaultEmbeddedBrokerAddr     = "127.0.0.1:10911"
+	// DefaultEmbeddedHTTPAddr is where the embedded broker serves the Aliyun MQ HTTP API
+	// when a client of driver "aliyun" uses it.
+	DefaultEmbeddedHTTPAddr = "127.0.0.1:8082"
+)
+
+// Drivers of Settings.Driver.
+const (
+	// DriverV2 is rocketmq-client-go (the remoting protocol): the default.
+	DriverV2 = "v2"
+	// DriverAliyun is Aliyun's MQ HTTP API (Message Queue for Apache RocketMQ 4.x
+	// instances; the embedded broker's HTTP endpoint).
+	DriverAliyun = "aliyun"
 )
 
 // Settings is how one client reaches RocketMQ. The zero value (or NameServers
 // ["embedded"]) selects the embedded broker with its defaults. A nil pointer or a zero
 // value means "not set": Inherit fills it from the other side of the service.
 type Settings struct {
+	// Driver is the client library of the connections: DriverV2 ("" too) or
+	// DriverAliyun. Admin calls (topic creation, probes, consumer lag) use the remoting
+	// protocol whatever the driver, where the cluster offers it (see Client).
+	Driver string
+	// Endpoint is the HTTP endpoint of driver "aliyun"
+	// ("http://<id>.mqrest.<region>.aliyuncs.com"; Namespace is then the instance id).
+	// Empty: the embedded broker's HTTP endpoint.
+	Endpoint string
 	// NameServers are host:port addresses; empty or ["embedded"] selects the embedded
-	// broker.
+	// broker (unless driver "aliyun" names an Endpoint).
 	NameServers []string
 	// NameServerDomain is an HTTP endpoint that returns the name server list (instead of
 	// NameServers).
@@ -84,6 +106,9 @@ type Embedded struct {
 	// NameServerAddr and BrokerAddr are the listen addresses (defaults
 	// DefaultEmbeddedNameServerAddr, DefaultEmbeddedBrokerAddr; port 0 picks a free one).
 	NameServerAddr, BrokerAddr string
+	// HTTPAddr is where it serves the Aliyun MQ HTTP API for clients of driver "aliyun"
+	// (default DefaultEmbeddedHTTPAddr; port 0 picks a free one).
+	HTTPAddr string
 	// DataDir is the directory of the durable store; "" keeps messages in memory.
 	DataDir string
 	// TransactionCheckInterval is how often the broker asks about unresolved
@@ -103,8 +128,22 @@ func IsEmbedded(nameServers []string) bool {
 	return false
 }
 
-// UsesEmbedded reports whether s selects the embedded broker.
-func (s Settings) UsesEmbedded() bool { return IsEmbedded(s.NameServers) && s.NameServerDomain == "" }
+// UsesEmbedded reports whether s selects the embedded broker: no name servers (or
+// "embedded") and no name server domain, and not driver "aliyun" with an Endpoint.
+func (s Settings) UsesEmbedded() bool {
+	return IsEmbedded(s.NameServers) && s.NameServerDomain == "" && !s.aliyunRemote()
+}
+
+// aliyunRemote reports whether s is driver "aliyun" on an Endpoint of its own.
+func (s Settings) aliyunRemote() bool { return s.Driver == DriverAliyun && s.Endpoint != "" }
+
+// DriverType is the driver of the transport and broker/rocketmq for s.Driver.
+func (s Settings) DriverType() rmq.DriverType {
+	if s.Driver == "" {
+		return rmq.DriverTypeV2
+	}
+	return rmq.DriverType(s.Driver)
+}
 
 // Qualified returns name (a topic or group) as the broker knows it in s's namespace:
 // "ns%name", or name without a namespace.
@@ -116,10 +155,17 @@ func (s Settings) Qualified(name string) string {
 }
 
 // Inherit returns s with every connection setting it leaves unset taken from other: the
-// name servers and their domain, namespace, instance name, credentials, TLS, trace,
-// retry count, send timeout, codec, client log level and the embedded broker. This is
-// how a service's producer and consumer share what is written once.
+// driver and its endpoint, the name servers and their domain, namespace, instance name,
+// credentials, TLS, trace, retry count, send timeout, codec, client log level and the
+// embedded broker. This is how a service's producer and consumer share what is written
+// once.
 func (s Settings) Inherit(other Settings) Settings {
+	if s.Driver == "" {
+		s.Driver = other.Driver
+	}
+	if s.Endpoint == "" {
+		s.Endpoint = other.Endpoint
+	}
 	if len(s.NameServers) == 0 && s.NameServerDomain == "" {
 		s.NameServers = append([]string(nil), other.NameServers...)
 		s.NameServerDomain = other.NameServerDomain

@@ -8,6 +8,8 @@ import (
 	"regexp"
 
 	"github.com/go-kratos/kratos/v2/encoding"
+
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // FieldError is a setting that cannot work, named as a configuration file names it: the
@@ -27,8 +29,11 @@ func ValidName(s string) bool { return namePattern.MatchString(s) }
 // Validate reports every setting of s that cannot work (Open refuses them): a name
 // server that is not host:port, name servers and a name server domain together, a
 // domain that is not an http(s) URL, a namespace RocketMQ does not allow, a negative
-// retry count or send timeout, an unknown codec or client log level, credentials given
-// by halves, and the TLS keys the driver cannot honour (see TLS).
+// retry count or send timeout, an unknown codec or client log level, credentials or a
+// client certificate given by halves, the TLS keys the driver cannot honour (see
+// TLS.validate), an unknown driver, an endpoint that is not an HTTP URL or without
+// driver "aliyun", and what driver "aliyun" cannot do (a name server domain, an
+// instance name, RocketMQ's message trace).
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -67,18 +72,41 @@ func (s Settings) Validate() []FieldError {
 	if c := s.Credentials; c != nil && (c.AccessKey == "") != (c.SecretKey == "") {
 		fail("credentials", "access_key and secret_key go together")
 	}
-	errs = append(errs, s.TLS.validateV2()...)
+	errs = append(errs, s.TLS.validate(s.Driver == "" || s.Driver == DriverV2)...)
+	switch s.Driver {
+	case "", DriverV2:
+		if s.Endpoint != "" {
+			fail("endpoint", "is the HTTP endpoint of driver %q; driver %q dials name_servers", DriverAliyun, DriverV2)
+		}
+	case DriverAliyun:
+		if u, err := url.Parse(s.Endpoint); s.Endpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			fail("endpoint", "%q is not http://host[:port] or https://host[:port]", s.Endpoint)
+		}
+		if s.NameServerDomain != "" {
+			fail("name_server_domain", "driver %q reaches its endpoint, not name servers", DriverAliyun)
+		}
+		if s.InstanceName != "" {
+			fail("instance_name", "driver %q has no client instance", DriverAliyun)
+		}
+		if s.Trace != nil && s.Trace.MessageTrace {
+			fail("trace.message_trace", "RocketMQ's message trace is not part of the HTTP API of driver %q", DriverAliyun)
+		}
+	default:
+		fail("driver", "unknown driver %q (valid: %s, %s)", s.Driver, DriverV2, DriverAliyun)
+	}
 	return errs
 }
 
-// validateV2 refuses the TLS keys rocketmq-client-go/v2 cannot honour. Its TLS is one
-// process-wide switch: it dials every name server and broker with its own
+// validate refuses TLS keys that would have no effect: any set while TLS is off, a
+// client certificate without its key (or the other way round), and with v2 (the
+// rocketmq-client-go driver) the keys it cannot honour. Its TLS is one process-wide
+// switch: it dials every name server and broker with its own
 // tls.Config{InsecureSkipVerify: true}, so it neither verifies the broker's certificate
 // (no CA, no server name) nor presents a client certificate. TLS with it is an
 // encrypted connection to a broker it does not authenticate, which the configuration
 // must say (insecure_skip_verify); keys that would promise more are refused rather
-// than dropped. Keys set while TLS is off are refused too: they would have no effect.
-func (t *TLS) validateV2() []FieldError {
+// than dropped. Driver "aliyun" (Go's HTTP client) honours them all.
+func (t *TLS) validate(v2 bool) []FieldError {
 	if t == nil {
 		return nil
 	}
@@ -96,6 +124,12 @@ func (t *TLS) validateV2() []FieldError {
 			if k.set {
 				fail(k.name, "has no effect while tls.enabled is false")
 			}
+		}
+		return errs
+	}
+	if !v2 {
+		if (t.CertFile == "") != (t.KeyFile == "") {
+			fail("cert_file", "cert_file and key_file go together")
 		}
 		return errs
 	}
@@ -129,7 +163,7 @@ func checkResolved(p, c Settings) error {
 			errs = append(errs, fmt.Errorf("%s tls.enabled: the embedded broker serves plain TCP; TLS needs name_servers of a cluster that serves it", side.name))
 		}
 	}
-	if p.TLS.enabled() != c.TLS.enabled() {
+	if p.TLS.enabled() != c.TLS.enabled() && p.DriverType() == rmq.DriverTypeV2 && c.DriverType() == rmq.DriverTypeV2 {
 		errs = append(errs, errors.New("tls.enabled: the producer and the consumer must both use TLS or neither (rocketmq-client-go/v2's TLS switch is process-wide)"))
 	}
 	return errors.Join(errs...)

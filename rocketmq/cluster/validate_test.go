@@ -33,6 +33,16 @@ func TestSettingsValidate(t *testing.T) {
 				"tls.ca_file: rocketmq-client-go/v2 (the driver) cannot verify", "tls.server_name: ", "tls.cert_file: rocketmq-client-go/v2 (the driver) cannot present a client certificate"}},
 		{"tls keys while tls is off", cluster.Settings{TLS: &cluster.TLS{InsecureSkipVerify: true, KeyFile: "k"}},
 			[]string{"tls.insecure_skip_verify: has no effect while tls.enabled is false", "tls.key_file: has no effect"}},
+		{"half certificate", cluster.Settings{Driver: "aliyun", TLS: &cluster.TLS{Enabled: true, KeyFile: "k"}}, []string{"tls.cert_file: cert_file and key_file go together"}},
+		{"aliyun honours every TLS key", cluster.Settings{Driver: "aliyun", Endpoint: "https://h", TLS: &cluster.TLS{Enabled: true, CAFile: "ca.pem",
+			ServerName: "mq", CertFile: "c", KeyFile: "k"}}, nil},
+		{"aliyun", cluster.Settings{Driver: "aliyun", Endpoint: "https://1.mqrest.cn-hangzhou.aliyuncs.com", Namespace: "MQ_INST_1_a"}, nil},
+		{"aliyun embedded", cluster.Settings{Driver: "aliyun"}, nil},
+		{"unknown driver", cluster.Settings{Driver: "kafka"}, []string{`driver: unknown driver "kafka"`}},
+		{"endpoint without aliyun", cluster.Settings{Endpoint: "http://h"}, []string{"endpoint: is the HTTP endpoint of driver"}},
+		{"aliyun bad endpoint", cluster.Settings{Driver: "aliyun", Endpoint: "tcp://h:1"}, []string{`endpoint: "tcp://h:1" is not http`}},
+		{"aliyun cannot", cluster.Settings{Driver: "aliyun", NameServerDomain: "http://d", InstanceName: "i", Trace: &cluster.Trace{MessageTrace: true}},
+			[]string{"name_server_domain: driver", "instance_name: driver", "trace.message_trace: RocketMQ's message trace"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assertFieldErrors(t, tc.s.Validate(), tc.want)

@@ -1,5 +1,8 @@
 // Package rocketmq is the broker driver for Apache RocketMQ on the official
-// github.com/apache/rocketmq-client-go/v2 client.
+// github.com/apache/rocketmq-client-go/v2 client (DriverTypeV2, Broker), and for the
+// HTTP API of Aliyun's Message Queue for Apache RocketMQ on a client of its own
+// (DriverTypeAliyun, AliyunBroker: see aliyun_broker.go and aliyun_consumer.go for
+// what differs). What follows is about the v2 driver.
 //
 //	b, err := rocketmq.NewBroker(rocketmq.DriverTypeV2,
 //		rocketmq.WithNameServer([]string{"127.0.0.1:9876"}),

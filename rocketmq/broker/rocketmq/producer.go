@@ -107,6 +107,9 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg broker.Any, opts
 	}
 	var o broker.PublishOptions
 	o.Apply(opts...)
+	if !o.DeliveryTime.IsZero() {
+		return fmt.Errorf("publish to %s: broker.WithDeliveryTime needs timed messages (RocketMQ 5: driver v5); the remoting client has delay levels only (WithDelayTimeLevel)", topic)
+	}
 	if err := checkPublishOptions(&o); err != nil {
 		return fmt.Errorf("publish to %s: %w", topic, err)
 	}
@@ -360,7 +363,8 @@ func checkRequestOptions(msg broker.Any, o *broker.PublishOptions) error {
 	for _, x := range []struct {
 		set  bool
 		name string
-	}{{o.Async != nil, "WithAsync"}, {o.Oneway, "WithOneway"}, {o.Transaction != nil, "WithTransaction"}, {o.Result != nil, "WithPublishResult"}} {
+	}{{o.Async != nil, "WithAsync"}, {o.Oneway, "WithOneway"}, {o.Transaction != nil, "WithTransaction"}, {o.Result != nil, "WithPublishResult"},
+		{!o.DeliveryTime.IsZero(), "WithDeliveryTime"}} {
 		if x.set {
 			errs = append(errs, fmt.Errorf("%s does not apply to a request (it is sent synchronously and its result is the reply)", x.name))
 		}
@@ -379,7 +383,7 @@ func checkReplyOptions(o *broker.PublishOptions) error {
 		set  bool
 		name string
 	}{{o.ShardingKey != "", "WithShardingKey"}, {o.DelayLevel != 0, "WithDelayTimeLevel"}, {o.Async != nil, "WithAsync"},
-		{o.Oneway, "WithOneway"}, {o.Transaction != nil, "WithTransaction"}} {
+		{o.Oneway, "WithOneway"}, {o.Transaction != nil, "WithTransaction"}, {!o.DeliveryTime.IsZero(), "WithDeliveryTime"}} {
 		if x.set {
 			errs = append(errs, fmt.Errorf("%s does not apply to a reply (it goes to the requester's reply queue at once, synchronously)", x.name))
 		}

@@ -217,7 +217,7 @@ func TestNewBrokerDrivers(t *testing.T) {
 		driver DriverType
 		ok     bool
 	}{
-		{DriverTypeV2, true}, {DriverTypeV5, false}, {DriverTypeAliyun, false}, {"kafka", false},
+		{DriverTypeV2, true}, {DriverTypeV5, false}, {DriverTypeAliyun, true}, {"kafka", false},
 	} {
 		t.Run(string(tc.driver), func(t *testing.T) {
 			b, err := NewBroker(tc.driver, WithNameServer([]string{"127.0.0.1:1"}))
@@ -237,7 +237,12 @@ func TestNewBrokerDrivers(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewBroker(DriverTypeV2, broker.WithCodec("nope")); err == nil || !strings.Contains(err.Error(), `"nope"`) {
-		t.Errorf("unknown codec: err = %v, want one naming it", err)
+	for _, d := range []DriverType{DriverTypeV2, DriverTypeAliyun} {
+		if _, err := NewBroker(d, broker.WithCodec("nope")); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+			t.Errorf("%s: unknown codec: err = %v, want one naming it", d, err)
+		}
+	}
+	if b, _ := NewBroker(DriverTypeAliyun); b.Name() != "aliyun-mq-http" || b.Address() != DefaultHTTPEndpoint {
+		t.Errorf("aliyun driver: %s at %s", b.Name(), b.Address())
 	}
 }

@@ -23,7 +23,10 @@ var (
 // DriverType names the RocketMQ client library (see the constants).
 type DriverType = rmq.DriverType
 
-// Driver types: only DriverTypeV2 is in this build; the others make Start fail.
+// Driver types: DriverTypeV2 (rocketmq-client-go, remoting protocol) and
+// DriverTypeAliyun (Aliyun's MQ HTTP API; WithNameServer then names the instance's HTTP
+// endpoint, WithNamespace its instance id); DriverTypeV5 is not in this build and
+// makes Start fail.
 const (
 	DriverTypeAliyun = rmq.DriverTypeAliyun
 	DriverTypeV2     = rmq.DriverTypeV2
