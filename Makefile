@@ -24,6 +24,17 @@ WIRE_VERSION                := v0.7.0
 LIB   := rocketmq
 MAINT := test
 
+# ROCKETMQ=host:port[,host:port] points make run and make doctor at a RocketMQ cluster
+# (the publisher and the subscriber both: data.rocketmq.name_servers); unset, configs/
+# decides (the embedded broker).
+ROCKETMQ ?=
+RUN_ENV   = $(if $(ROCKETMQ),APP_DATA_ROCKETMQ_NAME_SERVERS=$(ROCKETMQ) )
+# ROCKETMQ_VERSION is the apache/rocketmq image tag of deploy/docker-compose.yaml (4.9.4 is
+# the version tested here; 5.x brokers serve the same remoting protocol).
+ROCKETMQ_VERSION ?= 4.9.4
+COMPOSE       = ROCKETMQ_VERSION=$(ROCKETMQ_VERSION) docker compose -f deploy/docker-compose.yaml
+COMPOSE_APP   = $(COMPOSE) -f deploy/docker-compose.app.yaml --profile app
+
 # The Kratos HTTP and errors plugins come from the library (the Go module proxy does not
 # serve Kratos' own); built from this module, so the replace in go.mod applies.
 PLUGINS := github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-http github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-errors
@@ -85,9 +96,9 @@ build:
 	go build -ldflags "-X main.Version=$(VERSION)" -o ./bin/ ./cmd/...
 
 .PHONY: run
-# build and start the app with configs/ (embedded RocketMQ broker, SQLite under ./data)
+# build and start the app with configs/ (embedded RocketMQ broker, SQLite under ./data); ROCKETMQ=127.0.0.1:9876 uses that cluster
 run: build
-	./bin/app -conf ./configs
+	$(RUN_ENV)./bin/app -conf ./configs
 
 .PHONY: test
 # run the tests of the service, the library and the maintainer module, race detector on (go test ./... runs the service's only)
@@ -109,19 +120,29 @@ lint:
 	@if [ -f $(MAINT)/go.mod ]; then set -x; cd $(MAINT) && go vet ./...; fi
 
 .PHONY: doctor
-# check the RocketMQ connection of configs/ (name servers, routes, broker reachability)
+# check the RocketMQ connection of configs/ (name servers, routes, broker reachability); ROCKETMQ=127.0.0.1:9876 checks that cluster
 doctor: build
-	./bin/app doctor -conf ./configs
+	$(RUN_ENV)./bin/app doctor -conf ./configs
+
+.PHONY: rocketmq-up
+# start RocketMQ in Docker (name server :9876, broker :10911, dashboard :8080) and wait until healthy; ROCKETMQ_VERSION, BROKER_IP1 to override
+rocketmq-up:
+	$(COMPOSE) up -d --wait
+
+.PHONY: rocketmq-down
+# stop and remove the RocketMQ containers of rocketmq-up (the broker's store goes with them)
+rocketmq-down:
+	$(COMPOSE) down
 
 .PHONY: docker-up
-# start RocketMQ (namesrv, broker, dashboard) and the app with Docker Compose (BROKER_IP1 to override)
+# start RocketMQ and the app, all in containers (compose profile app; the app on :8000 and :9000)
 docker-up:
-	docker compose -f deploy/docker-compose.yaml up -d --build
+	$(COMPOSE_APP) up -d --build --wait
 
 .PHONY: docker-down
-# stop and remove the Compose services (volumes kept; add -v by hand to drop them)
+# stop and remove the containers of docker-up (the app's volume kept; add -v by hand to drop it)
 docker-down:
-	docker compose -f deploy/docker-compose.yaml down
+	$(COMPOSE_APP) down
 
 ##@ The template and the library (maintainers: rocketmq/ and test/)
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/go-kratos/kratos/v2"
 	"github.com/go-kratos/kratos/v2/log"
@@ -47,40 +46,39 @@ func newApp(info appInfo, c *conf.App, hs *http.Server, gs *grpc.Server, rs *roc
 	)
 }
 
-// ensureTopicsTimeout bounds the creation of missing topics at start.
-const ensureTopicsTimeout = 30 * time.Second
-
 // newEndpoint connects the service to RocketMQ (starting the embedded broker when the
 // configuration names no cluster) and creates the topics it publishes to and consumes
 // from, once, before any client needs them.
 func newEndpoint(s *conf.Server, d *conf.Data, tp *telemetry.Provider, logger log.Logger) (*cluster.Endpoint, func(), error) {
-	ep, err := openEndpoint(s, d, cluster.WithLogger(logger), cluster.WithTelemetry(tp, tp.Tracer))
+	ep, err := openEndpoint(d, cluster.WithLogger(logger), cluster.WithTelemetry(tp, tp.Tracer), cluster.WithTopics(topics(s, d)...))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("rocketmq: %w", err)
 	}
-	cleanup := func() {
+	return ep, func() {
 		if err := ep.Close(); err != nil {
 			log.NewHelper(logger).Errorw("msg", "close RocketMQ endpoint", "err", err)
 		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), ensureTopicsTimeout)
-	defer cancel()
-	var topics []string
-	for _, sub := range s.GetRocketmq().GetSubscriptions() {
-		topics = append(topics, sub.GetTopic())
-	}
-	err = ep.Producer.EnsureTopics(ctx, d.GetRocketmq().GetTopic())
-	if err == nil {
-		err = ep.Consumer.EnsureTopics(ctx, topics...)
-	}
-	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("rocketmq: %w", err)
-	}
-	return ep, cleanup, nil
+	}, nil
 }
 
-// openEndpoint resolves data.rocketmq (producer) and server.rocketmq (consumer).
-func openEndpoint(s *conf.Server, d *conf.Data, opts ...cluster.Option) (*cluster.Endpoint, error) {
-	return cluster.Open(context.Background(), d.GetRocketmq().Cluster(), s.GetRocketmq().Cluster(), opts...)
+// topics are the service's: its event topic (which the handlers' default subscriptions
+// consume) and those its listed subscriptions name.
+func topics(s *conf.Server, d *conf.Data) []string {
+	t := []string{d.GetRocketmq().GetProducer().GetTopic()}
+	for _, sub := range s.GetRocketmq().GetSubscriptions() {
+		t = append(t, sub.GetTopic())
+	}
+	return t
+}
+
+// openEndpoint resolves data.rocketmq for the publisher and the subscriber. Its errors
+// say how to change a setting with this service's keys and Makefile.
+func openEndpoint(d *conf.Data, opts ...cluster.Option) (*cluster.Endpoint, error) {
+	r := d.GetRocketmq()
+	return cluster.Open(context.Background(), r.ProducerSettings(), r.Settings(), append(opts, cluster.WithHints(cluster.Hints{
+		NameServers:            "`make run ROCKETMQ=%[1]s` (or APP_DATA_ROCKETMQ_NAME_SERVERS=%[1]s)",
+		EmbeddedNameServerAddr: "APP_DATA_ROCKETMQ_EMBEDDED_NAME_SERVER_ADDR=%s (key data.rocketmq.embedded.name_server_addr)",
+		EmbeddedBrokerAddr:     "APP_DATA_ROCKETMQ_EMBEDDED_BROKER_ADDR=%s (key data.rocketmq.embedded.broker_addr)",
+		BrokerAddress:          "With deploy/docker-compose.yaml: BROKER_IP1=<an IP the clients reach> make rocketmq-up (default 127.0.0.1: clients on the Docker host).",
+	}))...)
 }

@@ -41,7 +41,7 @@ type testApp struct {
 	dbPath string
 	nameSv []string
 	topic  string
-	group  string               // the OrderCreated subscription's consumer group
+	group  string               // the order-created handler's consumer group
 	broker *minirocketmq.Broker // the embedded broker; nil with ROCKETMQ_NAMESRV
 }
 
@@ -78,15 +78,11 @@ func testBootstrap(t *testing.T) appConfig {
 		minirocketmq.WithTransactionTimeout(500*time.Millisecond),
 		minirocketmq.WithTransactionCheckInterval(500*time.Millisecond))
 	r.NameServers = strings.Split(ns, ";")
-	// Unique names, so runs against a shared cluster never meet.
-	r.Topic = rmqtest.Name(t, "orders")
-	r.Group = rmqtest.Name(t, "pg")
-	s := bc.Server.Rocketmq
-	s.Group = rmqtest.Name(t, "cg")
-	for _, sub := range s.Subscriptions {
-		sub.Topic = r.Topic
-		sub.Group = rmqtest.Name(t, "confirm")
-	}
+	// Unique names, so runs against a shared cluster never meet: the handlers' default
+	// subscriptions consume the producer's topic in groups <group_prefix>-<handler>.
+	r.Producer.Topic = rmqtest.Name(t, "orders")
+	r.Producer.Group = rmqtest.Name(t, "pg")
+	bc.Server.Rocketmq.GroupPrefix = rmqtest.Name(t, "svc")
 	return appConfig{bc: bc, broker: b}
 }
 
@@ -117,8 +113,8 @@ func startApp(t *testing.T, cfg appConfig) *testApp {
 		cleanup()
 	})
 	ta := &testApp{url: "http://" + bc.Server.Http.Addr, dbPath: bc.Data.Database.Source,
-		topic: bc.Data.Rocketmq.Topic, nameSv: bc.Data.Rocketmq.NameServers,
-		group: bc.Server.Rocketmq.Subscriptions[0].Group, broker: cfg.broker}
+		topic: bc.Data.Rocketmq.Producer.Topic, nameSv: bc.Data.Rocketmq.NameServers,
+		group: bc.Server.Rocketmq.GroupPrefix + "-order-created", broker: cfg.broker}
 	poll.Until(t, 30*time.Second, "the app to be ready", func() bool {
 		code, _ := httpDo(t, "GET", ta.url+"/readyz", "")
 		return code == http.StatusOK
@@ -412,7 +408,7 @@ func TestCheckBackDecidesFromTheDatabase(t *testing.T) {
 		VALUES ('ev-crash-commit', 'OrderCreated', 'crash-commit', ?)`, now); err != nil {
 		t.Fatal(err)
 	}
-	crashed := a.publisher(t, rmq.WithGroupName(cfg.bc.Data.Rocketmq.Group), rmq.WithInstanceName(rmqtest.Name(t, "crashed")))
+	crashed := a.publisher(t, rmq.WithGroupName(cfg.bc.Data.Rocketmq.Producer.Group), rmq.WithInstanceName(rmqtest.Name(t, "crashed")))
 	// crash-rollback was published long ago, so its first check-back is answered rollback and
 	// the broker asks no more: a check-back still arriving while the test stops the app would
 	// race inside the client (its check goroutine reads what Shutdown writes).

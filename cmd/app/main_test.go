@@ -232,7 +232,7 @@ func TestConfigErrorsExitNonZero(t *testing.T) {
 	missing := filepath.Join(dir, "missing.yaml")
 	badYAML := write("bad.yaml", "server:\n  http:\n    addr: 127.0.0.1:0\n  grpc: [\n")
 	badEnum := write("enum.yaml", "server:\n  rocketmq:\n    subscriptions:\n      - topic: orders\n        consume_mode: FANOUT\n")
-	negDur := write("dur.yaml", "data:\n  rocketmq:\n    send_timeout: -1s\n")
+	negDur := write("dur.yaml", "data:\n  rocketmq:\n    producer:\n      send_timeout: -1s\n")
 	tests := []struct {
 		name string
 		args []string
@@ -242,7 +242,7 @@ func TestConfigErrorsExitNonZero(t *testing.T) {
 		{"missing file", []string{"-conf", missing}, nil, []string{missing}},
 		{"invalid yaml", []string{"-conf", badYAML}, nil, []string{badYAML, "line 4"}},
 		{"unknown enum", []string{"-conf", badEnum}, nil, []string{"server.rocketmq.subscriptions[0].consume_mode", "FANOUT"}},
-		{"negative duration", []string{"-conf", negDur}, nil, []string{"data.rocketmq.send_timeout", "negative"}},
+		{"negative duration", []string{"-conf", negDur}, nil, []string{"data.rocketmq.producer.send_timeout", "negative"}},
 		{"negative duration from env", nil, []string{"APP_SERVER_HTTP_TIMEOUT=-5s"}, []string{"server.http.timeout", "negative"}},
 		{"unknown flag", []string{"-nope"}, nil, []string{"flag provided but not defined"}},
 	}

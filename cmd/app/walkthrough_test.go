@@ -38,20 +38,36 @@ func readmeWalkthrough(t *testing.T) string {
 // broker; ports moved off the defaults), runs README's curl walkthrough verbatim but for
 // the address, and stops the app with SIGTERM.
 func TestREADMEWalkthrough(t *testing.T) {
-	walkthrough(t, testEnv(t.TempDir()))
+	p := start(t, "../..", testEnv(t.TempDir()))
+	walkthrough(t, p)
+	terminate(t, p)
 }
 
 // TestREADMEWalkthroughAliyun is the walkthrough with data.rocketmq.driver aliyun: the
 // service publishes and consumes over the Aliyun MQ HTTP API of its embedded broker
 // (topics, readiness and consumer lag stay on the name server).
 func TestREADMEWalkthroughAliyun(t *testing.T) {
-	walkthrough(t, append(testEnv(t.TempDir()),
+	p := start(t, "../..", append(testEnv(t.TempDir()),
 		"APP_DATA_ROCKETMQ_DRIVER=aliyun", "APP_DATA_ROCKETMQ_EMBEDDED_HTTP_ADDR=127.0.0.1:0"))
+	walkthrough(t, p)
+	terminate(t, p)
 }
 
-func walkthrough(t *testing.T, env []string) {
+// terminate stops the app p with SIGTERM; it must exit 0.
+func terminate(t *testing.T, p *process) {
 	t.Helper()
-	p := start(t, "../..", env)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, p.output())
+	}
+}
+
+// walkthrough waits until the app p is ready, runs README's walkthrough against it and
+// checks that the order was confirmed and notified; it returns the app's address.
+func walkthrough(t *testing.T, p *process) string {
+	t.Helper()
 	addr := p.httpAddr(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusOK; code, _ = get(t, "http://"+addr+"/readyz") {
@@ -69,15 +85,10 @@ func walkthrough(t *testing.T, env []string) {
 	text := string(out)
 	for _, want := range []string{`"status":"ok"`, `"rocketmq":"ok"`, "created order ", `"CONFIRMED"`, `"notified":true`, `outcome="success"`} {
 		if !strings.Contains(strings.ReplaceAll(text, `": "`, `":"`), want) {
-			t.Errorf("walkthrough output lacks %s:\n%s", want, text)
+			t.Errorf("walkthrough output lacks %s:\n%s\napp output:\n%s", want, text, p.output())
 		}
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 15*time.Second); code != 0 {
-		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, p.output())
-	}
+	return addr
 }
 
 func TestDoctor(t *testing.T) {

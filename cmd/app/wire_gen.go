@@ -64,7 +64,7 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		return nil, nil, err
 	}
 	handlers := service.NewEventHandlers(orderUsecase)
-	rocketmqServer, err := server.NewRocketMQServer(confServer, endpoint, handlers, logger)
+	rocketmqServer, err := server.NewRocketMQServer(confServer, confData, endpoint, handlers, logger)
 	if err != nil {
 		cleanup4()
 		cleanup3()

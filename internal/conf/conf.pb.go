@@ -88,7 +88,7 @@ const (
 	ConsumeFrom_CONSUME_FROM_UNSPECIFIED ConsumeFrom = 0
 	// Start after the newest message (RocketMQ's default).
 	ConsumeFrom_LAST_OFFSET ConsumeFrom = 1
-	// Start at the oldest message still stored.
+	// Start at the oldest message still stored (this service's default).
 	ConsumeFrom_FIRST_OFFSET ConsumeFrom = 2
 	// Start at consume_timestamp.
 	ConsumeFrom_TIMESTAMP ConsumeFrom = 3
@@ -283,9 +283,10 @@ func (x *App) GetMetadata() map[string]string {
 type Server struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Http  *Server_HTTP           `protobuf:"bytes,1,opt,name=http,proto3" json:"http,omitempty"`
-	// The RocketMQ transport server: the consuming side (subscriptions).
-	Rocketmq      *RocketMQ    `protobuf:"bytes,2,opt,name=rocketmq,proto3" json:"rocketmq,omitempty"`
-	Grpc          *Server_GRPC `protobuf:"bytes,3,opt,name=grpc,proto3" json:"grpc,omitempty"`
+	// The RocketMQ transport server: the consuming side (subscriptions), on the connection
+	// of data.rocketmq.
+	Rocketmq      *RocketMQServer `protobuf:"bytes,2,opt,name=rocketmq,proto3" json:"rocketmq,omitempty"`
+	Grpc          *Server_GRPC    `protobuf:"bytes,3,opt,name=grpc,proto3" json:"grpc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -327,7 +328,7 @@ func (x *Server) GetHttp() *Server_HTTP {
 	return nil
 }
 
-func (x *Server) GetRocketmq() *RocketMQ {
+func (x *Server) GetRocketmq() *RocketMQServer {
 	if x != nil {
 		return x.Rocketmq
 	}
@@ -345,7 +346,8 @@ func (x *Server) GetGrpc() *Server_GRPC {
 type Data struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Database *Data_Database         `protobuf:"bytes,1,opt,name=database,proto3" json:"database,omitempty"`
-	// The RocketMQ producing side (event publisher).
+	// How the service reaches RocketMQ (the publisher and the subscriber both), and the
+	// publisher (producer).
 	Rocketmq      *RocketMQ `protobuf:"bytes,2,opt,name=rocketmq,proto3" json:"rocketmq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -395,43 +397,34 @@ func (x *Data) GetRocketmq() *RocketMQ {
 	return nil
 }
 
-// RocketMQ configures one client of a RocketMQ cluster (or of the embedded broker).
+// RocketMQ is the connection to RocketMQ, which the publisher and the subscriber share,
+// and the publisher's own keys (producer).
 type RocketMQ struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name server addresses (host:port). Empty or ["embedded"] starts the in-process broker.
+	// Client library: v2 (rocketmq-client-go, the remoting protocol) or aliyun (the HTTP
+	// API of Aliyun's RocketMQ 4.x instances; namespace is the instance id).
+	Driver string `protobuf:"bytes,12,opt,name=driver,proto3" json:"driver,omitempty"`
+	// HTTP endpoint of driver aliyun (http://<id>.mqrest.<region>.aliyuncs.com); empty: the
+	// embedded broker's.
+	Endpoint string `protobuf:"bytes,13,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// Name server addresses (host:port). ["embedded"] starts the in-process broker.
 	NameServers []string `protobuf:"bytes,1,rep,name=name_servers,json=nameServers,proto3" json:"name_servers,omitempty"`
 	// HTTP endpoint that returns the name server list (instead of name_servers).
 	NameServerDomain string `protobuf:"bytes,2,opt,name=name_server_domain,json=nameServerDomain,proto3" json:"name_server_domain,omitempty"`
 	// Namespace prefixed to topics and groups (ns%topic).
-	Namespace string `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// Producer group (data) or default consumer group (server).
-	Group        string                `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
-	InstanceName string                `protobuf:"bytes,5,opt,name=instance_name,json=instanceName,proto3" json:"instance_name,omitempty"`
-	Credentials  *RocketMQ_Credentials `protobuf:"bytes,6,opt,name=credentials,proto3" json:"credentials,omitempty"`
-	// Send retries on another queue before a publish fails. Default 2.
-	RetryCount int32           `protobuf:"varint,7,opt,name=retry_count,json=retryCount,proto3" json:"retry_count,omitempty"`
-	Tls        *RocketMQ_TLS   `protobuf:"bytes,8,opt,name=tls,proto3" json:"tls,omitempty"`
-	Trace      *RocketMQ_Trace `protobuf:"bytes,9,opt,name=trace,proto3" json:"trace,omitempty"`
-	// Payload codec: json (default) or proto.
-	Codec string `protobuf:"bytes,10,opt,name=codec,proto3" json:"codec,omitempty"`
-	// Per-send timeout. Default 3s.
-	SendTimeout   *durationpb.Duration     `protobuf:"bytes,11,opt,name=send_timeout,json=sendTimeout,proto3" json:"send_timeout,omitempty"`
-	Subscriptions []*RocketMQ_Subscription `protobuf:"bytes,12,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
-	Embedded      *RocketMQ_Embedded       `protobuf:"bytes,13,opt,name=embedded,proto3" json:"embedded,omitempty"`
-	// Topic the service publishes its domain events to.
-	Topic string `protobuf:"bytes,14,opt,name=topic,proto3" json:"topic,omitempty"`
-	// How often the broker asks about an unresolved transaction (embedded broker only).
-	TransactionCheckInterval *durationpb.Duration `protobuf:"bytes,15,opt,name=transaction_check_interval,json=transactionCheckInterval,proto3" json:"transaction_check_interval,omitempty"`
-	// Serve an HTTP endpoint so registries can register the consumer (transport keep-alive).
-	EnableKeepAlive bool `protobuf:"varint,16,opt,name=enable_keep_alive,json=enableKeepAlive,proto3" json:"enable_keep_alive,omitempty"`
-	// Client library: v2 (default; rocketmq-client-go, the remoting protocol) or aliyun
-	// (the HTTP API of Aliyun's RocketMQ 4.x instances; namespace is the instance id).
-	Driver string `protobuf:"bytes,17,opt,name=driver,proto3" json:"driver,omitempty"`
-	// HTTP endpoint of driver aliyun (http://<id>.mqrest.<region>.aliyuncs.com); empty: the
-	// embedded broker's.
-	Endpoint      string `protobuf:"bytes,18,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Namespace    string                `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	InstanceName string                `protobuf:"bytes,4,opt,name=instance_name,json=instanceName,proto3" json:"instance_name,omitempty"`
+	Credentials  *RocketMQ_Credentials `protobuf:"bytes,5,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	Tls          *RocketMQ_TLS         `protobuf:"bytes,6,opt,name=tls,proto3" json:"tls,omitempty"`
+	Trace        *RocketMQ_Trace       `protobuf:"bytes,7,opt,name=trace,proto3" json:"trace,omitempty"`
+	// Payload codec: json, proto (or another registered Kratos encoding).
+	Codec string `protobuf:"bytes,8,opt,name=codec,proto3" json:"codec,omitempty"`
+	// Lowest level of the RocketMQ client library's own log lines passed on.
+	ClientLogLevel string             `protobuf:"bytes,9,opt,name=client_log_level,json=clientLogLevel,proto3" json:"client_log_level,omitempty"`
+	Embedded       *RocketMQ_Embedded `protobuf:"bytes,10,opt,name=embedded,proto3" json:"embedded,omitempty"`
+	Producer       *RocketMQ_Producer `protobuf:"bytes,11,opt,name=producer,proto3" json:"producer,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RocketMQ) Reset() {
@@ -464,6 +457,20 @@ func (*RocketMQ) Descriptor() ([]byte, []int) {
 	return file_conf_conf_proto_rawDescGZIP(), []int{4}
 }
 
+func (x *RocketMQ) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *RocketMQ) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
 func (x *RocketMQ) GetNameServers() []string {
 	if x != nil {
 		return x.NameServers
@@ -485,13 +492,6 @@ func (x *RocketMQ) GetNamespace() string {
 	return ""
 }
 
-func (x *RocketMQ) GetGroup() string {
-	if x != nil {
-		return x.Group
-	}
-	return ""
-}
-
 func (x *RocketMQ) GetInstanceName() string {
 	if x != nil {
 		return x.InstanceName
@@ -504,13 +504,6 @@ func (x *RocketMQ) GetCredentials() *RocketMQ_Credentials {
 		return x.Credentials
 	}
 	return nil
-}
-
-func (x *RocketMQ) GetRetryCount() int32 {
-	if x != nil {
-		return x.RetryCount
-	}
-	return 0
 }
 
 func (x *RocketMQ) GetTls() *RocketMQ_TLS {
@@ -534,18 +527,11 @@ func (x *RocketMQ) GetCodec() string {
 	return ""
 }
 
-func (x *RocketMQ) GetSendTimeout() *durationpb.Duration {
+func (x *RocketMQ) GetClientLogLevel() string {
 	if x != nil {
-		return x.SendTimeout
+		return x.ClientLogLevel
 	}
-	return nil
-}
-
-func (x *RocketMQ) GetSubscriptions() []*RocketMQ_Subscription {
-	if x != nil {
-		return x.Subscriptions
-	}
-	return nil
+	return ""
 }
 
 func (x *RocketMQ) GetEmbedded() *RocketMQ_Embedded {
@@ -555,37 +541,212 @@ func (x *RocketMQ) GetEmbedded() *RocketMQ_Embedded {
 	return nil
 }
 
-func (x *RocketMQ) GetTopic() string {
+func (x *RocketMQ) GetProducer() *RocketMQ_Producer {
 	if x != nil {
-		return x.Topic
-	}
-	return ""
-}
-
-func (x *RocketMQ) GetTransactionCheckInterval() *durationpb.Duration {
-	if x != nil {
-		return x.TransactionCheckInterval
+		return x.Producer
 	}
 	return nil
 }
 
-func (x *RocketMQ) GetEnableKeepAlive() bool {
+// RocketMQServer is the consuming side: every handler of internal/service/events.go
+// gets a subscription (see Subscription for the defaults); the ones listed here change
+// a handler's.
+type RocketMQServer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Consumer groups are named <group_prefix>-<handler> unless a subscription names one.
+	GroupPrefix string `protobuf:"bytes,1,opt,name=group_prefix,json=groupPrefix,proto3" json:"group_prefix,omitempty"`
+	// Serve an HTTP endpoint so registries can register the consumer (transport keep-alive).
+	EnableKeepAlive bool            `protobuf:"varint,2,opt,name=enable_keep_alive,json=enableKeepAlive,proto3" json:"enable_keep_alive,omitempty"`
+	Subscriptions   []*Subscription `protobuf:"bytes,3,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RocketMQServer) Reset() {
+	*x = RocketMQServer{}
+	mi := &file_conf_conf_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RocketMQServer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RocketMQServer) ProtoMessage() {}
+
+func (x *RocketMQServer) ProtoReflect() protoreflect.Message {
+	mi := &file_conf_conf_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RocketMQServer.ProtoReflect.Descriptor instead.
+func (*RocketMQServer) Descriptor() ([]byte, []int) {
+	return file_conf_conf_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RocketMQServer) GetGroupPrefix() string {
+	if x != nil {
+		return x.GroupPrefix
+	}
+	return ""
+}
+
+func (x *RocketMQServer) GetEnableKeepAlive() bool {
 	if x != nil {
 		return x.EnableKeepAlive
 	}
 	return false
 }
 
-func (x *RocketMQ) GetDriver() string {
+func (x *RocketMQServer) GetSubscriptions() []*Subscription {
 	if x != nil {
-		return x.Driver
+		return x.Subscriptions
+	}
+	return nil
+}
+
+// Subscription is what one handler consumes.
+type Subscription struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which handler of internal/service/events.go receives the messages, e.g.
+	// "order-created". Required.
+	Handler string `protobuf:"bytes,1,opt,name=handler,proto3" json:"handler,omitempty"`
+	// Default: data.rocketmq.producer.topic (the service's own events).
+	Topic string `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
+	// Consumer group. Default: <server.rocketmq.group_prefix>-<handler>.
+	Group string `protobuf:"bytes,3,opt,name=group,proto3" json:"group,omitempty"`
+	// Tag filter: "TagA", "TagA || TagB", "*" (all). Default: the event of the handler
+	// (events are tagged with their name).
+	TagExpression string `protobuf:"bytes,4,opt,name=tag_expression,json=tagExpression,proto3" json:"tag_expression,omitempty"`
+	// SQL92 property filter (instead of tags), e.g. "a > 5 AND b = 'x'".
+	SqlExpression string `protobuf:"bytes,5,opt,name=sql_expression,json=sqlExpression,proto3" json:"sql_expression,omitempty"`
+	// Default CLUSTERING.
+	ConsumeMode ConsumeMode `protobuf:"varint,6,opt,name=consume_mode,json=consumeMode,proto3,enum=kratos.api.ConsumeMode" json:"consume_mode,omitempty"`
+	// Deliver messages of a queue one at a time in order (sharding-key order).
+	Orderly bool `protobuf:"varint,7,opt,name=orderly,proto3" json:"orderly,omitempty"`
+	// Redeliveries before a message goes to %DLQ%<group>. Default (and 0): 16.
+	MaxReconsumeTimes int32 `protobuf:"varint,8,opt,name=max_reconsume_times,json=maxReconsumeTimes,proto3" json:"max_reconsume_times,omitempty"`
+	// Handler goroutines. Default (and 0): 20.
+	Concurrency int32 `protobuf:"varint,9,opt,name=concurrency,proto3" json:"concurrency,omitempty"`
+	// Default FIRST_OFFSET.
+	ConsumeFrom ConsumeFrom `protobuf:"varint,10,opt,name=consume_from,json=consumeFrom,proto3,enum=kratos.api.ConsumeFrom" json:"consume_from,omitempty"`
+	// With consume_from TIMESTAMP: RFC 3339 time to start from.
+	ConsumeTimestamp string `protobuf:"bytes,11,opt,name=consume_timestamp,json=consumeTimestamp,proto3" json:"consume_timestamp,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Subscription) Reset() {
+	*x = Subscription{}
+	mi := &file_conf_conf_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Subscription) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Subscription) ProtoMessage() {}
+
+func (x *Subscription) ProtoReflect() protoreflect.Message {
+	mi := &file_conf_conf_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
+func (*Subscription) Descriptor() ([]byte, []int) {
+	return file_conf_conf_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Subscription) GetHandler() string {
+	if x != nil {
+		return x.Handler
 	}
 	return ""
 }
 
-func (x *RocketMQ) GetEndpoint() string {
+func (x *Subscription) GetTopic() string {
 	if x != nil {
-		return x.Endpoint
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *Subscription) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *Subscription) GetTagExpression() string {
+	if x != nil {
+		return x.TagExpression
+	}
+	return ""
+}
+
+func (x *Subscription) GetSqlExpression() string {
+	if x != nil {
+		return x.SqlExpression
+	}
+	return ""
+}
+
+func (x *Subscription) GetConsumeMode() ConsumeMode {
+	if x != nil {
+		return x.ConsumeMode
+	}
+	return ConsumeMode_CONSUME_MODE_UNSPECIFIED
+}
+
+func (x *Subscription) GetOrderly() bool {
+	if x != nil {
+		return x.Orderly
+	}
+	return false
+}
+
+func (x *Subscription) GetMaxReconsumeTimes() int32 {
+	if x != nil {
+		return x.MaxReconsumeTimes
+	}
+	return 0
+}
+
+func (x *Subscription) GetConcurrency() int32 {
+	if x != nil {
+		return x.Concurrency
+	}
+	return 0
+}
+
+func (x *Subscription) GetConsumeFrom() ConsumeFrom {
+	if x != nil {
+		return x.ConsumeFrom
+	}
+	return ConsumeFrom_CONSUME_FROM_UNSPECIFIED
+}
+
+func (x *Subscription) GetConsumeTimestamp() string {
+	if x != nil {
+		return x.ConsumeTimestamp
 	}
 	return ""
 }
@@ -600,7 +761,7 @@ type App_Log struct {
 
 func (x *App_Log) Reset() {
 	*x = App_Log{}
-	mi := &file_conf_conf_proto_msgTypes[5]
+	mi := &file_conf_conf_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +773,7 @@ func (x *App_Log) String() string {
 func (*App_Log) ProtoMessage() {}
 
 func (x *App_Log) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[5]
+	mi := &file_conf_conf_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +807,7 @@ type Server_HTTP struct {
 
 func (x *Server_HTTP) Reset() {
 	*x = Server_HTTP{}
-	mi := &file_conf_conf_proto_msgTypes[7]
+	mi := &file_conf_conf_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +819,7 @@ func (x *Server_HTTP) String() string {
 func (*Server_HTTP) ProtoMessage() {}
 
 func (x *Server_HTTP) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[7]
+	mi := &file_conf_conf_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -706,7 +867,7 @@ type Server_GRPC struct {
 
 func (x *Server_GRPC) Reset() {
 	*x = Server_GRPC{}
-	mi := &file_conf_conf_proto_msgTypes[8]
+	mi := &file_conf_conf_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +879,7 @@ func (x *Server_GRPC) String() string {
 func (*Server_GRPC) ProtoMessage() {}
 
 func (x *Server_GRPC) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[8]
+	mi := &file_conf_conf_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +931,7 @@ type Data_Database struct {
 
 func (x *Data_Database) Reset() {
 	*x = Data_Database{}
-	mi := &file_conf_conf_proto_msgTypes[9]
+	mi := &file_conf_conf_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +943,7 @@ func (x *Data_Database) String() string {
 func (*Data_Database) ProtoMessage() {}
 
 func (x *Data_Database) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[9]
+	mi := &file_conf_conf_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +1005,7 @@ type RocketMQ_Credentials struct {
 
 func (x *RocketMQ_Credentials) Reset() {
 	*x = RocketMQ_Credentials{}
-	mi := &file_conf_conf_proto_msgTypes[10]
+	mi := &file_conf_conf_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +1017,7 @@ func (x *RocketMQ_Credentials) String() string {
 func (*RocketMQ_Credentials) ProtoMessage() {}
 
 func (x *RocketMQ_Credentials) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[10]
+	mi := &file_conf_conf_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,19 +1057,21 @@ func (x *RocketMQ_Credentials) GetSecurityToken() string {
 type RocketMQ_TLS struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
-	// Skip verification of the server certificate (testing only).
-	InsecureSkipVerify bool   `protobuf:"varint,2,opt,name=insecure_skip_verify,json=insecureSkipVerify,proto3" json:"insecure_skip_verify,omitempty"`
-	CaFile             string `protobuf:"bytes,3,opt,name=ca_file,json=caFile,proto3" json:"ca_file,omitempty"`
-	CertFile           string `protobuf:"bytes,4,opt,name=cert_file,json=certFile,proto3" json:"cert_file,omitempty"`
-	KeyFile            string `protobuf:"bytes,5,opt,name=key_file,json=keyFile,proto3" json:"key_file,omitempty"`
-	ServerName         string `protobuf:"bytes,6,opt,name=server_name,json=serverName,proto3" json:"server_name,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Accept the broker's certificate unverified: the v2 client cannot verify it, so
+	// TLS needs this set (it encrypts, it does not authenticate the broker).
+	InsecureSkipVerify bool `protobuf:"varint,2,opt,name=insecure_skip_verify,json=insecureSkipVerify,proto3" json:"insecure_skip_verify,omitempty"`
+	// Refused with the v2 client, which cannot honour them; kept for drivers that can.
+	CaFile        string `protobuf:"bytes,3,opt,name=ca_file,json=caFile,proto3" json:"ca_file,omitempty"`
+	CertFile      string `protobuf:"bytes,4,opt,name=cert_file,json=certFile,proto3" json:"cert_file,omitempty"`
+	KeyFile       string `protobuf:"bytes,5,opt,name=key_file,json=keyFile,proto3" json:"key_file,omitempty"`
+	ServerName    string `protobuf:"bytes,6,opt,name=server_name,json=serverName,proto3" json:"server_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RocketMQ_TLS) Reset() {
 	*x = RocketMQ_TLS{}
-	mi := &file_conf_conf_proto_msgTypes[11]
+	mi := &file_conf_conf_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1083,7 @@ func (x *RocketMQ_TLS) String() string {
 func (*RocketMQ_TLS) ProtoMessage() {}
 
 func (x *RocketMQ_TLS) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[11]
+	mi := &file_conf_conf_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1153,7 @@ type RocketMQ_Trace struct {
 
 func (x *RocketMQ_Trace) Reset() {
 	*x = RocketMQ_Trace{}
-	mi := &file_conf_conf_proto_msgTypes[12]
+	mi := &file_conf_conf_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1165,7 @@ func (x *RocketMQ_Trace) String() string {
 func (*RocketMQ_Trace) ProtoMessage() {}
 
 func (x *RocketMQ_Trace) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[12]
+	mi := &file_conf_conf_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,22 +1197,23 @@ func (x *RocketMQ_Trace) GetMessageTrace() bool {
 
 type RocketMQ_Embedded struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name server listen address of the in-process broker. Default 127.0.0.1:9876.
+	// Name server listen address of the in-process broker.
 	NameServerAddr string `protobuf:"bytes,1,opt,name=name_server_addr,json=nameServerAddr,proto3" json:"name_server_addr,omitempty"`
-	// Broker listen address. Default 127.0.0.1:10911.
+	// Broker listen address.
 	BrokerAddr string `protobuf:"bytes,2,opt,name=broker_addr,json=brokerAddr,proto3" json:"broker_addr,omitempty"`
 	// Data directory of the durable store; empty keeps messages in memory.
 	DataDir string `protobuf:"bytes,3,opt,name=data_dir,json=dataDir,proto3" json:"data_dir,omitempty"`
+	// How often the broker asks about an unresolved transaction.
+	TransactionCheckInterval *durationpb.Duration `protobuf:"bytes,4,opt,name=transaction_check_interval,json=transactionCheckInterval,proto3" json:"transaction_check_interval,omitempty"`
 	// Listen address of its Aliyun MQ HTTP API, served when driver is aliyun.
-	// Default 127.0.0.1:8082.
-	HttpAddr      string `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	HttpAddr      string `protobuf:"bytes,5,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RocketMQ_Embedded) Reset() {
 	*x = RocketMQ_Embedded{}
-	mi := &file_conf_conf_proto_msgTypes[13]
+	mi := &file_conf_conf_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +1225,7 @@ func (x *RocketMQ_Embedded) String() string {
 func (*RocketMQ_Embedded) ProtoMessage() {}
 
 func (x *RocketMQ_Embedded) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[13]
+	mi := &file_conf_conf_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,6 +1262,13 @@ func (x *RocketMQ_Embedded) GetDataDir() string {
 	return ""
 }
 
+func (x *RocketMQ_Embedded) GetTransactionCheckInterval() *durationpb.Duration {
+	if x != nil {
+		return x.TransactionCheckInterval
+	}
+	return nil
+}
+
 func (x *RocketMQ_Embedded) GetHttpAddr() string {
 	if x != nil {
 		return x.HttpAddr
@@ -1105,48 +1276,35 @@ func (x *RocketMQ_Embedded) GetHttpAddr() string {
 	return ""
 }
 
-type RocketMQ_Subscription struct {
+type RocketMQ_Producer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Topic string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
-	// Consumer group; defaults to RocketMQ.group.
+	// Topic the service publishes its domain events to.
+	Topic string `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
+	// Producer group (transaction check-backs go to a live producer of it).
 	Group string `protobuf:"bytes,2,opt,name=group,proto3" json:"group,omitempty"`
-	// Tag filter: "TagA", "TagA || TagB", "*" (all). Default: the event of the handler
-	// (events are tagged with their name).
-	TagExpression string `protobuf:"bytes,3,opt,name=tag_expression,json=tagExpression,proto3" json:"tag_expression,omitempty"`
-	// SQL92 property filter (instead of tags), e.g. "a > 5 AND b = 'x'".
-	SqlExpression string      `protobuf:"bytes,4,opt,name=sql_expression,json=sqlExpression,proto3" json:"sql_expression,omitempty"`
-	ConsumeMode   ConsumeMode `protobuf:"varint,5,opt,name=consume_mode,json=consumeMode,proto3,enum=kratos.api.ConsumeMode" json:"consume_mode,omitempty"`
-	// Deliver messages of a queue one at a time in order (sharding-key order).
-	Orderly bool `protobuf:"varint,6,opt,name=orderly,proto3" json:"orderly,omitempty"`
-	// Redeliveries before a message goes to %DLQ%<group>. Default 16.
-	MaxReconsumeTimes int32 `protobuf:"varint,7,opt,name=max_reconsume_times,json=maxReconsumeTimes,proto3" json:"max_reconsume_times,omitempty"`
-	// Handler goroutines. Default 20 (client default).
-	Concurrency int32       `protobuf:"varint,8,opt,name=concurrency,proto3" json:"concurrency,omitempty"`
-	ConsumeFrom ConsumeFrom `protobuf:"varint,9,opt,name=consume_from,json=consumeFrom,proto3,enum=kratos.api.ConsumeFrom" json:"consume_from,omitempty"`
-	// With consume_from TIMESTAMP: RFC 3339 time to start from.
-	ConsumeTimestamp string `protobuf:"bytes,10,opt,name=consume_timestamp,json=consumeTimestamp,proto3" json:"consume_timestamp,omitempty"`
-	// Which handler of internal/service/events.go receives the messages, e.g.
-	// "order-created".
-	Handler       string `protobuf:"bytes,11,opt,name=handler,proto3" json:"handler,omitempty"`
+	// Send retries on another queue before a publish fails.
+	RetryCount int32 `protobuf:"varint,3,opt,name=retry_count,json=retryCount,proto3" json:"retry_count,omitempty"`
+	// Per-send timeout.
+	SendTimeout   *durationpb.Duration `protobuf:"bytes,4,opt,name=send_timeout,json=sendTimeout,proto3" json:"send_timeout,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *RocketMQ_Subscription) Reset() {
-	*x = RocketMQ_Subscription{}
-	mi := &file_conf_conf_proto_msgTypes[14]
+func (x *RocketMQ_Producer) Reset() {
+	*x = RocketMQ_Producer{}
+	mi := &file_conf_conf_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *RocketMQ_Subscription) String() string {
+func (x *RocketMQ_Producer) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*RocketMQ_Subscription) ProtoMessage() {}
+func (*RocketMQ_Producer) ProtoMessage() {}
 
-func (x *RocketMQ_Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_conf_conf_proto_msgTypes[14]
+func (x *RocketMQ_Producer) ProtoReflect() protoreflect.Message {
+	mi := &file_conf_conf_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,86 +1315,37 @@ func (x *RocketMQ_Subscription) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use RocketMQ_Subscription.ProtoReflect.Descriptor instead.
-func (*RocketMQ_Subscription) Descriptor() ([]byte, []int) {
+// Deprecated: Use RocketMQ_Producer.ProtoReflect.Descriptor instead.
+func (*RocketMQ_Producer) Descriptor() ([]byte, []int) {
 	return file_conf_conf_proto_rawDescGZIP(), []int{4, 4}
 }
 
-func (x *RocketMQ_Subscription) GetTopic() string {
+func (x *RocketMQ_Producer) GetTopic() string {
 	if x != nil {
 		return x.Topic
 	}
 	return ""
 }
 
-func (x *RocketMQ_Subscription) GetGroup() string {
+func (x *RocketMQ_Producer) GetGroup() string {
 	if x != nil {
 		return x.Group
 	}
 	return ""
 }
 
-func (x *RocketMQ_Subscription) GetTagExpression() string {
+func (x *RocketMQ_Producer) GetRetryCount() int32 {
 	if x != nil {
-		return x.TagExpression
-	}
-	return ""
-}
-
-func (x *RocketMQ_Subscription) GetSqlExpression() string {
-	if x != nil {
-		return x.SqlExpression
-	}
-	return ""
-}
-
-func (x *RocketMQ_Subscription) GetConsumeMode() ConsumeMode {
-	if x != nil {
-		return x.ConsumeMode
-	}
-	return ConsumeMode_CONSUME_MODE_UNSPECIFIED
-}
-
-func (x *RocketMQ_Subscription) GetOrderly() bool {
-	if x != nil {
-		return x.Orderly
-	}
-	return false
-}
-
-func (x *RocketMQ_Subscription) GetMaxReconsumeTimes() int32 {
-	if x != nil {
-		return x.MaxReconsumeTimes
+		return x.RetryCount
 	}
 	return 0
 }
 
-func (x *RocketMQ_Subscription) GetConcurrency() int32 {
+func (x *RocketMQ_Producer) GetSendTimeout() *durationpb.Duration {
 	if x != nil {
-		return x.Concurrency
+		return x.SendTimeout
 	}
-	return 0
-}
-
-func (x *RocketMQ_Subscription) GetConsumeFrom() ConsumeFrom {
-	if x != nil {
-		return x.ConsumeFrom
-	}
-	return ConsumeFrom_CONSUME_FROM_UNSPECIFIED
-}
-
-func (x *RocketMQ_Subscription) GetConsumeTimestamp() string {
-	if x != nil {
-		return x.ConsumeTimestamp
-	}
-	return ""
-}
-
-func (x *RocketMQ_Subscription) GetHandler() string {
-	if x != nil {
-		return x.Handler
-	}
-	return ""
+	return nil
 }
 
 var File_conf_conf_proto protoreflect.FileDescriptor
@@ -1259,10 +1368,10 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x02\n" +
 	"\x06Server\x12+\n" +
-	"\x04http\x18\x01 \x01(\v2\x17.kratos.api.Server.HTTPR\x04http\x120\n" +
-	"\brocketmq\x18\x02 \x01(\v2\x14.kratos.api.RocketMQR\brocketmq\x12+\n" +
+	"\x04http\x18\x01 \x01(\v2\x17.kratos.api.Server.HTTPR\x04http\x126\n" +
+	"\brocketmq\x18\x02 \x01(\v2\x1a.kratos.api.RocketMQServerR\brocketmq\x12+\n" +
 	"\x04grpc\x18\x03 \x01(\v2\x17.kratos.api.Server.GRPCR\x04grpc\x1ai\n" +
 	"\x04HTTP\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x12\n" +
@@ -1280,28 +1389,23 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12$\n" +
 	"\x0emax_open_conns\x18\x03 \x01(\x05R\fmaxOpenConns\x12$\n" +
 	"\x0emax_idle_conns\x18\x04 \x01(\x05R\fmaxIdleConns\x12E\n" +
-	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xe6\r\n" +
-	"\bRocketMQ\x12!\n" +
+	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xad\n" +
+	"\n" +
+	"\bRocketMQ\x12\x16\n" +
+	"\x06driver\x18\f \x01(\tR\x06driver\x12\x1a\n" +
+	"\bendpoint\x18\r \x01(\tR\bendpoint\x12!\n" +
 	"\fname_servers\x18\x01 \x03(\tR\vnameServers\x12,\n" +
 	"\x12name_server_domain\x18\x02 \x01(\tR\x10nameServerDomain\x12\x1c\n" +
-	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x14\n" +
-	"\x05group\x18\x04 \x01(\tR\x05group\x12#\n" +
-	"\rinstance_name\x18\x05 \x01(\tR\finstanceName\x12B\n" +
-	"\vcredentials\x18\x06 \x01(\v2 .kratos.api.RocketMQ.CredentialsR\vcredentials\x12\x1f\n" +
-	"\vretry_count\x18\a \x01(\x05R\n" +
-	"retryCount\x12*\n" +
-	"\x03tls\x18\b \x01(\v2\x18.kratos.api.RocketMQ.TLSR\x03tls\x120\n" +
-	"\x05trace\x18\t \x01(\v2\x1a.kratos.api.RocketMQ.TraceR\x05trace\x12\x14\n" +
-	"\x05codec\x18\n" +
-	" \x01(\tR\x05codec\x12<\n" +
-	"\fsend_timeout\x18\v \x01(\v2\x19.google.protobuf.DurationR\vsendTimeout\x12G\n" +
-	"\rsubscriptions\x18\f \x03(\v2!.kratos.api.RocketMQ.SubscriptionR\rsubscriptions\x129\n" +
-	"\bembedded\x18\r \x01(\v2\x1d.kratos.api.RocketMQ.EmbeddedR\bembedded\x12\x14\n" +
-	"\x05topic\x18\x0e \x01(\tR\x05topic\x12W\n" +
-	"\x1atransaction_check_interval\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\x18transactionCheckInterval\x12*\n" +
-	"\x11enable_keep_alive\x18\x10 \x01(\bR\x0fenableKeepAlive\x12\x16\n" +
-	"\x06driver\x18\x11 \x01(\tR\x06driver\x12\x1a\n" +
-	"\bendpoint\x18\x12 \x01(\tR\bendpoint\x1ar\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12#\n" +
+	"\rinstance_name\x18\x04 \x01(\tR\finstanceName\x12B\n" +
+	"\vcredentials\x18\x05 \x01(\v2 .kratos.api.RocketMQ.CredentialsR\vcredentials\x12*\n" +
+	"\x03tls\x18\x06 \x01(\v2\x18.kratos.api.RocketMQ.TLSR\x03tls\x120\n" +
+	"\x05trace\x18\a \x01(\v2\x1a.kratos.api.RocketMQ.TraceR\x05trace\x12\x14\n" +
+	"\x05codec\x18\b \x01(\tR\x05codec\x12(\n" +
+	"\x10client_log_level\x18\t \x01(\tR\x0eclientLogLevel\x129\n" +
+	"\bembedded\x18\n" +
+	" \x01(\v2\x1d.kratos.api.RocketMQ.EmbeddedR\bembedded\x129\n" +
+	"\bproducer\x18\v \x01(\v2\x1d.kratos.api.RocketMQ.ProducerR\bproducer\x1ar\n" +
 	"\vCredentials\x12\x1d\n" +
 	"\n" +
 	"access_key\x18\x01 \x01(\tR\taccessKey\x12\x1d\n" +
@@ -1318,26 +1422,37 @@ const file_conf_conf_proto_rawDesc = "" +
 	"serverName\x1aF\n" +
 	"\x05Trace\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12#\n" +
-	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\x8d\x01\n" +
+	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\xe6\x01\n" +
 	"\bEmbedded\x12(\n" +
 	"\x10name_server_addr\x18\x01 \x01(\tR\x0enameServerAddr\x12\x1f\n" +
 	"\vbroker_addr\x18\x02 \x01(\tR\n" +
 	"brokerAddr\x12\x19\n" +
-	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x12\x1b\n" +
-	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x1a\xb3\x03\n" +
-	"\fSubscription\x12\x14\n" +
+	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x12W\n" +
+	"\x1atransaction_check_interval\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x18transactionCheckInterval\x12\x1b\n" +
+	"\thttp_addr\x18\x05 \x01(\tR\bhttpAddr\x1a\x95\x01\n" +
+	"\bProducer\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x14\n" +
-	"\x05group\x18\x02 \x01(\tR\x05group\x12%\n" +
-	"\x0etag_expression\x18\x03 \x01(\tR\rtagExpression\x12%\n" +
-	"\x0esql_expression\x18\x04 \x01(\tR\rsqlExpression\x12:\n" +
-	"\fconsume_mode\x18\x05 \x01(\x0e2\x17.kratos.api.ConsumeModeR\vconsumeMode\x12\x18\n" +
-	"\aorderly\x18\x06 \x01(\bR\aorderly\x12.\n" +
-	"\x13max_reconsume_times\x18\a \x01(\x05R\x11maxReconsumeTimes\x12 \n" +
-	"\vconcurrency\x18\b \x01(\x05R\vconcurrency\x12:\n" +
-	"\fconsume_from\x18\t \x01(\x0e2\x17.kratos.api.ConsumeFromR\vconsumeFrom\x12+\n" +
-	"\x11consume_timestamp\x18\n" +
-	" \x01(\tR\x10consumeTimestamp\x12\x18\n" +
-	"\ahandler\x18\v \x01(\tR\ahandler*M\n" +
+	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1f\n" +
+	"\vretry_count\x18\x03 \x01(\x05R\n" +
+	"retryCount\x12<\n" +
+	"\fsend_timeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\vsendTimeout\"\x9f\x01\n" +
+	"\x0eRocketMQServer\x12!\n" +
+	"\fgroup_prefix\x18\x01 \x01(\tR\vgroupPrefix\x12*\n" +
+	"\x11enable_keep_alive\x18\x02 \x01(\bR\x0fenableKeepAlive\x12>\n" +
+	"\rsubscriptions\x18\x03 \x03(\v2\x18.kratos.api.SubscriptionR\rsubscriptions\"\xb3\x03\n" +
+	"\fSubscription\x12\x18\n" +
+	"\ahandler\x18\x01 \x01(\tR\ahandler\x12\x14\n" +
+	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x14\n" +
+	"\x05group\x18\x03 \x01(\tR\x05group\x12%\n" +
+	"\x0etag_expression\x18\x04 \x01(\tR\rtagExpression\x12%\n" +
+	"\x0esql_expression\x18\x05 \x01(\tR\rsqlExpression\x12:\n" +
+	"\fconsume_mode\x18\x06 \x01(\x0e2\x17.kratos.api.ConsumeModeR\vconsumeMode\x12\x18\n" +
+	"\aorderly\x18\a \x01(\bR\aorderly\x12.\n" +
+	"\x13max_reconsume_times\x18\b \x01(\x05R\x11maxReconsumeTimes\x12 \n" +
+	"\vconcurrency\x18\t \x01(\x05R\vconcurrency\x12:\n" +
+	"\fconsume_from\x18\n" +
+	" \x01(\x0e2\x17.kratos.api.ConsumeFromR\vconsumeFrom\x12+\n" +
+	"\x11consume_timestamp\x18\v \x01(\tR\x10consumeTimestamp*M\n" +
 	"\vConsumeMode\x12\x1c\n" +
 	"\x18CONSUME_MODE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -1362,56 +1477,59 @@ func file_conf_conf_proto_rawDescGZIP() []byte {
 }
 
 var file_conf_conf_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_conf_conf_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_conf_conf_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_conf_conf_proto_goTypes = []any{
-	(ConsumeMode)(0),              // 0: kratos.api.ConsumeMode
-	(ConsumeFrom)(0),              // 1: kratos.api.ConsumeFrom
-	(*Bootstrap)(nil),             // 2: kratos.api.Bootstrap
-	(*App)(nil),                   // 3: kratos.api.App
-	(*Server)(nil),                // 4: kratos.api.Server
-	(*Data)(nil),                  // 5: kratos.api.Data
-	(*RocketMQ)(nil),              // 6: kratos.api.RocketMQ
-	(*App_Log)(nil),               // 7: kratos.api.App.Log
-	nil,                           // 8: kratos.api.App.MetadataEntry
-	(*Server_HTTP)(nil),           // 9: kratos.api.Server.HTTP
-	(*Server_GRPC)(nil),           // 10: kratos.api.Server.GRPC
-	(*Data_Database)(nil),         // 11: kratos.api.Data.Database
-	(*RocketMQ_Credentials)(nil),  // 12: kratos.api.RocketMQ.Credentials
-	(*RocketMQ_TLS)(nil),          // 13: kratos.api.RocketMQ.TLS
-	(*RocketMQ_Trace)(nil),        // 14: kratos.api.RocketMQ.Trace
-	(*RocketMQ_Embedded)(nil),     // 15: kratos.api.RocketMQ.Embedded
-	(*RocketMQ_Subscription)(nil), // 16: kratos.api.RocketMQ.Subscription
-	(*durationpb.Duration)(nil),   // 17: google.protobuf.Duration
+	(ConsumeMode)(0),             // 0: kratos.api.ConsumeMode
+	(ConsumeFrom)(0),             // 1: kratos.api.ConsumeFrom
+	(*Bootstrap)(nil),            // 2: kratos.api.Bootstrap
+	(*App)(nil),                  // 3: kratos.api.App
+	(*Server)(nil),               // 4: kratos.api.Server
+	(*Data)(nil),                 // 5: kratos.api.Data
+	(*RocketMQ)(nil),             // 6: kratos.api.RocketMQ
+	(*RocketMQServer)(nil),       // 7: kratos.api.RocketMQServer
+	(*Subscription)(nil),         // 8: kratos.api.Subscription
+	(*App_Log)(nil),              // 9: kratos.api.App.Log
+	nil,                          // 10: kratos.api.App.MetadataEntry
+	(*Server_HTTP)(nil),          // 11: kratos.api.Server.HTTP
+	(*Server_GRPC)(nil),          // 12: kratos.api.Server.GRPC
+	(*Data_Database)(nil),        // 13: kratos.api.Data.Database
+	(*RocketMQ_Credentials)(nil), // 14: kratos.api.RocketMQ.Credentials
+	(*RocketMQ_TLS)(nil),         // 15: kratos.api.RocketMQ.TLS
+	(*RocketMQ_Trace)(nil),       // 16: kratos.api.RocketMQ.Trace
+	(*RocketMQ_Embedded)(nil),    // 17: kratos.api.RocketMQ.Embedded
+	(*RocketMQ_Producer)(nil),    // 18: kratos.api.RocketMQ.Producer
+	(*durationpb.Duration)(nil),  // 19: google.protobuf.Duration
 }
 var file_conf_conf_proto_depIdxs = []int32{
 	4,  // 0: kratos.api.Bootstrap.server:type_name -> kratos.api.Server
 	5,  // 1: kratos.api.Bootstrap.data:type_name -> kratos.api.Data
 	3,  // 2: kratos.api.Bootstrap.app:type_name -> kratos.api.App
-	7,  // 3: kratos.api.App.log:type_name -> kratos.api.App.Log
-	17, // 4: kratos.api.App.shutdown_timeout:type_name -> google.protobuf.Duration
-	8,  // 5: kratos.api.App.metadata:type_name -> kratos.api.App.MetadataEntry
-	9,  // 6: kratos.api.Server.http:type_name -> kratos.api.Server.HTTP
-	6,  // 7: kratos.api.Server.rocketmq:type_name -> kratos.api.RocketMQ
-	10, // 8: kratos.api.Server.grpc:type_name -> kratos.api.Server.GRPC
-	11, // 9: kratos.api.Data.database:type_name -> kratos.api.Data.Database
+	9,  // 3: kratos.api.App.log:type_name -> kratos.api.App.Log
+	19, // 4: kratos.api.App.shutdown_timeout:type_name -> google.protobuf.Duration
+	10, // 5: kratos.api.App.metadata:type_name -> kratos.api.App.MetadataEntry
+	11, // 6: kratos.api.Server.http:type_name -> kratos.api.Server.HTTP
+	7,  // 7: kratos.api.Server.rocketmq:type_name -> kratos.api.RocketMQServer
+	12, // 8: kratos.api.Server.grpc:type_name -> kratos.api.Server.GRPC
+	13, // 9: kratos.api.Data.database:type_name -> kratos.api.Data.Database
 	6,  // 10: kratos.api.Data.rocketmq:type_name -> kratos.api.RocketMQ
-	12, // 11: kratos.api.RocketMQ.credentials:type_name -> kratos.api.RocketMQ.Credentials
-	13, // 12: kratos.api.RocketMQ.tls:type_name -> kratos.api.RocketMQ.TLS
-	14, // 13: kratos.api.RocketMQ.trace:type_name -> kratos.api.RocketMQ.Trace
-	17, // 14: kratos.api.RocketMQ.send_timeout:type_name -> google.protobuf.Duration
-	16, // 15: kratos.api.RocketMQ.subscriptions:type_name -> kratos.api.RocketMQ.Subscription
-	15, // 16: kratos.api.RocketMQ.embedded:type_name -> kratos.api.RocketMQ.Embedded
-	17, // 17: kratos.api.RocketMQ.transaction_check_interval:type_name -> google.protobuf.Duration
-	17, // 18: kratos.api.Server.HTTP.timeout:type_name -> google.protobuf.Duration
-	17, // 19: kratos.api.Server.GRPC.timeout:type_name -> google.protobuf.Duration
-	17, // 20: kratos.api.Data.Database.conn_max_lifetime:type_name -> google.protobuf.Duration
-	0,  // 21: kratos.api.RocketMQ.Subscription.consume_mode:type_name -> kratos.api.ConsumeMode
-	1,  // 22: kratos.api.RocketMQ.Subscription.consume_from:type_name -> kratos.api.ConsumeFrom
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	14, // 11: kratos.api.RocketMQ.credentials:type_name -> kratos.api.RocketMQ.Credentials
+	15, // 12: kratos.api.RocketMQ.tls:type_name -> kratos.api.RocketMQ.TLS
+	16, // 13: kratos.api.RocketMQ.trace:type_name -> kratos.api.RocketMQ.Trace
+	17, // 14: kratos.api.RocketMQ.embedded:type_name -> kratos.api.RocketMQ.Embedded
+	18, // 15: kratos.api.RocketMQ.producer:type_name -> kratos.api.RocketMQ.Producer
+	8,  // 16: kratos.api.RocketMQServer.subscriptions:type_name -> kratos.api.Subscription
+	0,  // 17: kratos.api.Subscription.consume_mode:type_name -> kratos.api.ConsumeMode
+	1,  // 18: kratos.api.Subscription.consume_from:type_name -> kratos.api.ConsumeFrom
+	19, // 19: kratos.api.Server.HTTP.timeout:type_name -> google.protobuf.Duration
+	19, // 20: kratos.api.Server.GRPC.timeout:type_name -> google.protobuf.Duration
+	19, // 21: kratos.api.Data.Database.conn_max_lifetime:type_name -> google.protobuf.Duration
+	19, // 22: kratos.api.RocketMQ.Embedded.transaction_check_interval:type_name -> google.protobuf.Duration
+	19, // 23: kratos.api.RocketMQ.Producer.send_timeout:type_name -> google.protobuf.Duration
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_conf_conf_proto_init() }
@@ -1425,7 +1543,7 @@ func file_conf_conf_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conf_conf_proto_rawDesc), len(file_conf_conf_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

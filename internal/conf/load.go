@@ -16,12 +16,13 @@ func NewEnvSource() *protoconf.EnvSource {
 	return protoconf.NewEnvSource(EnvPrefix, (&Bootstrap{}).ProtoReflect().Descriptor())
 }
 
-// Load reads the sources in order (later ones override earlier ones) and returns the
-// configuration, checked against the Bootstrap schema, defaulted and validated, with the
-// config.Config, which the caller keeps for Watch and closes at exit. Errors name the
-// file, the line or the key at fault.
+// Load reads the sources in order (later ones override earlier ones) on top of the
+// Defaults and returns the configuration, checked against the Bootstrap schema and
+// validated, with the config.Config, which the caller keeps for Watch and closes at
+// exit. Errors name the file, the line or the key at fault.
 func Load(logger log.Logger, sources ...config.Source) (*Bootstrap, config.Config, error) {
 	bc := &Bootstrap{}
+	sources = append([]config.Source{protoconf.NewDefaultsSource(Defaults())}, sources...)
 	c, err := protoconf.Load(logger, bc, sources...)
 	if err != nil {
 		return nil, nil, err
@@ -43,6 +44,6 @@ func Decode(c config.Config) (*Bootstrap, error) {
 }
 
 func finish(bc *Bootstrap) error {
-	applyDefaults(bc)
+	bc.finishDefaults()
 	return bc.Validate()
 }

@@ -3,14 +3,19 @@ package conf
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/log"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"gopkg.in/yaml.v3"
+
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
-	"github.com/kratos-rocketmq/rocketmq/cluster"
 	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
@@ -37,15 +42,67 @@ func load(t *testing.T, yaml string, env ...string) (*Bootstrap, error) {
 	return bc, err
 }
 
-func TestLoadRepositoryConfig(t *testing.T) {
-	bc, c, err := Load(log.DefaultLogger, protoconf.NewFileSource("../../configs", ""), envFrom())
+// TestConfigFileShowsTheDefaults: configs/config.yaml loads to exactly what no
+// configuration at all gives, so every value it shows is the default and deleting a
+// line changes nothing.
+func TestConfigFileShowsTheDefaults(t *testing.T) {
+	file, c, err := Load(log.DefaultLogger, protoconf.NewFileSource("../../configs/config.yaml", ""))
 	if err != nil {
-		t.Fatalf("configs/ does not load: %v", err)
+		t.Fatalf("configs/config.yaml does not load: %v", err)
 	}
 	defer c.Close()
-	if bc.GetServer().GetHttp().GetAddr() != "0.0.0.0:8000" {
-		t.Errorf("http addr = %q, want 0.0.0.0:8000", bc.GetServer().GetHttp().GetAddr())
+	empty, err := load(t, "{}\n")
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !proto.Equal(file, empty) {
+		t.Errorf("configs/config.yaml differs from the defaults (internal/conf/defaults.go):\nfile:     %v\ndefaults: %v",
+			protojson.Format(file), protojson.Format(empty))
+	}
+	none, c2, err := Load(log.DefaultLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if !proto.Equal(none, empty) {
+		t.Errorf("no configuration source = %v, want the defaults", protojson.Format(none))
+	}
+}
+
+// TestConfigFileListsEveryKey: every key of the schema appears in configs/config.yaml,
+// set or commented out ("# key:"), so the file documents the whole configuration.
+func TestConfigFileListsEveryKey(t *testing.T) {
+	raw, err := os.ReadFile("../../configs/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	commented := regexp.MustCompile(`(?m)^\s*#\s*-?\s*([a-z_]+):`)
+	shown := map[string]bool{}
+	for _, m := range commented.FindAllStringSubmatch(string(raw), -1) {
+		shown[m[1]] = true
+	}
+	var walk func(md protoreflect.MessageDescriptor, node map[string]any, path string)
+	walk = func(md protoreflect.MessageDescriptor, node map[string]any, path string) {
+		for i := 0; i < md.Fields().Len(); i++ {
+			fd := md.Fields().Get(i)
+			name, key := string(fd.Name()), path+string(fd.Name())
+			v, set := node[name]
+			if !set && !shown[name] {
+				t.Errorf("configs/config.yaml lacks %s", key)
+				continue
+			}
+			if fd.Kind() != protoreflect.MessageKind || fd.IsMap() || fd.Message().FullName() == "google.protobuf.Duration" {
+				continue
+			}
+			sub, _ := v.(map[string]any)
+			walk(fd.Message(), sub, key+".")
+		}
+	}
+	walk((&Bootstrap{}).ProtoReflect().Descriptor(), doc, "")
 }
 
 func TestLoadErrorsNameTheKey(t *testing.T) {
@@ -57,8 +114,8 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 	}{
 		{"unknown enum", "server:\n  rocketmq:\n    subscriptions:\n      - topic: orders\n        handler: h\n        consume_mode: FANOUT\n",
 			nil, []string{"server.rocketmq.subscriptions[0].consume_mode", `"FANOUT"`, "CLUSTERING, BROADCASTING"}},
-		{"negative duration", "data:\n  rocketmq:\n    send_timeout: -2s\n",
-			nil, []string{"data.rocketmq.send_timeout", "negative"}},
+		{"negative duration", "data:\n  rocketmq:\n    producer:\n      send_timeout: -2s\n",
+			nil, []string{"data.rocketmq.producer.send_timeout", "negative"}},
 		{"duration without unit", "app:\n  shutdown_timeout: 10\n",
 			nil, []string{"app.shutdown_timeout", "unit"}},
 		{"bad duration", "server:\n  http:\n    timeout: soon\n",
@@ -67,29 +124,37 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 			nil, []string{"data.database.max_open_conns", "number"}},
 		{"integer expected", "data:\n  database:\n    max_open_conns: 1.5\n",
 			nil, []string{"data.database.max_open_conns", "integer"}},
-		{"list expected", "server:\n  rocketmq:\n    name_servers: {a: b}\n",
-			nil, []string{"server.rocketmq.name_servers", "list"}},
-		{"bad name server", "server:\n  rocketmq:\n    name_servers: [localhost]\n",
-			nil, []string{"server.rocketmq.name_servers[0]", "host:port"}},
-		{"missing topic", "server:\n  rocketmq:\n    subscriptions:\n      - group: g\n        handler: h\n",
-			nil, []string{"server.rocketmq.subscriptions[0].topic", "required"}},
+		{"list expected", "data:\n  rocketmq:\n    name_servers: {a: b}\n",
+			nil, []string{"data.rocketmq.name_servers", "list"}},
+		{"bad name server", "data:\n  rocketmq:\n    name_servers: [localhost]\n",
+			nil, []string{"data.rocketmq.name_servers[0]", "host:port"}},
+		{"negative retries", "data:\n  rocketmq:\n    producer:\n      retry_count: -1\n",
+			nil, []string{"data.rocketmq.producer.retry_count", "negative"}},
 		{"missing handler", "server:\n  rocketmq:\n    subscriptions:\n      - topic: t\n",
 			nil, []string{"server.rocketmq.subscriptions[0].handler", "required"}},
-		{"bad topic", "server:\n  rocketmq:\n    subscriptions:\n      - topic: a/b\n",
+		{"bad topic", "server:\n  rocketmq:\n    subscriptions:\n      - topic: a/b\n        handler: h\n",
 			nil, []string{"server.rocketmq.subscriptions[0].topic", `"a/b"`}},
-		{"tag and sql", "server:\n  rocketmq:\n    subscriptions:\n      - topic: t\n        tag_expression: a\n        sql_expression: b > 1\n",
+		{"bad producer topic", "data:\n  rocketmq:\n    producer:\n      topic: a b\n", nil, []string{"data.rocketmq.producer.topic", `"a b"`}},
+		{"tag and sql", "server:\n  rocketmq:\n    subscriptions:\n      - handler: h\n        tag_expression: a\n        sql_expression: b > 1\n",
 			nil, []string{"server.rocketmq.subscriptions[0]", "exclude each other"}},
-		{"timestamp needed", "server:\n  rocketmq:\n    subscriptions:\n      - topic: t\n        consume_from: TIMESTAMP\n",
+		{"timestamp needed", "server:\n  rocketmq:\n    subscriptions:\n      - handler: h\n        consume_from: TIMESTAMP\n",
 			nil, []string{"server.rocketmq.subscriptions[0].consume_timestamp", "RFC 3339"}},
-		{"unknown codec", "data:\n  rocketmq:\n    codec: xml\n", nil, []string{"data.rocketmq.codec", `"xml"`}},
+		{"timestamp without TIMESTAMP", "server:\n  rocketmq:\n    subscriptions:\n      - handler: h\n        consume_timestamp: \"2026-01-02T15:04:05Z\"\n",
+			nil, []string{"server.rocketmq.subscriptions[0].consume_timestamp", "no effect"}},
+		{"unknown codec", "data:\n  rocketmq:\n    codec: toml\n", nil, []string{"data.rocketmq.codec", `"toml"`}},
+		{"client log level", "data:\n  rocketmq:\n    client_log_level: loud\n", nil, []string{"data.rocketmq.client_log_level", `"loud"`}},
 		{"half credentials", "data:\n  rocketmq:\n    credentials:\n      access_key: ak\n", nil, []string{"data.rocketmq.credentials"}},
+		{"tls the client cannot verify", "data:\n  rocketmq:\n    name_servers: [\"10.0.0.1:9876\"]\n    tls:\n      enabled: true\n      ca_file: ca.pem\n",
+			nil, []string{"data.rocketmq.tls.insecure_skip_verify: rocketmq-client-go/v2", "data.rocketmq.tls.ca_file: rocketmq-client-go/v2"}},
+		{"domain and name servers", "data:\n  rocketmq:\n    name_servers: [\"10.0.0.1:9876\"]\n    name_server_domain: http://ns/list\n",
+			nil, []string{"data.rocketmq.name_server_domain", "exclude each other"}},
 		{"log level", "app:\n  log:\n    level: loud\n", nil, []string{"app.log.level", `"loud"`}},
-		{"driver", "data:\n  database:\n    driver: oracle\n", nil, []string{"data.database.driver", `"oracle"`}},
 		{"rocketmq driver", "data:\n  rocketmq:\n    driver: kafka\n", nil, []string{"data.rocketmq.driver", `"kafka"`, "v2, aliyun"}},
 		{"endpoint without aliyun", "data:\n  rocketmq:\n    endpoint: http://h\n", nil, []string{"data.rocketmq.endpoint", "driver"}},
 		{"aliyun bad endpoint", "", []string{"APP_DATA_ROCKETMQ_DRIVER=aliyun", "APP_DATA_ROCKETMQ_ENDPOINT=h:80"}, []string{"data.rocketmq.endpoint", `"h:80"`}},
+		{"driver", "data:\n  database:\n    driver: oracle\n", nil, []string{"data.database.driver", `"oracle"`}},
 		{"env negative duration", "{}\n", []string{"APP_APP_SHUTDOWN_TIMEOUT=-1s"}, []string{"app.shutdown_timeout", "negative"}},
-		{"env bad enum", "server:\n  rocketmq:\n    subscriptions: []\n", []string{"APP_SERVER_ROCKETMQ_CODEC=yaml"}, []string{"server.rocketmq.codec"}},
+		{"env bad codec", "{}\n", []string{"APP_DATA_ROCKETMQ_CODEC=csv"}, []string{"data.rocketmq.codec"}},
 		{"two errors", "app:\n  shutdown_timeout: -1s\nserver:\n  http:\n    timeout: soon\n", nil, []string{"app.shutdown_timeout", "server.http.timeout"}},
 		{"two rule errors", "app:\n  log:\n    level: loud\ndata:\n  database:\n    driver: oracle\n", nil, []string{"app.log.level", "data.database.driver"}},
 	}
@@ -108,6 +173,8 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 	}
 }
 
+// TestLoadValues: keys from the file and the environment, and the defaults of what
+// they leave out, reach the Bootstrap and the library's settings.
 func TestLoadValues(t *testing.T) {
 	yaml := `
 app:
@@ -118,22 +185,24 @@ server:
     addr: 127.0.0.1:1
     timeout: 500ms
   rocketmq:
-    name_servers: [embedded]
+    group_prefix: shop
     subscriptions:
-      - topic: orders
-        handler: order-created
+      - handler: order-created
         consume_mode: broadcasting
         orderly: true
         max_reconsume_times: 3
 data:
   rocketmq:
     name_servers: ["10.0.0.1:9876"]
-    retry_count: 5
+    trace: {enabled: false}
+    producer:
+      retry_count: 0
 `
 	bc, err := load(t, yaml,
 		"APP_SERVER_HTTP_ADDR=127.0.0.1:2",
 		"APP_DATA_ROCKETMQ_NAME_SERVERS=10.0.0.2:9876, 10.0.0.3:9876",
 		"APP_DATA_ROCKETMQ_TLS_ENABLED=true",
+		"APP_DATA_ROCKETMQ_TLS_INSECURE_SKIP_VERIFY=true",
 		"APP_DATA_DATABASE_MAX_OPEN_CONNS=7",
 		"APP_APP_METADATA_REGION=eu",
 		"APP_APP_LOG_LEVEL=debug",
@@ -143,6 +212,9 @@ data:
 	if err != nil {
 		t.Fatal(err)
 	}
+	sub := bc.GetServer().GetRocketmq().GetSubscriptions()[0]
+	producer, consumer := bc.Data.Rocketmq.ProducerSettings(), bc.Data.Rocketmq.Settings()
+	subs := bc.Server.Rocketmq.HandlerSubscriptions(bc.Data.Rocketmq.Producer.Topic, []string{"order-confirmed", "order-created"})
 	checks := []struct {
 		name      string
 		got, want any
@@ -150,19 +222,29 @@ data:
 		{"shutdown", bc.GetApp().GetShutdownTimeout().AsDuration(), 90 * time.Second},
 		{"http timeout", bc.GetServer().GetHttp().GetTimeout().AsDuration(), 500 * time.Millisecond},
 		{"env addr wins", bc.GetServer().GetHttp().GetAddr(), "127.0.0.1:2"},
-		{"grpc default", bc.GetServer().GetGrpc().GetAddr(), DefaultGRPCAddr},
-		{"embedded", cluster.IsEmbedded(bc.GetServer().GetRocketmq().GetNameServers()), true},
-		{"mode", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetConsumeMode(), ConsumeMode_BROADCASTING},
-		{"orderly", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetOrderly(), true},
-		{"max reconsume", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetMaxReconsumeTimes(), int32(3)},
-		{"env list", strings.Join(bc.GetData().GetRocketmq().GetNameServers(), ","), "10.0.0.2:9876,10.0.0.3:9876"},
-		{"yaml int", bc.GetData().GetRocketmq().GetRetryCount(), int32(5)},
-		{"env bool", bc.GetData().GetRocketmq().GetTls().GetEnabled(), true},
+		{"grpc default", bc.GetServer().GetGrpc().GetAddr(), "0.0.0.0:9000"},
+		{"mode", sub.GetConsumeMode(), ConsumeMode_BROADCASTING},
+		{"orderly", sub.GetOrderly(), true},
+		{"max reconsume", sub.GetMaxReconsumeTimes(), int32(3)},
+		{"subscription topic default", sub.GetTopic(), "orders"},
+		{"subscription group default", sub.GetGroup(), "shop-order-created"},
+		{"subscription start default", sub.GetConsumeFrom(), ConsumeFrom_FIRST_OFFSET},
+		{"a handler's default subscription", len(subs), 2},
+		{"its group", subs[1].GetGroup(), "shop-order-confirmed"},
+		{"its concurrency", subs[1].GetConcurrency(), int32(20)},
+		{"env list", strings.Join(producer.NameServers, ","), "10.0.0.2:9876,10.0.0.3:9876"},
+		{"the consumer's name servers", strings.Join(consumer.NameServers, ","), "10.0.0.2:9876,10.0.0.3:9876"},
+		{"yaml 0 retries wins over the default 2", producer.RetryCount, 0},
+		{"send timeout default", producer.SendTimeout, 3 * time.Second},
+		{"yaml false wins over the default true", producer.Trace.Enabled, false},
+		{"env bool", consumer.TLS.Enabled, true},
+		{"client log level default", consumer.ClientLogLevel, "warn"},
+		{"embedded data dir default", consumer.Embedded.DataDir, "data/rocketmq"},
 		{"env int", bc.GetData().GetDatabase().GetMaxOpenConns(), int32(7)},
 		{"env map merges", bc.GetApp().GetMetadata()["region"] + "/" + bc.GetApp().GetMetadata()["zone"], "eu/a"},
 		{"env level", bc.GetApp().GetLog().GetLevel(), "debug"},
-		{"db default", bc.GetData().GetDatabase().GetSource(), DefaultDatabaseSource},
-		{"driver default", bc.GetData().GetRocketmq().Cluster().DriverType(), rmq.DriverTypeV2},
+		{"db default", bc.GetData().GetDatabase().GetSource(), "data/app.db"},
+		{"driver default", consumer.DriverType(), rmq.DriverTypeV2},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

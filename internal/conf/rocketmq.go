@@ -7,49 +7,48 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/cluster"
 )
 
-// Cluster maps one rocketmq section (data.rocketmq: the producer; server.rocketmq: the
-// consumer) onto the library's connection settings. A section left out is the zero
-// Settings (every key taken from the other side, or the embedded broker).
-func (r *RocketMQ) Cluster() cluster.Settings {
-	if r == nil {
-		return cluster.Settings{}
-	}
+// Settings maps the connection (data.rocketmq) onto the library's connection settings:
+// the subscriber's. ProducerSettings adds the publisher's retries and send timeout.
+func (r *RocketMQ) Settings() cluster.Settings {
 	s := cluster.Settings{
-		Driver:           r.Driver,
-		Endpoint:         r.Endpoint,
-		NameServers:      r.NameServers,
-		NameServerDomain: r.NameServerDomain,
-		Namespace:        r.Namespace,
-		InstanceName:     r.InstanceName,
-		RetryCount:       int(r.RetryCount),
-		SendTimeout:      r.SendTimeout.AsDuration(),
-		Codec:            r.Codec,
+		Driver:           r.GetDriver(),
+		Endpoint:         r.GetEndpoint(),
+		NameServers:      r.GetNameServers(),
+		NameServerDomain: r.GetNameServerDomain(),
+		Namespace:        r.GetNamespace(),
+		InstanceName:     r.GetInstanceName(),
+		Codec:            r.GetCodec(),
+		ClientLogLevel:   r.GetClientLogLevel(),
+		Trace:            &cluster.Trace{Enabled: r.GetTrace().GetEnabled(), MessageTrace: r.GetTrace().GetMessageTrace()},
 	}
-	if c := r.Credentials; c != nil {
+	if c := r.GetCredentials(); c != nil {
 		s.Credentials = &cluster.Credentials{AccessKey: c.AccessKey, SecretKey: c.SecretKey, SecurityToken: c.SecurityToken}
 	}
-	if t := r.Tls; t != nil {
+	if t := r.GetTls(); t != nil {
 		s.TLS = &cluster.TLS{Enabled: t.Enabled, InsecureSkipVerify: t.InsecureSkipVerify, CAFile: t.CaFile,
 			CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 	}
-	if t := r.Trace; t != nil {
-		s.Trace = &cluster.Trace{Enabled: t.Enabled, MessageTrace: t.MessageTrace}
-	}
-	if e := r.Embedded; e != nil || r.TransactionCheckInterval != nil {
-		s.Embedded = &cluster.Embedded{NameServerAddr: e.GetNameServerAddr(), BrokerAddr: e.GetBrokerAddr(),
-			HTTPAddr: e.GetHttpAddr(), DataDir: e.GetDataDir(), TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
+	if e := r.GetEmbedded(); e != nil {
+		s.Embedded = &cluster.Embedded{NameServerAddr: e.NameServerAddr, BrokerAddr: e.BrokerAddr, HTTPAddr: e.HttpAddr,
+			DataDir: e.DataDir, TransactionCheckInterval: e.TransactionCheckInterval.AsDuration()}
 	}
 	return s
 }
 
-// Subscription maps a subscription onto the library's, with its group defaulted to
-// group (server.rocketmq.group). The consume timestamp was checked by Validate.
-func (s *RocketMQ_Subscription) Subscription(group string) cluster.Subscription {
-	if s.Group != "" {
-		group = s.Group
-	}
+// ProducerSettings are the publisher's connection settings: Settings with
+// producer.retry_count and producer.send_timeout.
+func (r *RocketMQ) ProducerSettings() cluster.Settings {
+	s := r.Settings()
+	s.RetryCount = int(r.GetProducer().GetRetryCount())
+	s.SendTimeout = r.GetProducer().GetSendTimeout().AsDuration()
+	return s
+}
+
+// Cluster maps a subscription (its defaults applied) onto the library's. The consume
+// timestamp was checked by Validate.
+func (s *Subscription) Cluster() cluster.Subscription {
 	sub := cluster.Subscription{
-		Topic: s.Topic, Group: group, TagExpression: s.TagExpression, SQLExpression: s.SqlExpression,
+		Topic: s.Topic, Group: s.Group, TagExpression: s.TagExpression, SQLExpression: s.SqlExpression,
 		Broadcast: s.ConsumeMode == ConsumeMode_BROADCASTING, Orderly: s.Orderly,
 		MaxReconsumeTimes: int(s.MaxReconsumeTimes), Concurrency: int(s.Concurrency),
 	}

@@ -49,13 +49,13 @@ type eventPublisher struct {
 	txTimeout, checkAfter time.Duration
 }
 
-// NewEventPublisher connects the producer of data.rocketmq and returns the biz
+// NewEventPublisher connects the producer of data.rocketmq.producer and returns the biz
 // EventPublisher on it; the broker's transaction check-backs are answered from the
 // database (see checkBack). The cleanup disconnects.
 func NewEventPublisher(c *conf.Data, ep *cluster.Endpoint, d *Data, logger log.Logger) (biz.EventPublisher, func(), error) {
-	p := &eventPublisher{topic: c.GetRocketmq().GetTopic(), data: d, now: time.Now,
+	p := &eventPublisher{topic: c.GetRocketmq().GetProducer().GetTopic(), data: d, now: time.Now,
 		log: log.NewHelper(log.With(logger, "module", "data/publisher")), txTimeout: localTxTimeout, checkAfter: localTxTimeout + checkBackGrace}
-	cleanup, err := p.connect(ep, c.GetRocketmq().GetGroup())
+	cleanup, err := p.connect(ep, c.GetRocketmq().GetProducer().GetGroup())
 	if err != nil {
 		return nil, nil, err
 	}

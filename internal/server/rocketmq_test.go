@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -53,25 +52,6 @@ func (r *recorder) handlers() service.Handlers {
 	}
 }
 
-// lines is a logger keeping its lines as text.
-type lines struct {
-	mu sync.Mutex
-	l  []string
-}
-
-func (l *lines) Log(level log.Level, kv ...any) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.l = append(l.l, level.String()+" "+strings.TrimSpace(fmt.Sprintln(kv...)))
-	return nil
-}
-
-func (l *lines) text() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.l, "\n")
-}
-
 func endpoint(t *testing.T, nameServer string) *cluster.Endpoint {
 	t.Helper()
 	mp := sdkmetric.NewMeterProvider()
@@ -85,57 +65,31 @@ func endpoint(t *testing.T, nameServer string) *cluster.Endpoint {
 	return ep
 }
 
-func subscriptions(subs ...*conf.RocketMQ_Subscription) *conf.Server {
-	return &conf.Server{Rocketmq: &conf.RocketMQ{Group: "g", Subscriptions: subs}}
+// config is the configuration of the consuming side: the subscriptions listed, the
+// group prefix and the service's event topic.
+func config(prefix, topic string, subs ...*conf.Subscription) (*conf.Server, *conf.Data) {
+	return &conf.Server{Rocketmq: &conf.RocketMQServer{GroupPrefix: prefix, Subscriptions: subs}},
+		&conf.Data{Rocketmq: &conf.RocketMQ{Producer: &conf.RocketMQ_Producer{Topic: topic}}}
 }
 
-func TestHandlerRegistryAtStart(t *testing.T) {
+func TestUnknownHandlerStopsTheStart(t *testing.T) {
 	r := &recorder{got: map[string][]string{}}
 	ep := endpoint(t, "127.0.0.1:1") // NewRocketMQServer does not dial
-	for _, tc := range []struct {
-		name    string
-		subs    []*conf.RocketMQ_Subscription
-		wantErr string
-		wantLog string
-	}{
-		{"unknown handler", []*conf.RocketMQ_Subscription{
-			{Topic: "t", Handler: "order-created", Group: "a"}, {Topic: "t", Handler: "order-shipped", Group: "b"},
-		}, `config key server.rocketmq.subscriptions[1].handler: unknown handler "order-shipped" (known: order-confirmed, order-created)`, ""},
-		{"handler without a subscription", []*conf.RocketMQ_Subscription{
-			{Topic: "t", Handler: "order-created", Group: "a"},
-		}, "", "WARN msg event handler has no subscription in server.rocketmq.subscriptions: its events are not consumed handler order-confirmed event OrderConfirmed"},
-		{"every handler subscribed", []*conf.RocketMQ_Subscription{
-			{Topic: "t", Handler: "order-created", Group: "a"}, {Topic: "t", Handler: "order-confirmed", Group: "b"},
-		}, "", ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			logs := &lines{}
-			_, err := NewRocketMQServer(subscriptions(tc.subs...), ep, r.handlers(), logs)
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("error = %v, want %s", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			warned := strings.Contains(logs.text(), "has no subscription")
-			if tc.wantLog != "" && !strings.Contains(logs.text(), tc.wantLog) {
-				t.Errorf("log lacks %q:\n%s", tc.wantLog, logs.text())
-			}
-			if tc.wantLog == "" && warned {
-				t.Errorf("warned although every handler has a subscription:\n%s", logs.text())
-			}
-		})
+	s, d := config("g", "t", &conf.Subscription{Topic: "t", Handler: "order-created", Group: "a"},
+		&conf.Subscription{Topic: "t", Handler: "order-shipped", Group: "b"})
+	_, err := NewRocketMQServer(s, d, ep, r.handlers(), log.NewStdLogger(io.Discard))
+	want := `config key server.rocketmq.subscriptions[1].handler: unknown handler "order-shipped" (known: order-confirmed, order-created)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %s", err, want)
 	}
 }
 
-// TestTagDefaultsToTheHandlersEvent subscribes both demo handlers to one topic without a
-// tag filter and publishes both event types, tagged with their names as the publisher
-// does: each handler must get only its own events (without the default, each group
-// would take every message and decode the other type too).
-func TestTagDefaultsToTheHandlersEvent(t *testing.T) {
+// TestDefaultSubscriptions lists no subscription: both demo handlers are subscribed
+// to the service's event topic, each in its own group, and both event types are
+// published, tagged with their names as the publisher does. Each handler must get only
+// its own events (without the tag default, each group would take every message and
+// decode the other type too; without a subscription per handler, one gets nothing).
+func TestDefaultSubscriptions(t *testing.T) {
 	ns, _ := rmqtest.Start(t)
 	ep := endpoint(t, ns)
 	topic := rmqtest.Name(t, "orders")
@@ -145,10 +99,8 @@ func TestTagDefaultsToTheHandlersEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &recorder{got: map[string][]string{}}
-	srv, err := NewRocketMQServer(subscriptions(
-		&conf.RocketMQ_Subscription{Topic: topic, Handler: "order-created", Group: rmqtest.Name(t, "confirm"), ConsumeFrom: conf.ConsumeFrom_FIRST_OFFSET},
-		&conf.RocketMQ_Subscription{Topic: topic, Handler: "order-confirmed", Group: rmqtest.Name(t, "notify"), ConsumeFrom: conf.ConsumeFrom_FIRST_OFFSET},
-	), ep, r.handlers(), log.NewStdLogger(io.Discard))
+	s, d := config(rmqtest.Name(t, "svc"), topic)
+	srv, err := NewRocketMQServer(s, d, ep, r.handlers(), log.NewStdLogger(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,11 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/transport/rocketmq"
 )
 
-// NewEventHandlers returns the service's event handlers by the name a subscription in
-// configs/config.yaml gives (server.rocketmq.subscriptions[].handler). Adding a handler
-// is one line here; its event type decides the payload and the default tag filter.
+// NewEventHandlers returns the service's event handlers by name. Every handler is
+// subscribed: by default to the service's event topic in group
+// <server.rocketmq.group_prefix>-<name>; a subscription in configs/config.yaml
+// (server.rocketmq.subscriptions[].handler) changes that. Adding a handler is one line
+// here; its event type decides the payload and the default tag filter.
 func NewEventHandlers(orders *biz.OrderUsecase) Handlers {
 	return Handlers{
 		"order-created":   On(orders.Confirm),

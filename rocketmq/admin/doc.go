@@ -8,5 +8,8 @@
 //     `mqadmin updateTopic -c` does) and wait for their routes; delete them again;
 //   - ConsumerLag: broker and committed consumer offsets of every queue of a group.
 //
-// Every function takes the name server addresses and a context that bounds it.
+// Every function takes the name server addresses, a context that bounds it, and the
+// options of the connection: WithTLS dials TLS (and completes the handshake when it
+// checks a broker), WithCredentials signs every request as RocketMQ's ACL requires.
+// Give them what the service's clients use, or a secured cluster refuses the calls.
 package admin

@@ -34,22 +34,23 @@ func (q QueueLag) Lag() int64 {
 // every subscription's topic, from the brokers the first answering name server routes
 // the topics to. Broadcast consumers keep their offsets locally: the broker knows no lag
 // for them, so leave them out.
-func ConsumerLag(ctx context.Context, nameServers []string, subs []Subscription) ([]QueueLag, error) {
+func ConsumerLag(ctx context.Context, nameServers []string, subs []Subscription, opts ...Option) ([]QueueLag, error) {
 	if len(subs) == 0 {
 		return nil, nil
 	}
+	o := newOptions(opts)
 	topics := make([]string, len(subs))
 	for i, s := range subs {
 		topics[i] = s.Topic
 	}
-	routes, queues, err := routesWithQueues(ctx, nameServers, topics)
+	routes, queues, err := o.routesWithQueues(ctx, nameServers, topics)
 	if err != nil {
 		return nil, err
 	}
 	var out []QueueLag
 	for _, s := range subs {
 		for brokerName, addr := range routes[s.Topic] {
-			l, err := queueLags(ctx, addr, brokerName, s.Topic, s.Group, queues[s.Topic][brokerName])
+			l, err := o.queueLags(ctx, addr, brokerName, s.Topic, s.Group, queues[s.Topic][brokerName])
 			if err != nil {
 				return out, err
 			}
@@ -59,8 +60,8 @@ func ConsumerLag(ctx context.Context, nameServers []string, subs []Subscription)
 	return out, nil
 }
 
-func queueLags(ctx context.Context, addr, brokerName, topic, group string, queues int) ([]QueueLag, error) {
-	conn, err := remoting.Dial(ctx, addr, nil)
+func (o *options) queueLags(ctx context.Context, addr, brokerName, topic, group string, queues int) ([]QueueLag, error) {
+	conn, err := o.dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -68,18 +69,24 @@ func queueLags(ctx context.Context, addr, brokerName, topic, group string, queue
 	out := make([]QueueLag, 0, queues)
 	for q := 0; q < queues; q++ {
 		qs := strconv.Itoa(q)
-		maxResp, err := conn.Invoke(ctx, remoting.NewRequest(remoting.GetMaxOffset, "topic", topic, "queueId", qs))
+		maxResp, err := o.invoke(ctx, conn, remoting.NewRequest(remoting.GetMaxOffset, "topic", topic, "queueId", qs))
+		if err == nil && maxResp.Code != remoting.Success {
+			err = fmt.Errorf("code %d: %s", maxResp.Code, maxResp.Remark)
+		}
 		if err != nil {
 			return out, fmt.Errorf("max offset of %s/%d on %s: %w", topic, q, addr, err)
 		}
 		brokerOff, _, _ := maxResp.Int("offset")
 		consumerOff := int64(-1)
-		resp, err := conn.Invoke(ctx, remoting.NewRequest(remoting.QueryConsumerOffset,
+		resp, err := o.invoke(ctx, conn, remoting.NewRequest(remoting.QueryConsumerOffset,
 			"consumerGroup", group, "topic", topic, "queueId", qs))
+		if err == nil && resp.Code != remoting.Success && resp.Code != remoting.QueryNotFound {
+			err = fmt.Errorf("code %d: %s", resp.Code, resp.Remark)
+		}
 		if err != nil {
 			return out, fmt.Errorf("consumer offset of %s/%s/%d on %s: %w", group, topic, q, addr, err)
 		}
-		if resp.Code == remoting.Success {
+		if resp.Code == remoting.Success { // QUERY_NOT_FOUND: the group committed none
 			consumerOff, _, _ = resp.Int("offset")
 		}
 		out = append(out, QueueLag{Topic: topic, Group: group, Broker: brokerName, QueueID: q,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"regexp"
 	"sort"
 	"sync"
@@ -76,15 +75,20 @@ func (r Report) Err() error {
 }
 
 // Probe asks every name server for its cluster and for the routes of topics, then dials
-// every broker address they handed out. It returns when all answered or ctx ends.
-func Probe(ctx context.Context, nameServers []string, topics []string) Report {
+// every broker address they handed out (with WithTLS: and completes the handshake). It
+// returns when all answered or ctx ends.
+func Probe(ctx context.Context, nameServers []string, topics []string, opts ...Option) Report {
+	return newOptions(opts).probe(ctx, nameServers, topics)
+}
+
+func (o *options) probe(ctx context.Context, nameServers []string, topics []string) Report {
 	rep := Report{NameServers: make([]NameServerReport, len(nameServers)), Brokers: map[string]error{}}
 	var wg sync.WaitGroup
 	for i, addr := range nameServers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep.NameServers[i] = askNameServer(ctx, addr, topics)
+			rep.NameServers[i] = o.askNameServer(ctx, addr, topics)
 		}()
 	}
 	wg.Wait()
@@ -104,8 +108,7 @@ func Probe(ctx context.Context, nameServers []string, topics []string) Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "tcp", addr)
+			c, err := o.dialNet(ctx, addr)
 			if err == nil {
 				_ = c.Close()
 			}
@@ -119,15 +122,15 @@ func Probe(ctx context.Context, nameServers []string, topics []string) Report {
 	return rep
 }
 
-func askNameServer(ctx context.Context, addr string, topics []string) NameServerReport {
+func (o *options) askNameServer(ctx context.Context, addr string, topics []string) NameServerReport {
 	rep := NameServerReport{Addr: addr}
-	conn, err := remoting.Dial(ctx, addr, nil)
+	conn, err := o.dial(ctx, addr)
 	if err != nil {
 		rep.Err = err
 		return rep
 	}
 	defer conn.Close()
-	resp, err := conn.Invoke(ctx, remoting.NewRequest(remoting.GetBrokerClusterInfo))
+	resp, err := o.invoke(ctx, conn, remoting.NewRequest(remoting.GetBrokerClusterInfo))
 	if err != nil {
 		rep.Err = fmt.Errorf("GET_BROKER_CLUSTER_INFO: %w", err)
 		return rep
@@ -149,7 +152,7 @@ func askNameServer(ctx context.Context, addr string, topics []string) NameServer
 			rep.Brokers[name] = a
 		}
 	}
-	routes, _, err := readRoutes(ctx, conn, topics)
+	routes, _, err := o.readRoutes(ctx, conn, topics)
 	if err != nil {
 		rep.Err = err
 		return rep
@@ -187,15 +190,15 @@ func sortedKeys(m map[string]error) []string {
 
 // routesWithQueues returns, per topic, broker name → master address and broker name →
 // read queue count, from the first name server that answers.
-func routesWithQueues(ctx context.Context, nameServers, topics []string) (map[string]map[string]string, map[string]map[string]int, error) {
+func (o *options) routesWithQueues(ctx context.Context, nameServers, topics []string) (map[string]map[string]string, map[string]map[string]int, error) {
 	var lastErr error
 	for _, ns := range nameServers {
-		conn, err := remoting.Dial(ctx, ns, nil)
+		conn, err := o.dial(ctx, ns)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		routes, queues, err := readRoutes(ctx, conn, topics)
+		routes, queues, err := o.readRoutes(ctx, conn, topics)
 		_ = conn.Close()
 		if err == nil {
 			return routes, queues, nil
@@ -205,16 +208,20 @@ func routesWithQueues(ctx context.Context, nameServers, topics []string) (map[st
 	return nil, nil, fmt.Errorf("no name server answered: %w", lastErr)
 }
 
-func readRoutes(ctx context.Context, conn *remoting.Conn, topics []string) (map[string]map[string]string, map[string]map[string]int, error) {
+func (o *options) readRoutes(ctx context.Context, conn *remoting.Conn, topics []string) (map[string]map[string]string, map[string]map[string]int, error) {
 	routes := map[string]map[string]string{}
 	queues := map[string]map[string]int{}
 	for _, topic := range topics {
-		resp, err := conn.Invoke(ctx, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", topic))
+		resp, err := o.invoke(ctx, conn, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", topic))
 		if err != nil {
 			return nil, nil, fmt.Errorf("GET_ROUTEINFO_BY_TOPIC %s: %w", topic, err)
 		}
-		if resp.Code != remoting.Success {
+		switch resp.Code {
+		case remoting.Success:
+		case remoting.TopicNotExist:
 			continue
+		default:
+			return nil, nil, fmt.Errorf("GET_ROUTEINFO_BY_TOPIC %s: code %d %s", topic, resp.Code, resp.Remark)
 		}
 		var route struct {
 			BrokerDatas []brokerData `json:"brokerDatas"`

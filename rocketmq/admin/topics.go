@@ -20,11 +20,12 @@ const DefaultTopicQueues = 8
 // to start on a topic without a route, so the application calls this before it
 // subscribes. Creating needs admin rights where ACL is on; the error then says how to
 // create the topic by hand.
-func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
+func EnsureTopics(ctx context.Context, nameServers, topics []string, opts ...Option) error {
 	if len(topics) == 0 {
 		return nil
 	}
-	ns, err := firstAnswer(ctx, nameServers, topics)
+	o := newOptions(opts)
+	ns, err := o.firstAnswer(ctx, nameServers, topics)
 	if err != nil {
 		return fmt.Errorf("ensure topics: %w", err)
 	}
@@ -43,19 +44,19 @@ func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
 	brokers := ns.brokerAddrs()
 	for _, t := range missing {
 		for _, addr := range brokers {
-			if err := createTopic(ctx, addr, t, DefaultTopicQueues); err != nil {
+			if err := o.createTopic(ctx, addr, t, DefaultTopicQueues); err != nil {
 				return fmt.Errorf("topic %s does not exist and could not be created on %s: %w "+
 					"(create it with: mqadmin updateTopic -n %s -c DefaultCluster -t %s)", t, addr, err, ns.Addr, t)
 			}
 		}
 	}
-	return waitForRoutes(ctx, ns.Addr, missing)
+	return o.waitForRoutes(ctx, ns.Addr, missing)
 }
 
 // firstAnswer probes the name servers (with the routes of topics) and returns the
 // report of the first one that answered.
-func firstAnswer(ctx context.Context, nameServers, topics []string) (*NameServerReport, error) {
-	rep := Probe(ctx, nameServers, topics)
+func (o *options) firstAnswer(ctx context.Context, nameServers, topics []string) (*NameServerReport, error) {
+	rep := o.probe(ctx, nameServers, topics)
 	for i := range rep.NameServers {
 		if rep.NameServers[i].Err == nil {
 			return &rep.NameServers[i], nil
@@ -74,20 +75,25 @@ func (ns *NameServerReport) brokerAddrs() []string {
 	return brokers
 }
 
-func createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
+func (o *options) createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
+	return o.invokeAdmin(ctx, brokerAddr, newTopicRequest(topic, queues))
+}
+
+// newTopicRequest is UPDATE_AND_CREATE_TOPIC for a readable and writable topic.
+func newTopicRequest(topic string, queues int) *remoting.Command {
 	n := fmt.Sprint(queues)
-	return invokeAdmin(ctx, brokerAddr, remoting.NewRequest(remoting.UpdateAndCreateTopic,
+	return remoting.NewRequest(remoting.UpdateAndCreateTopic,
 		"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
-		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false"))
+		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false")
 }
 
 // waitForRoutes polls the name server until every topic has a route (a real broker
 // registers a new topic with its name servers asynchronously).
-func waitForRoutes(ctx context.Context, nameServer string, topics []string) error {
+func (o *options) waitForRoutes(ctx context.Context, nameServer string, topics []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		rep := Probe(ctx, []string{nameServer}, topics)
+		rep := o.probe(ctx, []string{nameServer}, topics)
 		ready := rep.NameServers[0].Err == nil
 		for _, t := range topics {
 			ready = ready && len(rep.NameServers[0].Routes[t]) > 0
@@ -106,23 +112,24 @@ func waitForRoutes(ctx context.Context, nameServer string, topics []string) erro
 // DeleteTopics deletes topics from every broker the first answering name server knows,
 // then from the name servers (what mqadmin deleteTopic does). Deleting a topic that
 // does not exist succeeds.
-func DeleteTopics(ctx context.Context, nameServers, topics []string) error {
+func DeleteTopics(ctx context.Context, nameServers, topics []string, opts ...Option) error {
 	if len(topics) == 0 {
 		return nil
 	}
-	ns, err := firstAnswer(ctx, nameServers, nil)
+	o := newOptions(opts)
+	ns, err := o.firstAnswer(ctx, nameServers, nil)
 	if err != nil {
 		return fmt.Errorf("delete topics: %w", err)
 	}
 	brokers := ns.brokerAddrs()
 	for _, t := range topics {
 		for _, addr := range brokers {
-			if err := invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInBroker, "topic", t)); err != nil {
+			if err := o.invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInBroker, "topic", t)); err != nil {
 				return fmt.Errorf("delete topic %s on broker %s: %w", t, addr, err)
 			}
 		}
 		for _, addr := range nameServers {
-			if err := invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInNameSrv, "topic", t)); err != nil {
+			if err := o.invokeAdmin(ctx, addr, remoting.NewRequest(remoting.DeleteTopicInNameSrv, "topic", t)); err != nil {
 				return fmt.Errorf("delete topic %s on name server %s: %w", t, addr, err)
 			}
 		}
@@ -131,13 +138,13 @@ func DeleteTopics(ctx context.Context, nameServers, topics []string) error {
 }
 
 // invokeAdmin sends one admin request to addr and requires a success code.
-func invokeAdmin(ctx context.Context, addr string, req *remoting.Command) error {
-	conn, err := remoting.Dial(ctx, addr, nil)
+func (o *options) invokeAdmin(ctx context.Context, addr string, req *remoting.Command) error {
+	conn, err := o.dial(ctx, addr)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	resp, err := conn.Invoke(ctx, req)
+	resp, err := o.invoke(ctx, conn, req)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -16,6 +17,9 @@ import (
 
 // ProbeTimeout bounds one readiness probe of HealthCheck.
 const ProbeTimeout = 2 * time.Second
+
+// LagTimeout bounds the reading of the consumer lag at one metrics collection.
+const LagTimeout = 5 * time.Second
 
 // MetricConsumerLag is the gauge RegisterLagMetrics adds: messages stored but not yet
 // consumed, per topic, group, broker and queue.
@@ -42,20 +46,34 @@ func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
 	if len(q) == 0 {
 		return nil
 	}
-	if err := admin.EnsureTopics(ctx, c.NameServers(), q); err != nil {
+	ns, opts, err := c.adminTarget(ctx)
+	if err == nil {
+		err = admin.EnsureTopics(ctx, ns, q, opts...)
+	}
+	if err != nil {
 		return fmt.Errorf("ensure topics %v: %w", q, err)
 	}
 	return nil
 }
 
 // Probe asks the name servers about their brokers and the routes of topics (namespace
-// added) and dials every broker address they hand out (see admin.Probe).
+// added) and dials every broker address they hand out (see admin.Probe), over TLS and
+// with the credentials of the settings. A name server domain that does not answer is
+// reported as the one name server, with its error.
 func (c *Client) Probe(ctx context.Context, topics ...string) admin.Report {
 	q := make([]string, len(topics))
 	for i, t := range topics {
 		q[i] = c.Settings.Qualified(t)
 	}
-	return admin.Probe(ctx, c.NameServers(), q)
+	ns, opts, err := c.adminTarget(ctx)
+	if err != nil {
+		addr := c.Settings.NameServerDomain
+		if addr == "" {
+			addr = strings.Join(c.Settings.NameServers, ";")
+		}
+		return admin.Report{NameServers: []admin.NameServerReport{{Addr: addr, Err: err}}}
+	}
+	return admin.Probe(ctx, ns, q, opts...)
 }
 
 // HealthCheck returns the readiness check "rocketmq": it passes when a name server
@@ -87,7 +105,14 @@ func (c *Client) ConsumerLag(ctx context.Context, subs ...Subscription) ([]admin
 			q = append(q, admin.Subscription{Topic: c.Settings.Qualified(s.Topic), Group: c.Settings.Qualified(s.Group)})
 		}
 	}
-	return admin.ConsumerLag(ctx, c.NameServers(), q)
+	if len(q) == 0 {
+		return nil, nil
+	}
+	ns, opts, err := c.adminTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return admin.ConsumerLag(ctx, ns, q, opts...)
 }
 
 // RegisterLagMetrics adds the MetricConsumerLag gauge of subs to the meter provider of
@@ -108,6 +133,8 @@ func (c *Client) RegisterLagMetrics(subs ...Subscription) error {
 		return fmt.Errorf("consumer lag gauge: %w", err)
 	}
 	_, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, LagTimeout)
+		defer cancel()
 		lags, err := c.ConsumerLag(ctx, subs...)
 		for _, l := range lags {
 			o.ObserveInt64(gauge, l.Lag(), metric.WithAttributes(

@@ -18,15 +18,17 @@ import (
 // every client of the service shares (logger, telemetry). Its methods map the settings
 // onto the driver, the transport server and the admin calls.
 type Client struct {
-	// Settings are the resolved settings; NameServers is never empty.
+	// Settings are the resolved settings: NameServers is set unless NameServerDomain is.
 	Settings Settings
 	logger   log.Logger
 	meter    metric.MeterProvider
 	tracer   trace.TracerProvider
+	hints    Hints
 }
 
-// NameServers returns the name servers the client (and its admin calls) dials; none
-// for driver "aliyun" on an endpoint of its own unless the settings name some.
+// NameServers returns the name servers of the settings (the embedded broker's when it
+// runs); none with a name server domain, whose list ResolveNameServers fetches, nor for
+// driver "aliyun" on an endpoint of its own unless the settings name some.
 func (c *Client) NameServers() []string { return c.Settings.NameServers }
 
 // Driver returns the driver type of the client's publisher and subscriber: give it to
@@ -41,24 +43,18 @@ func (c *Client) Driver() rmq.DriverType { return c.Settings.DriverType() }
 // the client (transaction checker, ...).
 func (c *Client) BrokerOptions() ([]broker.Option, error) {
 	s := c.Settings
-	level := log.LevelWarn
-	if s.ClientLogLevel != "" {
-		level = log.ParseLevel(strings.ToUpper(s.ClientLogLevel))
-		if !strings.EqualFold(level.String(), s.ClientLogLevel) {
-			return nil, fmt.Errorf("client log level %q: want debug, info, warn or error", s.ClientLogLevel)
-		}
+	level, err := parseClientLogLevel(s.ClientLogLevel)
+	if err != nil {
+		return nil, err
 	}
-	addrs := s.NameServers
-	if s.Driver == DriverAliyun {
-		addrs = []string{s.Endpoint} // the driver's address is its HTTP endpoint
-	}
-	opts := []broker.Option{
-		rmq.WithNameServer(addrs),
-		broker.WithLogger(c.logger),
-		broker.WithClientLogLevel(level),
-	}
-	if s.NameServerDomain != "" {
+	opts := []broker.Option{broker.WithLogger(c.logger), broker.WithClientLogLevel(level)}
+	switch {
+	case s.Driver == DriverAliyun:
+		opts = append(opts, rmq.WithNameServer([]string{s.Endpoint})) // the driver's address is its HTTP endpoint
+	case s.NameServerDomain != "":
 		opts = append(opts, rmq.WithNameServerDomain(s.NameServerDomain))
+	default:
+		opts = append(opts, rmq.WithNameServer(s.NameServers))
 	}
 	if s.Namespace != "" {
 		opts = append(opts, rmq.WithNamespace(s.Namespace))
@@ -123,4 +119,16 @@ func (c *Client) ServerOptions() ([]rocketmq.ServerOption, error) {
 		return nil, err
 	}
 	return []rocketmq.ServerOption{rocketmq.WithLogger(c.logger), rocketmq.WithBrokerOptions(opts...)}, nil
+}
+
+// parseClientLogLevel reads a client log level ("" is warn).
+func parseClientLogLevel(s string) (log.Level, error) {
+	if s == "" {
+		return log.LevelWarn, nil
+	}
+	level := log.ParseLevel(strings.ToUpper(s))
+	if !strings.EqualFold(level.String(), s) {
+		return level, fmt.Errorf("client log level %q: want debug, info, warn or error", s)
+	}
+	return level, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,9 +109,13 @@ func TestIsEmbedded(t *testing.T) {
 }
 
 func TestOpenStartsEmbeddedBroker(t *testing.T) {
-	ep := open(t, cluster.Settings{NameServers: []string{"embedded"}, Embedded: free}, cluster.Settings{})
+	ep := open(t, cluster.Settings{NameServers: []string{"embedded"}, Embedded: free, Namespace: "n"}, cluster.Settings{},
+		cluster.WithTopics("opened_topic"))
 	if ep.Embedded == nil {
 		t.Fatal("no embedded broker started")
+	}
+	if _, ok := ep.Embedded.Topic("n%opened_topic"); !ok {
+		t.Errorf("WithTopics did not create %s", "n%opened_topic")
 	}
 	want := ep.Embedded.Addr()
 	for name, c := range map[string]*cluster.Client{"producer": ep.Producer, "consumer": ep.Consumer} {
@@ -180,21 +183,25 @@ func TestBrokerOptions(t *testing.T) {
 				t.Errorf("options = codec %q level %v tracer %v", o.CodecName, o.ClientLogLevel, o.TracerProvider)
 			}
 		}, ""},
-		{"tls", cluster.Settings{NameServers: []string{"a:1"}, TLS: &cluster.TLS{Enabled: true, ServerName: "mq"}}, func(t *testing.T, o broker.Options) {
-			if !o.Secure || o.TLSConfig == nil || o.TLSConfig.ServerName != "mq" {
+		{"tls", cluster.Settings{NameServers: []string{"a:1"}, TLS: &cluster.TLS{Enabled: true, InsecureSkipVerify: true}}, func(t *testing.T, o broker.Options) {
+			if !o.Secure || o.TLSConfig == nil || !o.TLSConfig.InsecureSkipVerify {
 				t.Errorf("options = secure %v tls %+v", o.Secure, o.TLSConfig)
 			}
 		}, ""},
-		{"tls off", cluster.Settings{NameServers: []string{"a:1"}, TLS: &cluster.TLS{CAFile: "/nope"}}, func(t *testing.T, o broker.Options) {
+		{"tls off", cluster.Settings{NameServers: []string{"a:1"}, TLS: &cluster.TLS{}}, func(t *testing.T, o broker.Options) {
 			if o.Secure {
 				t.Error("TLS without Enabled turned TLS on")
 			}
 		}, ""},
-		{"bad ca file", cluster.Settings{TLS: &cluster.TLS{Enabled: true, CAFile: filepath.Join(t.TempDir(), "missing.pem")}}, nil, "ca_file"},
-		{"bad log level", cluster.Settings{ClientLogLevel: "loud"}, nil, `"loud"`},
+		{"name server domain", cluster.Settings{NameServers: []string{"embedded"}, NameServerDomain: "http://ns.example/list"}, func(t *testing.T, o broker.Options) {
+			if len(o.Addrs) != 0 {
+				t.Errorf("addresses %v given with a name server domain: the driver would dial them instead", o.Addrs)
+			}
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ep := open(t, cluster.Settings{NameServers: []string{"10.0.0.1:9876"}}, tc.s, cluster.WithTelemetry(mp, noop.NewTracerProvider()))
+			producer := cluster.Settings{NameServers: []string{"10.0.0.1:9876"}, TLS: tc.s.TLS}
+			ep := open(t, producer, tc.s, cluster.WithTelemetry(mp, noop.NewTracerProvider()))
 			opts, err := ep.Consumer.BrokerOptions()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

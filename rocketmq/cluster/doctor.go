@@ -9,13 +9,28 @@ import (
 	"strings"
 )
 
+// Doctor checks the producer's connection (see Client.Doctor), after saying on w that
+// the embedded broker was started for the check when the settings select it. It returns
+// the number of problems found.
+func (e *Endpoint) Doctor(ctx context.Context, w io.Writer, topics ...string) int {
+	if e.Embedded != nil {
+		fmt.Fprintf(w, "The configuration selects the embedded broker: started it for this check on %s (name server) and %s (broker).\n",
+			e.Embedded.NameServerAddr(), e.Embedded.BrokerAddr())
+	}
+	return e.Producer.Doctor(ctx, w, topics...)
+}
+
 // Doctor probes the cluster (see Probe) and explains what it found to an operator, on w:
-// each name server with its brokers and the routes of topics, each broker address the
-// name servers hand out and whether it can be reached from here, and for every problem
-// what to fix, the broker's advertised address (brokerIP1) above all. nameServerHint
-// says where the name servers are configured (printed with a name server problem). It
-// returns the number of problems found.
-func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string, topics ...string) int {
+// how it connects (TLS, ACL, namespace), each name server with its brokers and the
+// routes of topics, each broker address the name servers hand out and whether it can be
+// reached from here, and for every problem what to fix, the broker's advertised address
+// (brokerIP1) above all, with the Hints of Open. It returns the number of problems
+// found.
+func (c *Client) Doctor(ctx context.Context, w io.Writer, topics ...string) int {
+	hints := c.hints
+	if hints.NameServers == "" { // a Client not made by Open
+		hints = defaultHints
+	}
 	topics = slices.Compact(slices.Sorted(slices.Values(topics)))
 	if c.httpOnly() {
 		fmt.Fprintf(w, "driver aliyun, HTTP endpoint %s (instance %s)\n", c.Settings.Endpoint, c.Settings.Namespace)
@@ -26,7 +41,12 @@ func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string,
 		fmt.Fprintln(w, "✓ HTTP endpoint reachable (topics and groups are the instance's: create them in its console).")
 		return 0
 	}
-	fmt.Fprintf(w, "name servers: %s\n", strings.Join(c.NameServers(), ", "))
+	if d := c.Settings.NameServerDomain; d != "" {
+		fmt.Fprintf(w, "name servers: listed by %s\n", d)
+	} else {
+		fmt.Fprintf(w, "name servers: %s\n", strings.Join(c.NameServers(), ", "))
+	}
+	fmt.Fprintf(w, "connection: %s\n", c.describe())
 	rep := c.Probe(ctx, topics...)
 	problems := 0
 	for _, ns := range rep.NameServers {
@@ -34,7 +54,8 @@ func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string,
 		case ns.Err != nil:
 			problems++
 			fmt.Fprintf(w, "✗ name server %s: %v\n", ns.Addr, ns.Err)
-			fmt.Fprintf(w, "  Fix: check the address (%s) and that the name server runs and listens there.\n", nameServerHint)
+			fmt.Fprintf(w, "  Fix: check that a name server runs and listens there, or change the address: %s.\n",
+				fmt.Sprintf(hints.NameServers, "host:port"))
 			continue
 		case len(ns.Brokers) == 0:
 			problems++
@@ -57,6 +78,9 @@ func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string,
 			problems++
 			fmt.Fprintf(w, "✗ broker %s cannot be reached from here: %v\n", addr, err)
 			fmt.Fprintf(w, brokerIP1Lesson, addr)
+			if hints.BrokerAddress != "" {
+				fmt.Fprintf(w, "  %s\n", hints.BrokerAddress)
+			}
 			continue
 		}
 		fmt.Fprintf(w, "✓ broker %s reachable\n", addr)
@@ -83,6 +107,25 @@ func formatBrokers(m map[string]string) string {
 	parts := make([]string, 0, len(m))
 	for _, n := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, n+" → "+m[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describe says how the client connects: TLS, ACL, namespace.
+func (c *Client) describe() string {
+	s := c.Settings
+	parts := []string{"plain TCP"}
+	if s.TLS.enabled() {
+		parts[0] = "TLS"
+		if s.TLS.InsecureSkipVerify {
+			parts[0] += " (broker certificate not verified)"
+		}
+	}
+	if cr := s.Credentials; cr != nil && cr.AccessKey != "" {
+		parts = append(parts, "ACL access key "+cr.AccessKey)
+	}
+	if s.Namespace != "" {
+		parts = append(parts, "namespace "+s.Namespace)
 	}
 	return strings.Join(parts, ", ")
 }

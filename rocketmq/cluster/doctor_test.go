@@ -25,15 +25,20 @@ func TestDoctor(t *testing.T) {
 		{"healthy", healthy.Addr(), 0, []string{"✓ name server " + healthy.Addr(), "topic known: ", "topic unknown: no route yet",
 			"✓ broker " + healthy.BrokerAddr() + " reachable", "All good"}},
 		{"unreachable advertised broker", hidden.Addr(), 1, []string{"✓ name server", "✗ broker 127.0.0.1:1 cannot be reached",
-			"brokerIP1", "1 problem(s) found."}},
-		{"no name server", "127.0.0.1:1", 1, []string{"✗ name server 127.0.0.1:1", "Fix: check the address (the hint)", "1 problem(s) found."}},
+			"brokerIP1", "  BROKER_IP1=<address> in deploy", "1 problem(s) found."}},
+		{"no name server", "127.0.0.1:1", 1, []string{"✗ name server 127.0.0.1:1", "or change the address: NS=host:port.", "1 problem(s) found."}},
+		{"embedded", "", 0, []string{"started it for this check", "All good"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ep := open(t, cluster.Settings{NameServers: []string{tc.ns}}, cluster.Settings{})
+			s := cluster.Settings{NameServers: []string{tc.ns}}
+			if tc.ns == "" {
+				s = cluster.Settings{Embedded: free}
+			}
+			ep := open(t, s, cluster.Settings{}, cluster.WithHints(cluster.Hints{NameServers: "NS=%s", BrokerAddress: "BROKER_IP1=<address> in deploy"}))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			var out strings.Builder
-			if n := ep.Producer.Doctor(ctx, &out, "the hint", "known", "unknown"); n != tc.problems {
+			if n := ep.Doctor(ctx, &out, "known", "unknown"); n != tc.problems {
 				t.Errorf("problems = %d, want %d", n, tc.problems)
 			}
 			for _, w := range tc.want {

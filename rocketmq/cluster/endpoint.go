@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-kratos/kratos/v2/log"
 	"go.opentelemetry.io/otel/metric"
@@ -28,6 +29,8 @@ type openOptions struct {
 	logger log.Logger
 	meter  metric.MeterProvider
 	tracer trace.TracerProvider
+	hints  Hints
+	topics []string
 }
 
 // WithLogger sets the logger of the clients and of the embedded broker (default: Kratos'
@@ -40,14 +43,27 @@ func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 	return func(o *openOptions) { o.meter, o.tracer = mp, tp }
 }
 
+// EnsureTopicsTimeout bounds the creation of the topics of WithTopics in Open.
+const EnsureTopicsTimeout = 30 * time.Second
+
+// WithTopics makes Open create the topics (names as the clients use them) that have no
+// route yet, once, before any client needs them (see Client.EnsureTopics), within
+// EnsureTopicsTimeout; Open fails when it cannot.
+func WithTopics(topics ...string) Option {
+	return func(o *openOptions) { o.topics = append(o.topics, topics...) }
+}
+
 // Open resolves the settings of a service's producer and consumer, each taking the
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
 // settings that are set; with its HTTP endpoint too when a side of driver "aliyun" uses
-// it) and points that side at it. Settings that cannot work (see
-// Settings.Validate) are an error naming each. Close stops the broker.
+// it) and points that side at it. Settings that cannot work (see Settings.Validate) are
+// an error naming each. When the embedded broker cannot listen because its address is
+// taken, the error (an *AddrInUseError) says whether a RocketMQ name server answers
+// there and how to use it or move the embedded one (see WithHints). Close stops the
+// broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
-	o := openOptions{logger: log.GetLogger()}
+	o := openOptions{logger: log.GetLogger(), hints: defaultHints}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -55,8 +71,14 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		return nil, err
 	}
 	p, c := producer.Inherit(consumer), consumer.Inherit(producer)
+	if err := checkResolved(p, c); err != nil {
+		return nil, err
+	}
 	sides := []*Settings{&p, &c}
 	for _, s := range sides {
+		if s.NameServerDomain != "" {
+			s.NameServers = nil // "embedded", the default, gives way to the domain
+		}
 		if s.aliyunRemote() && IsEmbedded(s.NameServers) {
 			s.NameServers = nil // an Aliyun instance: no name server for the admin calls
 		}
@@ -71,7 +93,7 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		for _, s := range sides {
 			withHTTP = withHTTP || (s.UsesEmbedded() && s.Driver == DriverAliyun)
 		}
-		b, err := startEmbedded(ctx, emb, withHTTP, o.logger)
+		b, err := startEmbedded(ctx, emb, withHTTP, o.logger, o.hints)
 		if err != nil {
 			return nil, err
 		}
@@ -85,8 +107,15 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 			}
 		}
 	}
-	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer}
-	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer}
+	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
+	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
+	if len(o.topics) > 0 {
+		tctx, cancel := context.WithTimeout(ctx, EnsureTopicsTimeout)
+		defer cancel()
+		if err := ep.Producer.EnsureTopics(tctx, o.topics...); err != nil {
+			return nil, errors.Join(err, ep.Close())
+		}
+	}
 	return ep, nil
 }
 
@@ -101,7 +130,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.Logger) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.Logger, hints Hints) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -136,9 +165,12 @@ func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.L
 		return nil, fmt.Errorf("embedded RocketMQ broker: %w", err)
 	}
 	if err := b.Start(ctx); err != nil {
+		closeErr := b.Close()
+		if inUse := addrInUse(ctx, err, nsAddr, brokerAddr, hints); inUse != nil {
+			return nil, errors.Join(inUse, closeErr)
+		}
 		return nil, errors.Join(
-			fmt.Errorf("start embedded RocketMQ broker (name server %s, broker %s): %w", nsAddr, brokerAddr, err),
-			b.Close())
+			fmt.Errorf("start embedded RocketMQ broker (name server %s, broker %s): %w", nsAddr, brokerAddr, err), closeErr)
 	}
 	store := e.DataDir
 	if store == "" {

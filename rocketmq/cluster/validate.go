@@ -6,6 +6,10 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+
+	"github.com/go-kratos/kratos/v2/encoding"
+
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
 // FieldError is a setting that cannot work, named as a configuration file names it: the
@@ -23,11 +27,13 @@ var namePattern = regexp.MustCompile(`^[%|a-zA-Z0-9_-]{1,127}$`)
 func ValidName(s string) bool { return namePattern.MatchString(s) }
 
 // Validate reports every setting of s that cannot work (Open refuses them): a name
-// server that is not host:port, a namespace RocketMQ does not allow, a negative retry
-// count or send timeout, credentials or a client certificate given by halves, an
-// unknown driver, an endpoint that is not an HTTP URL or without driver "aliyun", and
-// what driver "aliyun" cannot do (a name server domain, an instance name, RocketMQ's
-// message trace).
+// server that is not host:port, name servers and a name server domain together, a
+// domain that is not an http(s) URL, a namespace RocketMQ does not allow, a negative
+// retry count or send timeout, an unknown codec or client log level, credentials or a
+// client certificate given by halves, the TLS keys the driver cannot honour (see
+// TLS.validate), an unknown driver, an endpoint that is not an HTTP URL or without
+// driver "aliyun", and what driver "aliyun" cannot do (a name server domain, an
+// instance name, RocketMQ's message trace).
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -40,6 +46,14 @@ func (s Settings) Validate() []FieldError {
 			}
 		}
 	}
+	if d := s.NameServerDomain; d != "" {
+		if u, err := url.Parse(d); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			fail("name_server_domain", "%q is not an http:// or https:// URL", d)
+		}
+		if !IsEmbedded(s.NameServers) {
+			fail("name_server_domain", "name_servers and name_server_domain exclude each other: give the name servers or the URL that lists them")
+		}
+	}
 	if s.Namespace != "" && !ValidName(s.Namespace) {
 		fail("namespace", "%q has characters RocketMQ does not allow", s.Namespace)
 	}
@@ -49,12 +63,16 @@ func (s Settings) Validate() []FieldError {
 	if s.SendTimeout < 0 {
 		fail("send_timeout", "must not be negative")
 	}
+	if s.Codec != "" && encoding.GetCodec(s.Codec) == nil {
+		fail("codec", "unknown codec %q (valid: json, proto, or a registered Kratos encoding)", s.Codec)
+	}
+	if _, err := parseClientLogLevel(s.ClientLogLevel); err != nil {
+		fail("client_log_level", "%v", err)
+	}
 	if c := s.Credentials; c != nil && (c.AccessKey == "") != (c.SecretKey == "") {
 		fail("credentials", "access_key and secret_key go together")
 	}
-	if t := s.TLS; t != nil && (t.CertFile == "") != (t.KeyFile == "") {
-		fail("tls", "cert_file and key_file go together")
-	}
+	errs = append(errs, s.TLS.validate(s.Driver == "" || s.Driver == DriverV2)...)
 	switch s.Driver {
 	case "", DriverV2:
 		if s.Endpoint != "" {
@@ -78,6 +96,80 @@ func (s Settings) Validate() []FieldError {
 	}
 	return errs
 }
+
+// validate refuses TLS keys that would have no effect: any set while TLS is off, a
+// client certificate without its key (or the other way round), and with v2 (the
+// rocketmq-client-go driver) the keys it cannot honour. Its TLS is one process-wide
+// switch: it dials every name server and broker with its own
+// tls.Config{InsecureSkipVerify: true}, so it neither verifies the broker's certificate
+// (no CA, no server name) nor presents a client certificate. TLS with it is an
+// encrypted connection to a broker it does not authenticate, which the configuration
+// must say (insecure_skip_verify); keys that would promise more are refused rather
+// than dropped. Driver "aliyun" (Go's HTTP client) honours them all.
+func (t *TLS) validate(v2 bool) []FieldError {
+	if t == nil {
+		return nil
+	}
+	var errs []FieldError
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{"tls." + field, fmt.Sprintf(format, args...)})
+	}
+	const client = "rocketmq-client-go/v2 (the driver) "
+	if !t.Enabled {
+		for _, k := range []struct {
+			name string
+			set  bool
+		}{{"insecure_skip_verify", t.InsecureSkipVerify}, {"ca_file", t.CAFile != ""}, {"cert_file", t.CertFile != ""},
+			{"key_file", t.KeyFile != ""}, {"server_name", t.ServerName != ""}} {
+			if k.set {
+				fail(k.name, "has no effect while tls.enabled is false")
+			}
+		}
+		return errs
+	}
+	if !v2 {
+		if (t.CertFile == "") != (t.KeyFile == "") {
+			fail("cert_file", "cert_file and key_file go together")
+		}
+		return errs
+	}
+	if !t.InsecureSkipVerify {
+		fail("insecure_skip_verify", client+"cannot verify the broker's certificate: it dials with InsecureSkipVerify. "+
+			"Set insecure_skip_verify: true to accept an encrypted connection to a broker it does not authenticate, "+
+			"or terminate TLS in front of the brokers")
+	}
+	if t.CAFile != "" {
+		fail("ca_file", client+"cannot verify the broker's certificate, so it cannot use a CA file")
+	}
+	if t.ServerName != "" {
+		fail("server_name", client+"cannot verify the broker's certificate, so it cannot check its name")
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		fail("cert_file", client+"cannot present a client certificate (mutual TLS)")
+	}
+	return errs
+}
+
+// checkResolved refuses what only shows once both sides are resolved: TLS towards the
+// embedded broker, which serves plain TCP, and a producer and a consumer that disagree
+// on TLS (the driver's TLS switch is one for the whole process).
+func checkResolved(p, c Settings) error {
+	var errs []error
+	for _, side := range []struct {
+		name string
+		s    Settings
+	}{{"producer", p}, {"consumer", c}} {
+		if side.s.TLS.enabled() && side.s.UsesEmbedded() {
+			errs = append(errs, fmt.Errorf("%s tls.enabled: the embedded broker serves plain TCP; TLS needs name_servers of a cluster that serves it", side.name))
+		}
+	}
+	if p.TLS.enabled() != c.TLS.enabled() && p.DriverType() == rmq.DriverTypeV2 && c.DriverType() == rmq.DriverTypeV2 {
+		errs = append(errs, errors.New("tls.enabled: the producer and the consumer must both use TLS or neither (rocketmq-client-go/v2's TLS switch is process-wide)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (t *TLS) enabled() bool { return t != nil && t.Enabled }
 
 // Validate reports every setting of s that cannot work: a missing or invalid topic, an
 // invalid group, both a tag and an SQL filter, a negative redelivery count, a

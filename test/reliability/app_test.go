@@ -51,20 +51,19 @@ server:
   grpc:
     addr: 127.0.0.1:0
   rocketmq:
-    group: %[4]s-default
+    group_prefix: %[4]s
     subscriptions:
-      - topic: %[2]s
-        handler: order-created
+      - handler: order-created
         group: %[4]s
         tag_expression: OrderCreated
         max_reconsume_times: 3
-        consume_from: FIRST_OFFSET
 data:
   rocketmq:
     name_servers: [%[1]q]
-    group: %[3]s
-    topic: %[2]s
-    send_timeout: 3s
+    producer:
+      group: %[3]s
+      topic: %[2]s
+      send_timeout: 3s
   database:
     driver: sqlite
     source: %[5]q

@@ -46,6 +46,7 @@ type Broker struct {
 	metrics   *metrics
 	metricsOn bool
 	resolver  func() primitive.NsResolver
+	addrs     []string // the name servers given (none with a domain)
 	instance  string
 	useTLS    bool // dial TLS (tls.go)
 }
@@ -131,18 +132,22 @@ func (b *Broker) initLocked() error {
 	addrs := append([]string(nil), o.Addrs...)
 	domain := b.set.nameServerDomain
 	switch {
+	case len(addrs) > 0 && domain != "":
+		return fmt.Errorf("rocketmq: name servers %q and a name server domain (%s) exclude each other", addrs, domain)
 	case len(addrs) > 0:
 		for _, a := range addrs {
 			if strings.TrimSpace(a) == "" {
 				return fmt.Errorf("rocketmq: empty name server address in %q", addrs)
 			}
 		}
-		b.resolver = func() primitive.NsResolver { return primitive.NewPassthroughResolver(addrs) }
+		b.resolver = func() primitive.NsResolver { return newHostResolver(primitive.NewPassthroughResolver(addrs)) }
 	case domain != "":
-		b.resolver = func() primitive.NsResolver { return primitive.NewHttpResolver("DEFAULT", domain) }
+		b.resolver = func() primitive.NsResolver { return newHostResolver(primitive.NewHttpResolver("DEFAULT", domain)) }
 	default:
+		addrs = []string{DefaultNameServer}
 		b.resolver = func() primitive.NsResolver { return primitive.NewPassthroughResolver([]string{DefaultNameServer}) }
 	}
+	b.addrs = addrs
 	b.instance = b.set.instanceName
 	if b.instance == "" {
 		b.instance = fmt.Sprintf("kratos-%d-%d", os.Getpid(), instanceSeq.Add(1))
@@ -166,6 +171,9 @@ func (b *Broker) Connect() error {
 		if err := b.initLocked(); err != nil {
 			return err
 		}
+	}
+	if err := checkHosts(b.addrs); err != nil {
+		return err
 	}
 	if err := clientTLS.claim(b.useTLS); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -134,6 +135,9 @@ func (b *Broker) Subscribe(topic string, handler broker.Handler, binder broker.B
 	if handler == nil {
 		return nil, fmt.Errorf("rocketmq: subscribe to %s: nil handler", topic)
 	}
+	if err := checkSubscribeOptions(&o); err != nil {
+		return nil, fmt.Errorf("rocketmq: subscribe to %s: %w", topic, err)
+	}
 	group := o.Queue
 	if group == "" {
 		group = b.set.groupName
@@ -178,6 +182,55 @@ func (b *Broker) Subscribe(topic string, handler broker.Handler, binder broker.B
 		return nil, fmt.Errorf("%w (the consumer of group %s stopped; its topics %v are no longer consumed)", err, group, topicsOf(g.subs))
 	}
 	return sub, nil
+}
+
+// checkSubscribeOptions refuses the options this driver would ignore for the
+// subscription's mode, and values no mode can use, naming each.
+func checkSubscribeOptions(o *broker.SubscribeOptions) error {
+	var errs []error
+	mode := "a clustering subscription"
+	switch {
+	case o.Orderly:
+		mode = "an orderly subscription"
+	case o.Broadcast:
+		mode = "a broadcast subscription"
+	}
+	switch {
+	case o.RetryDelayLevel < 0:
+		errs = append(errs, fmt.Errorf("WithRetryDelayLevel(%d): must not be negative", o.RetryDelayLevel))
+	case o.RetryDelayLevel > 0 && (o.Orderly || o.Broadcast):
+		errs = append(errs, fmt.Errorf("WithRetryDelayLevel: %s retries a failed message in this process after "+
+			"WithSuspendInterval, not through the broker's delay levels", mode))
+	}
+	switch {
+	case o.SuspendInterval < 0:
+		errs = append(errs, errors.New("WithSuspendInterval: must not be negative"))
+	case o.SuspendInterval > 0 && !o.Orderly && !o.Broadcast:
+		errs = append(errs, errors.New("WithSuspendInterval: a clustering subscription has its failed messages "+
+			"redelivered by the broker (WithRetryDelayLevel); the interval applies to orderly and broadcast ones"))
+	}
+	switch {
+	case o.ConsumeTimeout < 0:
+		errs = append(errs, errors.New("WithConsumeTimeout: must not be negative"))
+	case o.ConsumeTimeout > 0 && o.Orderly:
+		errs = append(errs, errors.New("WithConsumeTimeout: rocketmq-client-go/v2 has no consume timeout for orderly subscriptions"))
+	}
+	if o.MaxReconsumeTimes < 0 {
+		errs = append(errs, fmt.Errorf("WithMaxReconsumeTimes(%d): must not be negative", o.MaxReconsumeTimes))
+	}
+	if o.Concurrency < 0 {
+		errs = append(errs, fmt.Errorf("WithConcurrency(%d): must not be negative", o.Concurrency))
+	}
+	if o.FilterType == broker.FilterSQL92 && strings.TrimSpace(o.Filter) == "" {
+		errs = append(errs, errors.New("WithSQLSelector: empty expression"))
+	}
+	switch {
+	case o.ConsumeFrom == broker.ConsumeFromTimestamp && o.ConsumeTimestamp.IsZero():
+		errs = append(errs, errors.New("ConsumeFromTimestamp without a timestamp (WithConsumeFromTimestamp)"))
+	case o.ConsumeFrom != broker.ConsumeFromTimestamp && !o.ConsumeTimestamp.IsZero():
+		errs = append(errs, errors.New("ConsumeTimestamp is set but ConsumeFrom is not ConsumeFromTimestamp"))
+	}
+	return errors.Join(errs...)
 }
 
 func topicsOf(m map[string]*subscription) []string {
@@ -301,8 +354,9 @@ func (b *Broker) newPushConsumer(group string, m groupModel) (rocketmq.PushConsu
 	case broker.ConsumeFromFirst:
 		opts = append(opts, consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
 	case broker.ConsumeFromTimestamp:
+		// The client parses the timestamp as UTC (time.Parse), to the second.
 		opts = append(opts, consumer.WithConsumeFromWhere(consumer.ConsumeFromTimestamp),
-			consumer.WithConsumeTimestamp(m.fromTime.Format("20060102150405")))
+			consumer.WithConsumeTimestamp(m.fromTime.UTC().Format("20060102150405")))
 	default:
 		opts = append(opts, consumer.WithConsumeFromWhere(consumer.ConsumeFromLastOffset))
 	}
@@ -336,9 +390,18 @@ func (s *subscription) Options() broker.SubscribeOptions { return s.opts }
 // Topic returns the subscribed topic.
 func (s *subscription) Topic() string { return s.topic }
 
-// Unsubscribe removes the topic from its group: the group's consumer shuts down and,
-// when other topics remain, starts again with them (their in-flight messages come again).
-func (s *subscription) Unsubscribe(bool) error {
+// ErrKeepSubscription is returned by Unsubscribe(false): this driver keeps no
+// subscription apart from its running consumer, so there is no bookkeeping to keep.
+var ErrKeepSubscription = errors.New("rocketmq: Unsubscribe(removeFromManager=false) is not supported: " +
+	"the driver keeps no subscription without its consumer; call Unsubscribe(true) (Disconnect stops every subscription)")
+
+// Unsubscribe(true) removes the topic from its group: the group's consumer shuts down
+// and, when other topics remain, starts again with them (their in-flight messages come
+// again). Unsubscribe(false) changes nothing and returns ErrKeepSubscription.
+func (s *subscription) Unsubscribe(removeFromManager bool) error {
+	if !removeFromManager {
+		return ErrKeepSubscription
+	}
 	b := s.b
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -134,6 +134,7 @@ func WithShardingKey(key string) broker.PublishOption {
 }
 
 // WithDelayTimeLevel delays delivery by a broker delay level (1=1s 2=5s 3=10s 4=30s 5=1m ...).
+// Transactional messages and batches cannot be delayed: Publish refuses them.
 func WithDelayTimeLevel(level int) broker.PublishOption {
 	return func(o *broker.PublishOptions) { o.DelayLevel = level }
 }
@@ -201,12 +202,15 @@ func WithMaxReconsumeTimes(n int) broker.SubscribeOption {
 }
 
 // WithRetryDelayLevel sets the delay level of every redelivery (default: the broker's
-// growing back-off, 10s, 30s, 1m, ...).
+// growing back-off, 10s, 30s, 1m, ...). Clustering subscriptions only: orderly and
+// broadcast ones retry in the process (WithSuspendInterval), and Subscribe refuses it.
 func WithRetryDelayLevel(level int) broker.SubscribeOption {
 	return func(o *broker.SubscribeOptions) { o.RetryDelayLevel = level }
 }
 
-// WithSuspendInterval sets the pause of an orderly queue after a failure (default 1s).
+// WithSuspendInterval sets the pause of an orderly queue, or between the in-process
+// retries of a broadcast message, after a failure (default 1s). Subscribe refuses it
+// on a clustering subscription, which the broker redelivers (WithRetryDelayLevel).
 func WithSuspendInterval(d time.Duration) broker.SubscribeOption {
 	return func(o *broker.SubscribeOptions) { o.SuspendInterval = d }
 }
@@ -214,7 +218,8 @@ func WithSuspendInterval(d time.Duration) broker.SubscribeOption {
 // WithConsumeTimeout sets how long a handler may run before the client hands its
 // message back to the broker for redelivery (default 15 minutes; checked every d, so a
 // message comes back between d and 2d after its handler started). The late handler is
-// not interrupted. Per group; orderly consumers ignore it.
+// not interrupted. Per group; Subscribe refuses it on an orderly subscription, for
+// which the client has no timeout.
 func WithConsumeTimeout(d time.Duration) broker.SubscribeOption {
 	return func(o *broker.SubscribeOptions) { o.ConsumeTimeout = d }
 }

@@ -110,6 +110,9 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg broker.Any, opts
 	if !o.DeliveryTime.IsZero() {
 		return fmt.Errorf("publish to %s: broker.WithDeliveryTime needs timed messages (RocketMQ 5: driver v5); the remoting client has delay levels only (WithDelayTimeLevel)", topic)
 	}
+	if err := checkPublishOptions(&o); err != nil {
+		return fmt.Errorf("publish to %s: %w", topic, err)
+	}
 	if batch, ok := msg.(broker.Batch); ok {
 		return b.publishBatch(ctx, p, topic, batch, &o)
 	}
@@ -119,6 +122,30 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg broker.Any, opts
 	}
 	m := newMessage(topic, body, &o)
 	return b.send(ctx, p, topic, &o, m)
+}
+
+// checkPublishOptions refuses combinations of publish options that would leave one of
+// them without effect, naming it.
+func checkPublishOptions(o *broker.PublishOptions) error {
+	var errs []error
+	if o.Oneway && o.Async != nil {
+		errs = append(errs, errors.New("WithOneway and WithAsync exclude each other"))
+	}
+	if o.Transaction != nil {
+		if o.Oneway || o.Async != nil {
+			errs = append(errs, errors.New("WithTransaction sends synchronously: it cannot be oneway or async"))
+		}
+		if o.DelayLevel > 0 {
+			errs = append(errs, errors.New("WithDelayTimeLevel: RocketMQ does not delay transactional messages"))
+		}
+	}
+	if o.Result != nil && (o.Oneway || o.Async != nil) {
+		errs = append(errs, errors.New("WithPublishResult needs a synchronous send (an async send's callback gets the result; a oneway send learns none)"))
+	}
+	if o.DelayLevel < 0 {
+		errs = append(errs, fmt.Errorf("WithDelayTimeLevel(%d): must not be negative", o.DelayLevel))
+	}
+	return errors.Join(errs...)
 }
 
 func (b *Broker) publishBatch(ctx context.Context, p rocketmq.Producer, topic string, batch broker.Batch, o *broker.PublishOptions) error {
@@ -287,6 +314,9 @@ func (b *Broker) Request(ctx context.Context, topic string, msg broker.Any, opts
 	}
 	o := broker.NewRequestOptions(opts...)
 	po := broker.NewPublishOptions(o.Publish...)
+	if err := checkRequestOptions(msg, &po); err != nil {
+		return nil, fmt.Errorf("request to %s: %w", topic, err)
+	}
 	body, err := broker.Marshal(b.opts.Codec, msg)
 	if err != nil {
 		return nil, fmt.Errorf("request to %s: %w", topic, err)
@@ -323,6 +353,44 @@ func (b *Broker) Request(ctx context.Context, topic string, msg broker.Any, opts
 	return v, nil
 }
 
+// checkRequestOptions refuses what a request cannot be: a batch, or a message sent
+// with the publish options that do not wait for an answer or wait for another one.
+func checkRequestOptions(msg broker.Any, o *broker.PublishOptions) error {
+	var errs []error
+	if _, ok := msg.(broker.Batch); ok {
+		errs = append(errs, errors.New("a batch cannot be a request"))
+	}
+	for _, x := range []struct {
+		set  bool
+		name string
+	}{{o.Async != nil, "WithAsync"}, {o.Oneway, "WithOneway"}, {o.Transaction != nil, "WithTransaction"}, {o.Result != nil, "WithPublishResult"},
+		{!o.DeliveryTime.IsZero(), "WithDeliveryTime"}} {
+		if x.set {
+			errs = append(errs, fmt.Errorf("%s does not apply to a request (it is sent synchronously and its result is the reply)", x.name))
+		}
+	}
+	if o.DelayLevel < 0 {
+		errs = append(errs, fmt.Errorf("WithDelayTimeLevel(%d): must not be negative", o.DelayLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// checkReplyOptions refuses the publish options a reply cannot honour: it goes to the
+// requester's reply queue at once and synchronously.
+func checkReplyOptions(o *broker.PublishOptions) error {
+	var errs []error
+	for _, x := range []struct {
+		set  bool
+		name string
+	}{{o.ShardingKey != "", "WithShardingKey"}, {o.DelayLevel != 0, "WithDelayTimeLevel"}, {o.Async != nil, "WithAsync"},
+		{o.Oneway, "WithOneway"}, {o.Transaction != nil, "WithTransaction"}, {!o.DeliveryTime.IsZero(), "WithDeliveryTime"}} {
+		if x.set {
+			errs = append(errs, fmt.Errorf("%s does not apply to a reply (it goes to the requester's reply queue at once, synchronously)", x.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // replier answers one request message; put into handler contexts for requests.
 type replier struct {
 	b   *Broker
@@ -345,12 +413,25 @@ func (r *replier) Reply(ctx context.Context, msg broker.Any, opts ...broker.Publ
 	m.Body = body // the client's CreateReplyMessage ignores its body argument
 	var o broker.PublishOptions
 	o.Apply(opts...)
+	if err := checkReplyOptions(&o); err != nil {
+		return fmt.Errorf("reply to request %s: %w", r.req.MsgId, err)
+	}
 	for k, v := range o.Headers {
 		m.WithProperty(k, v)
 	}
+	if o.Tags != "" {
+		m.WithTag(o.Tags)
+	}
+	if len(o.Keys) > 0 {
+		m.WithKeys(o.Keys)
+	}
 	res, err := p.SendSync(ctx, m)
-	if _, err := r.b.sendResult(m.Topic, res, err); err != nil {
+	out, err := r.b.sendResult(m.Topic, res, err)
+	if err != nil {
 		return fmt.Errorf("reply to request %s: %w", r.req.MsgId, err)
+	}
+	if o.Result != nil {
+		*o.Result = *out
 	}
 	return nil
 }

@@ -9,10 +9,12 @@
 //		protoconf.WithOverlay(protoconf.NewFileSource("configs", profile), env), env)
 //	defer c.Close()
 //
-// Sources: NewFileSource (a YAML/JSON file, or a directory with per-profile overlay
-// files), NewEnvSource (prefixed environment variables mapped onto the schema's keys),
-// and any Kratos config.Source (a Nacos data ID, for one); WithOverlay keeps the
-// environment on top when a watched source changes at run time.
+// Sources: NewDefaultsSource (the defaults, a message of the schema: give it first, so
+// that a key no other source sets takes its default), NewFileSource (a YAML/JSON file,
+// or a directory with per-profile overlay files), NewEnvSource (prefixed environment
+// variables mapped onto the schema's keys), and any Kratos config.Source (a Nacos data
+// ID, for one); WithOverlay keeps the environment on top when a watched source changes
+// at run time.
 package protoconf
 
 import (
