@@ -19,6 +19,9 @@ type PublishOptions struct {
 	ShardingKey string
 	// DelayLevel delays delivery by the broker's delay level (RocketMQ 1=1s, 2=5s, 3=10s, ...).
 	DelayLevel int
+	// DeliveryTime, when not zero, delivers the message at that time (RocketMQ 5's
+	// delivery timestamp); drivers without timed delivery refuse it.
+	DeliveryTime time.Time
 	// Async sends without waiting; the callback gets the result (on a client goroutine).
 	Async func(ctx context.Context, res *PublishResult, err error)
 	// Oneway sends without waiting for, or learning, the broker's answer.
@@ -58,6 +61,12 @@ func WithHeaders(h Headers) PublishOption {
 			o.Headers[k] = v
 		}
 	}
+}
+
+// WithDeliveryTime delivers the message at t (RocketMQ 5 timed messages); drivers
+// without timed delivery make Publish fail rather than deliver it at once.
+func WithDeliveryTime(t time.Time) PublishOption {
+	return func(o *PublishOptions) { o.DeliveryTime = t }
 }
 
 // WithPublishResult makes a synchronous Publish fill dst with the broker's answer.

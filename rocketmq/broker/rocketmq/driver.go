@@ -16,16 +16,18 @@ const (
 	DriverTypeAliyun DriverType = "aliyun"
 	// DriverTypeV2 is github.com/apache/rocketmq-client-go/v2 (remoting protocol, RocketMQ 4.x and 5.x).
 	DriverTypeV2 DriverType = "v2"
-	// DriverTypeV5 is github.com/apache/rocketmq-clients/golang/v5 (gRPC proxy, RocketMQ 5.x): not in this build.
+	// DriverTypeV5 is this package's own client of the RocketMQ 5 proxy's gRPC API
+	// (V5Broker): WithNameServer names the proxies' gRPC endpoints ("host:8081").
 	DriverTypeV5 DriverType = "v5"
 )
 
 // ErrDriverUnavailable is wrapped by the error of a driver type this build does not include.
 var ErrDriverUnavailable = errors.New("rocketmq driver not available in this build")
 
-// NewBroker returns a broker for driverType. For a driver this build does not include
-// (v5, aliyun) or an unknown one it returns an error and a Broker whose every method
-// fails with that error, so a caller that keeps the value never gets a nil panic.
+// NewBroker returns a broker for driverType, initialised with opts. For a driver this
+// build does not include (aliyun), an unknown one or options the driver refuses, it
+// returns an error and a Broker whose every method fails with that error, so a caller
+// that keeps the value never gets a nil panic.
 func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, error) {
 	var err error
 	switch driverType {
@@ -36,13 +38,16 @@ func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, err
 		}
 		return b, nil
 	case DriverTypeV5:
-		err = fmt.Errorf("driver %q: %w: it needs github.com/apache/rocketmq-clients/golang/v5 and a RocketMQ 5 gRPC proxy; use %q (rocketmq-client-go/v2), which speaks to RocketMQ 4.x and 5.x brokers",
-			driverType, ErrDriverUnavailable, DriverTypeV2)
+		b := NewV5(opts...)
+		if err := b.Init(); err != nil {
+			return unavailable{err}, err
+		}
+		return b, nil
 	case DriverTypeAliyun:
 		err = fmt.Errorf("driver %q: %w: Aliyun's HTTP SDK is not a dependency of this module; Aliyun RocketMQ 4.x/5.x instances accept %q with WithCredentials",
 			driverType, ErrDriverUnavailable, DriverTypeV2)
 	default:
-		err = fmt.Errorf("unknown rocketmq driver type %q (want %q)", driverType, DriverTypeV2)
+		err = fmt.Errorf("unknown rocketmq driver type %q (want %q or %q)", driverType, DriverTypeV2, DriverTypeV5)
 	}
 	return unavailable{err}, err
 }

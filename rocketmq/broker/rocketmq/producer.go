@@ -107,6 +107,9 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg broker.Any, opts
 	}
 	var o broker.PublishOptions
 	o.Apply(opts...)
+	if !o.DeliveryTime.IsZero() {
+		return fmt.Errorf("publish to %s: broker.WithDeliveryTime needs timed messages (RocketMQ 5: driver v5); the remoting client has delay levels only (WithDelayTimeLevel)", topic)
+	}
 	if batch, ok := msg.(broker.Batch); ok {
 		return b.publishBatch(ctx, p, topic, batch, &o)
 	}

@@ -216,7 +216,7 @@ func TestNewBrokerDrivers(t *testing.T) {
 		driver DriverType
 		ok     bool
 	}{
-		{DriverTypeV2, true}, {DriverTypeV5, false}, {DriverTypeAliyun, false}, {"kafka", false},
+		{DriverTypeV2, true}, {DriverTypeV5, true}, {DriverTypeAliyun, false}, {"kafka", false},
 	} {
 		t.Run(string(tc.driver), func(t *testing.T) {
 			b, err := NewBroker(tc.driver, WithNameServer([]string{"127.0.0.1:1"}))
@@ -236,7 +236,12 @@ func TestNewBrokerDrivers(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewBroker(DriverTypeV2, broker.WithCodec("nope")); err == nil || !strings.Contains(err.Error(), `"nope"`) {
-		t.Errorf("unknown codec: err = %v, want one naming it", err)
+	for _, d := range []DriverType{DriverTypeV2, DriverTypeV5} {
+		if _, err := NewBroker(d, broker.WithCodec("nope")); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+			t.Errorf("%s: unknown codec: err = %v, want one naming it", d, err)
+		}
+	}
+	if b, _ := NewBroker(DriverTypeV5); b.Name() != "rocketmq-v5-grpc" || b.Address() != DefaultProxyEndpoint {
+		t.Errorf("v5 driver: %s at %s", b.Name(), b.Address())
 	}
 }

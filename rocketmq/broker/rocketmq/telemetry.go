@@ -75,6 +75,12 @@ func (t *tracing) inject(ctx context.Context, m *primitive.Message) {
 }
 
 func (t *tracing) startPublish(ctx context.Context, topic string, m *primitive.Message) (context.Context, trace.Span) {
+	return t.startPublishSpan(ctx, topic, m.GetTags(), msgCarrier{m})
+}
+
+// startPublishSpan starts the producer span of a message with tags and injects its
+// context into the message's properties through carrier.
+func (t *tracing) startPublishSpan(ctx context.Context, topic, tags string, carrier propagation.TextMapCarrier) (context.Context, trace.Span) {
 	ctx, span := t.tracer.Start(ctx, topic+" publish",
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
@@ -82,10 +88,10 @@ func (t *tracing) startPublish(ctx context.Context, topic string, m *primitive.M
 			attribute.String("messaging.operation", "publish"),
 			attribute.String("messaging.destination.name", topic),
 		))
-	if tags := m.GetTags(); tags != "" {
+	if tags != "" {
 		span.SetAttributes(attribute.String("messaging.rocketmq.message.tag", tags))
 	}
-	t.inject(ctx, m)
+	t.prop.Inject(ctx, carrier)
 	return ctx, span
 }
 

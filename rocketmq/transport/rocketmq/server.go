@@ -23,7 +23,9 @@ var (
 // DriverType names the RocketMQ client library (see the constants).
 type DriverType = rmq.DriverType
 
-// Driver types: only DriverTypeV2 is in this build; the others make Start fail.
+// Driver types: DriverTypeV2 (rocketmq-client-go, remoting protocol) and DriverTypeV5
+// (the RocketMQ 5 proxy's gRPC API; WithNameServer then names the proxies' gRPC
+// endpoints); DriverTypeAliyun is not in this build and makes Start fail.
 const (
 	DriverTypeAliyun = rmq.DriverTypeAliyun
 	DriverTypeV2     = rmq.DriverTypeV2

@@ -141,7 +141,8 @@ func TestServerStartFailures(t *testing.T) {
 		want   string
 	}{
 		{"unknown codec", DriverTypeV2, []ServerOption{WithCodec("yaml-ish")}, `"yaml-ish"`},
-		{"v5 driver", DriverTypeV5, nil, "not available in this build"},
+		{"v5 driver, no proxy", DriverTypeV5, []ServerOption{WithBrokerOptions(rmq.WithSendTimeout(time.Second))}, "127.0.0.1:1"},
+		{"v5 driver, unsupported option", DriverTypeV5, []ServerOption{WithEnableTrace()}, "WithEnableTrace"},
 		{"aliyun driver", DriverTypeAliyun, nil, "not available in this build"},
 		{"tls", DriverTypeV2, []ServerOption{WithTLSConfig(&tls.Config{})}, "TLS"},
 	} {
