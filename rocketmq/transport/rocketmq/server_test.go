@@ -30,7 +30,10 @@ type seenTransport struct {
 }
 
 func TestServerTypedSubscriberWithMiddleware(t *testing.T) {
-	ns := rmqtest.NameServer(t)
+	forDrivers(t, allDrivers, nil, testTypedSubscriberWithMiddleware)
+}
+
+func testTypedSubscriberWithMiddleware(t *testing.T, e *driverEnv) {
 	var mwSaw atomic.Pointer[seenTransport]
 	spy := func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
@@ -44,9 +47,8 @@ func TestServerTypedSubscriberWithMiddleware(t *testing.T) {
 			return next(ctx, req)
 		}
 	}
-	srv := newTestServer(t, ns, WithMiddleware(recovery.Recovery(), spy), WithCodec("json"))
-	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
-	ensureTopic(t, ns, topic)
+	srv := e.server(WithMiddleware(recovery.Recovery(), spy), WithCodec("json"))
+	topic, group := e.topic("NORMAL"), e.group(false)
 
 	type delivery struct {
 		topic   string
@@ -168,8 +170,11 @@ func TestServerStartFailures(t *testing.T) {
 }
 
 func TestServerStartReportsSubscribeErrors(t *testing.T) {
-	ns := rmqtest.NameServer(t)
-	srv := newTestServer(t, ns)
+	forDrivers(t, allDrivers, nil, testStartReportsSubscribeErrors)
+}
+
+func testStartReportsSubscribeErrors(t *testing.T, e *driverEnv) {
+	srv := e.server()
 	missing := rmqtest.Name(t, "NOPE")
 	h := func(context.Context, string, broker.Headers, *order) error { return nil }
 	if err := RegisterSubscriber(srv, context.Background(), missing, rmqtest.Name(t, "G"), h); err != nil {
@@ -188,12 +193,14 @@ func TestServerStartReportsSubscribeErrors(t *testing.T) {
 }
 
 func TestServerStopWaitsForSlowHandler(t *testing.T) {
-	ns := rmqtest.NameServer(t)
-	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
-	ensureTopic(t, ns, topic)
+	forDrivers(t, allDrivers, nil, testStopWaitsForSlowHandler)
+}
+
+func testStopWaitsForSlowHandler(t *testing.T, e *driverEnv) {
+	topic, group := e.topic("NORMAL"), e.group(false)
 	leaks := append(leakOptions, goleak.IgnoreCurrent())
 	func() {
-		srv := newTestServer(t, ns)
+		srv := e.server()
 		first := make(chan struct{})
 		release := make(chan struct{})
 		var done atomic.Bool
@@ -238,10 +245,12 @@ func TestServerStopWaitsForSlowHandler(t *testing.T) {
 }
 
 func TestServerPanicAndErrorGoToDLQ(t *testing.T) {
-	ns := rmqtest.NameServer(t)
-	srv := newTestServer(t, ns, WithMiddleware(recovery.Recovery()))
-	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
-	ensureTopic(t, ns, topic)
+	forDrivers(t, allDrivers, nil, testPanicAndErrorGoToDLQ)
+}
+
+func testPanicAndErrorGoToDLQ(t *testing.T, e *driverEnv) {
+	srv := e.server(WithMiddleware(recovery.Recovery()))
+	topic, group := e.topic("NORMAL"), e.group(false)
 	var attempts atomic.Int32
 	err := RegisterSubscriber(srv, context.Background(), topic, group,
 		func(ctx context.Context, _ string, h broker.Headers, o *order) error {
@@ -289,10 +298,12 @@ func TestServerPanicAndErrorGoToDLQ(t *testing.T) {
 }
 
 func TestServerRestartKeepsSubscriptions(t *testing.T) {
-	ns := rmqtest.NameServer(t)
-	srv := newTestServer(t, ns)
-	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
-	ensureTopic(t, ns, topic)
+	forDrivers(t, allDrivers, nil, testRestartKeepsSubscriptions)
+}
+
+func testRestartKeepsSubscriptions(t *testing.T, e *driverEnv) {
+	srv := e.server()
+	topic, group := e.topic("NORMAL"), e.group(false)
 	got := make(chan int, 4)
 	err := RegisterSubscriber(srv, context.Background(), topic, group,
 		func(ctx context.Context, _ string, h broker.Headers, o *order) error {

@@ -22,13 +22,15 @@ import (
 )
 
 func TestTraceContextCrossesTheBroker(t *testing.T) {
-	ns := rmqtest.NameServer(t)
+	forDrivers(t, allDrivers, nil, testTraceContextCrossesTheBroker)
+}
+
+func testTraceContextCrossesTheBroker(t *testing.T, e *driverEnv) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	srv := newTestServer(t, ns, WithTracerProvider(tp, "test"))
-	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
-	ensureTopic(t, ns, topic)
+	srv := e.server(WithTracerProvider(tp, "test"))
+	topic, group := e.topic("NORMAL"), e.group(false)
 	got := make(chan trace.SpanContext, 1)
 	err := RegisterSubscriber(srv, context.Background(), topic, group,
 		func(ctx context.Context, _ string, h broker.Headers, o *order) error {
@@ -145,15 +147,13 @@ func metricsSum(t *testing.T, reader *sdkmetric.ManualReader, name string, attrs
 
 // metricsServer starts a server with a manual metric reader and a subscriber whose
 // handler fails for the IDs in fail (every time).
-func metricsServer(t *testing.T, fail map[int]bool) (srv *Server, reader *sdkmetric.ManualReader, topic, group string, handled *atomic.Int32) {
+func metricsServer(t *testing.T, e *driverEnv, fail map[int]bool) (srv *Server, reader *sdkmetric.ManualReader, topic, group string, handled *atomic.Int32) {
 	t.Helper()
-	ns := rmqtest.NameServer(t)
 	reader = sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	srv = newTestServer(t, ns, WithMeterProvider(mp))
-	topic, group = rmqtest.Name(t, "T"), rmqtest.Name(t, "G")
-	ensureTopic(t, ns, topic)
+	srv = e.server(WithMeterProvider(mp))
+	topic, group = e.topic("NORMAL"), e.group(false)
 	handled = new(atomic.Int32)
 	err := RegisterSubscriber(srv, context.Background(), topic, group,
 		func(ctx context.Context, _ string, h broker.Headers, o *order) error {
@@ -174,7 +174,11 @@ func metricsServer(t *testing.T, fail map[int]bool) (srv *Server, reader *sdkmet
 }
 
 func TestMetrics(t *testing.T) {
-	srv, reader, topic, group, handled := metricsServer(t, nil)
+	forDrivers(t, allDrivers, nil, testMetrics)
+}
+
+func testMetrics(t *testing.T, e *driverEnv) {
+	srv, reader, topic, group, handled := metricsServer(t, e, nil)
 	for _, id := range []int{1, 2} {
 		if err := srv.Publish(context.Background(), topic, &order{ID: id}); err != nil {
 			t.Fatal(err)
