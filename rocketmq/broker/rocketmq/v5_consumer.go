@@ -381,7 +381,7 @@ func (s *v5Sub) receiveLoop(i int) {
 			}
 			break
 		}
-		msgs, err := s.receive(s.queues[turn%len(s.queues)], n)
+		msgs, err := s.receive(s.recvCtx, s.queues[turn%len(s.queues)], n)
 		for range n - len(msgs) {
 			<-g.slots
 		}
@@ -404,7 +404,7 @@ func (s *v5Sub) receiveLoop(i int) {
 
 // receive makes one ReceiveMessage call for up to n messages: long polling as the
 // group says, invisible for the subscription's invisible duration or auto-renewed.
-func (s *v5Sub) receive(mq *v2.MessageQueue, n int) ([]*v2.Message, error) {
+func (s *v5Sub) receive(ctx context.Context, mq *v2.MessageQueue, n int) ([]*v2.Message, error) {
 	g := s.g
 	conn := g.ses.conn
 	req := &v2.ReceiveMessageRequest{
@@ -416,7 +416,7 @@ func (s *v5Sub) receive(mq *v2.MessageQueue, n int) ([]*v2.Message, error) {
 	} else {
 		req.AutoRenew = true
 	}
-	ctx, cancel := context.WithTimeout(s.recvCtx, g.longPolling+conn.timeout)
+	ctx, cancel := context.WithTimeout(ctx, g.longPolling+conn.timeout)
 	defer cancel()
 	stream, err := conn.api.ReceiveMessage(conn.outgoing(ctx, g.client.id), req)
 	if err != nil {

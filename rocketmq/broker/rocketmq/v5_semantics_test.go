@@ -14,6 +14,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
 
 // TestV5RetryBackoffThenDLQ: a failing handler gets the message again after the
@@ -296,6 +297,9 @@ func TestV5FIFOOrderPerMessageGroup(t *testing.T) {
 	seen := map[string][]int{}
 	failed := false
 	_, err := broker.Subscribe(b, topic, func(_ context.Context, _ string, h broker.Headers, o *order) error {
+		if o.ID%3 == 0 {
+			time.Sleep(20 * time.Millisecond) // a group's next message must wait for this one
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if o.Note == "g1" && o.ID == 3 && !failed {
@@ -320,14 +324,15 @@ func TestV5FIFOOrderPerMessageGroup(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 20*time.Second, "every message", func() bool {
+	waitFor(t, 20*time.Second, "the last message of every group", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		n := 0
-		for _, ids := range seen {
-			n += len(ids)
+		for _, g := range groups {
+			if ids := seen[g]; len(ids) == 0 || ids[len(ids)-1] != perGroup-1 {
+				return false
+			}
 		}
-		return n == perGroup*len(groups)
+		return true
 	})
 	mu.Lock()
 	defer mu.Unlock()
@@ -374,5 +379,52 @@ func TestV5Namespace(t *testing.T) {
 	}
 	if n := count(topic, 4); n != 0 {
 		t.Errorf("%d messages in the plain %s", n, topic)
+	}
+}
+
+// TestV5ReceivedDuringDrainIsGivenBack: a message that arrives after Drain began is
+// not handled and goes back to the server without counting an attempt, so the next
+// consumer of the group gets it as a first delivery.
+func TestV5ReceivedDuringDrainIsGivenBack(t *testing.T) {
+	e := newV5Env(t)
+	topic, group := e.topic("NORMAL"), e.group(false, 0)
+	b := NewV5(WithNameServer([]string{e.mini.GRPCAddr()}), broker.WithLogger(testLogger()))
+	if err := b.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	sub, err := b.Subscribe(topic, func(context.Context, broker.Event) error {
+		calls.Add(1)
+		return nil
+	}, nil, broker.WithQueueName(group), WithInvisibleDuration(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sub.(*v5Sub)
+	s.stopReceivers() // the test receives by hand below
+	if err := b.Publish(context.Background(), topic, "x"); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []*v2.Message
+	waitFor(t, 10*time.Second, "a received message", func() bool {
+		msgs, err = s.receive(context.Background(), s.queues[0], 1)
+		return err == nil && len(msgs) == 1
+	})
+	if err := b.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.g.slots <- struct{}{} // what the receive loop takes before it hands a message over
+	s.handle(msgs[0])
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("handler ran %d times after Drain", n)
+	}
+	if err := b.Disconnect(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := e.connect()
+	rec := collect(t, b2, topic, group)
+	waitFor(t, 10*time.Second, "the given-back message", func() bool { return rec.len() == 1 })
+	if rc := rec.all()[0].headers[HeaderReconsumeTimes]; rc != "0" {
+		t.Errorf("reconsume times = %s: the give-back counted an attempt", rc)
 	}
 }

@@ -295,6 +295,9 @@ func testPanicAndErrorGoToDLQ(t *testing.T, e *driverEnv) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("nothing in the DLQ")
 	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("%d attempts before the DLQ, want 2 (1 + max reconsume times 1)", n)
+	}
 }
 
 func TestServerRestartKeepsSubscriptions(t *testing.T) {
