@@ -15,17 +15,23 @@ import (
 )
 
 // v5Group is the consumer of one group: one RocketMQ 5 push-consumer client whose
-// settings list the group's subscriptions, the handler slots every subscription of the
-// group shares (WithConcurrency), and what the server's answer to the settings said:
-// FIFO or not, the retry policy (max attempts and back-off), the batch size and the
-// long polling. Its subscriptions are in subs (guarded by V5Broker.mu).
+// settings list the group's subscriptions, and what the server's answer to the
+// settings said: FIFO or not, the retry policy (max attempts and back-off), the batch
+// size and the long polling. Its subscriptions are in subs (guarded by V5Broker.mu).
+//
+// Flow control, shared by the group's subscriptions: slots bounds the handlers
+// running at once (WithConcurrency); credits bounds the messages received and not yet
+// settled (handled and acknowledged, or given back) to the slots plus one batch per
+// receiver, so receivers fetch whole batches while handlers work (one receive and,
+// mostly, one ack per batch instead of one call per message) and memory stays bounded.
 type v5Group struct {
-	b      *V5Broker
-	ses    *v5Session
-	name   string
-	client *v5Client
-	model  groupModel
-	slots  chan struct{}
+	b       *V5Broker
+	ses     *v5Session
+	name    string
+	client  *v5Client
+	model   groupModel
+	slots   chan struct{}
+	credits chan struct{}
 
 	fifo        bool
 	policy      *v2.RetryPolicy
@@ -163,6 +169,7 @@ func (b *V5Broker) startGroup(ses *v5Session, id, group string, model groupModel
 		n = 20
 	}
 	g.slots = make(chan struct{}, n)
+	g.credits = make(chan struct{}, n+b.receivers()*g.batch)
 	ses.groups[group] = g
 	return g, nil
 }
@@ -260,9 +267,11 @@ type v5Sub struct {
 	delay    time.Duration // back-off of a redelivery (0: the server's policy)
 	suspend  time.Duration // pause of a FIFO group before it retries (0: the server's policy)
 
+	acks       acker
 	recvCtx    context.Context // cancelled when receiving stops
 	recvCancel context.CancelFunc
 	recvWG     sync.WaitGroup
+	waiting    sync.WaitGroup // received messages that have neither started nor been given back
 }
 
 func (g *v5Group) newSub(topic string, h broker.Handler, binder broker.Binder, o broker.SubscribeOptions, filter *v2.FilterExpression, queues []*v2.MessageQueue) *v5Sub {
@@ -291,6 +300,7 @@ func (g *v5Group) newSub(topic string, h broker.Handler, binder broker.Binder, o
 			b.log.Warnw("msg", "WithRetryDelayLevel out of range; using the server's back-off", "error", err)
 		}
 	}
+	s.acks.s = s
 	s.recvCtx, s.recvCancel = context.WithCancel(context.Background())
 	return s
 }
@@ -337,55 +347,54 @@ func (s *v5Sub) Unsubscribe(bool) error {
 	return nil
 }
 
-// start runs the receivers.
-func (s *v5Sub) start() {
-	n := s.g.b.set.receivers
+// receivers is the number of receivers per subscription.
+func (b *V5Broker) receivers() int {
+	n := b.set.receivers
 	if n <= 0 {
 		n = DefaultV5Receivers
 	}
-	n = min(n, maxV5Receivers)
-	for i := range n {
+	return min(n, maxV5Receivers)
+}
+
+// start runs the receivers.
+func (s *v5Sub) start() {
+	for i := range s.g.b.receivers() {
 		s.recvWG.Add(1)
 		go s.receiveLoop(i)
 	}
 }
 
-// stopReceivers cancels the receives and waits until every receiver has returned.
+// stopReceivers cancels the receives and waits until every receiver has returned and
+// every message received has started its handler or been given back.
 func (s *v5Sub) stopReceivers() {
 	s.recvCancel()
 	s.recvWG.Wait()
+	s.waiting.Wait()
 }
 
 // v5ReceiveBackoff is the pause after a failed receive.
 const v5ReceiveBackoff = time.Second
 
-// receiveLoop receives until stopped: it takes a free handler slot (waiting for one),
-// as many more as are free up to the batch size, asks for that many messages and
-// starts a handler for each, so nothing received waits for a slot.
+// receiveLoop receives until stopped: it takes a credit (waiting for one), as many
+// more as it gets up to the batch size (see gatherCredits), asks for that many
+// messages and dispatches each to a goroutine of its own, which waits for a handler
+// slot.
 func (s *v5Sub) receiveLoop(i int) {
 	defer s.recvWG.Done()
 	g := s.g
 	for turn := i; ; turn++ {
 		select {
-		case g.slots <- struct{}{}:
+		case g.credits <- struct{}{}:
 		case <-s.recvCtx.Done():
 			return
 		}
-		n := 1
-		for n < g.batch {
-			select {
-			case g.slots <- struct{}{}:
-				n++
-				continue
-			default:
-			}
-			break
-		}
+		n := s.gatherCredits(g.batch)
 		msgs, err := s.receive(s.recvCtx, s.queues[turn%len(s.queues)], n)
 		for range n - len(msgs) {
-			<-g.slots
+			<-g.credits
 		}
 		for _, m := range msgs {
+			s.waiting.Add(1)
 			go s.handle(m)
 		}
 		if err != nil {
@@ -400,6 +409,41 @@ func (s *v5Sub) receiveLoop(i int) {
 			}
 		}
 	}
+}
+
+// v5GatherWait bounds how long a receiver that holds a credit waits for more before
+// it receives, when the group has fewer free than a batch: messages settling together
+// then share one receive. An idle subscription is not slowed: its receiver waits in
+// the server's long polling with the credits it has, and a message stored meanwhile
+// is delivered at once.
+const v5GatherWait = 2 * time.Millisecond
+
+// gatherCredits takes more credits (the receiver holds one) until it has want or
+// v5GatherWait has passed, and returns how many it holds.
+func (s *v5Sub) gatherCredits(want int) int {
+	n := 1
+	var timer *time.Timer
+	for n < want {
+		select {
+		case s.g.credits <- struct{}{}:
+			n++
+			continue
+		default:
+		}
+		if timer == nil {
+			timer = time.NewTimer(v5GatherWait)
+			defer timer.Stop()
+		}
+		select {
+		case s.g.credits <- struct{}{}:
+			n++
+		case <-timer.C:
+			return n
+		case <-s.recvCtx.Done():
+			return n
+		}
+	}
+	return n
 }
 
 // receive makes one ReceiveMessage call for up to n messages: long polling as the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -37,19 +38,39 @@ import (
 // v5SettleTries bounds the attempts of an ack, change or forward.
 const v5SettleTries = 3
 
-// handle runs in its own goroutine with a handler slot taken for it.
+// handle runs in a goroutine of its own for each received message, with a credit
+// taken for it: it waits for a handler slot and runs the message, or gives it back
+// when receiving stops first (Drain, Unsubscribe): not started, so its attempt is not
+// counted. The slot is released when the handler is done, before the acknowledgement
+// (which the message still waits for in flight, so Drain waits for it too).
 func (s *v5Sub) handle(m *v2.Message) {
-	defer func() { <-s.g.slots }()
-	f := s.g.ses.flight
-	if s.recvCtx.Err() != nil || !f.enter() {
-		s.giveBack(m) // draining or unsubscribed: not started, not counted as an attempt
+	g := s.g
+	defer func() { <-g.credits }()
+	select {
+	case g.slots <- struct{}{}:
+	case <-s.recvCtx.Done():
+		s.giveBack(m)
+		s.waiting.Done()
 		return
 	}
+	f := g.ses.flight
+	if s.recvCtx.Err() != nil || !f.enter() {
+		<-g.slots
+		s.giveBack(m)
+		s.waiting.Done()
+		return
+	}
+	s.waiting.Done()
 	defer f.leave()
-	s.process(m)
+	var once sync.Once
+	release := func() { once.Do(func() { <-g.slots }) }
+	defer release()
+	s.process(m, release)
 }
 
-func (s *v5Sub) process(m *v2.Message) {
+// process runs a message and settles it; release gives the handler slot back once
+// the handler is done with it.
+func (s *v5Sub) process(m *v2.Message, release func()) {
 	b := s.g.b
 	sp := m.GetSystemProperties()
 	attempt := max(sp.GetDeliveryAttempt(), 1)
@@ -73,12 +94,15 @@ func (s *v5Sub) process(m *v2.Message) {
 		out := s.deliver(m, v, attempt)
 		switch {
 		case out == outcomeSuccess:
+			release()
 			s.ack(m)
 			return
 		case out == outcomeDLQ || attempt >= s.maxTries:
+			release()
 			s.deadLetter(m, attempt)
 			return
 		case !s.g.fifo:
+			release()
 			s.nack(m, s.backoff(attempt))
 			return
 		}
@@ -205,27 +229,13 @@ func (s *v5Sub) call(ctx context.Context, ev *event) (err error) {
 	return s.handler(ctx, ev)
 }
 
-// ack acknowledges a handled message.
+// ack acknowledges a handled message (batched with other handlers' acks, see acker).
 func (s *v5Sub) ack(m *v2.Message) {
-	conn := s.g.ses.conn
 	sp := m.GetSystemProperties()
-	req := &v2.AckMessageRequest{Group: conn.resource(s.g.name), Topic: conn.resource(s.topic),
-		Entries: []*v2.AckMessageEntry{{MessageId: sp.GetMessageId(), ReceiptHandle: sp.GetReceiptHandle()}}}
-	s.settle("ack", m, func(ctx context.Context) error {
-		resp, err := conn.api.AckMessage(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := statusErr("ack message", resp.GetStatus()); err != nil {
-			return err
-		}
-		for _, e := range resp.GetEntries() {
-			if err := statusErr("ack message", e.GetStatus()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.acks.ack(&v2.AckMessageEntry{MessageId: sp.GetMessageId(), ReceiptHandle: sp.GetReceiptHandle()})
+	if err != nil {
+		s.settleFailed("ack", m, err)
+	}
 }
 
 // nack makes a message invisible for d: it is delivered again then, with the attempt
@@ -273,27 +283,33 @@ func (s *v5Sub) deadLetter(m *v2.Message, attempt int32) {
 	})
 }
 
-// settle runs one of the calls that end a delivery, trying again a second later on
-// failure (up to v5SettleTries; never after Disconnect, nor for an expired handle).
+// settle runs one of the calls that end a delivery and logs its failure.
 func (s *v5Sub) settle(what string, m *v2.Message, call func(ctx context.Context) error) {
+	if err := s.settleCall(call); err != nil {
+		s.settleFailed(what, m, err)
+	}
+}
+
+// settleCall makes call, trying again a second later on failure (up to v5SettleTries;
+// never after Disconnect, nor for an expired handle), and returns its last error.
+func (s *v5Sub) settleCall(call func(ctx context.Context) error) error {
 	g := s.g
-	var err error
 	for try := 1; ; try++ {
 		ctx, cancel := g.ses.conn.call(context.Background(), g.client.id)
-		err = call(ctx)
+		err := call(ctx)
 		cancel()
-		if err == nil {
-			return
-		}
-		if hasCode(err, v2.Code_INVALID_RECEIPT_HANDLE) || try >= v5SettleTries {
-			break
+		if err == nil || hasCode(err, v2.Code_INVALID_RECEIPT_HANDLE) || try >= v5SettleTries {
+			return err
 		}
 		select {
 		case <-g.ses.done:
-			return
+			return err
 		case <-time.After(time.Second):
 		}
 	}
-	g.b.log.Warnw("msg", what+" failed; the message is delivered again when its invisible duration ends",
-		"topic", s.topic, "group", g.name, "msgId", m.GetSystemProperties().GetMessageId(), "error", err)
+}
+
+func (s *v5Sub) settleFailed(what string, m *v2.Message, err error) {
+	s.g.b.log.Warnw("msg", what+" failed; the message is delivered again when its invisible duration ends",
+		"topic", s.topic, "group", s.g.name, "msgId", m.GetSystemProperties().GetMessageId(), "error", err)
 }

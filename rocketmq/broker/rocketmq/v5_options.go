@@ -16,10 +16,10 @@ const (
 )
 
 // WithReceivers sets how many ReceiveMessage calls each subscription of the v5 driver
-// keeps in flight (default 2; at most 64). Each asks for as many messages as the
-// group has free handler slots (WithConcurrency), up to the server's batch size, so
-// receivers never fetch more than the handlers can start. Ignored by the v2 driver,
-// whose client pulls on its own schedule.
+// keeps in flight (default 2; at most 64). A group holds at most its handlers
+// (WithConcurrency) plus one batch (the server's, 32 on the proxy) per receiver of
+// messages received and not yet settled; a receive asks for as many as that leaves
+// room for. Ignored by the v2 driver, whose client pulls on its own schedule.
 func WithReceivers(n int) broker.Option {
 	return driverOption(func(s *settings) { s.receivers = n })
 }

@@ -413,7 +413,8 @@ func TestV5ReceivedDuringDrainIsGivenBack(t *testing.T) {
 	if err := b.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.g.slots <- struct{}{} // what the receive loop takes before it hands a message over
+	s.g.credits <- struct{}{} // what the receive loop takes before it hands a message over
+	s.waiting.Add(1)
 	s.handle(msgs[0])
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("handler ran %d times after Drain", n)
