@@ -24,7 +24,8 @@ var (
 // gRPC API (package protocol/v2), with the semantics of the v2 driver. WithNameServer
 // gives it the proxies' gRPC endpoints ("host:8081"), not name servers. Create it with
 // NewV5 or NewBroker(DriverTypeV5, ...); it is safe for concurrent use after Connect.
-// See v5_doc.go for what it maps onto the protocol and what it refuses.
+// The package doc's "RocketMQ 5" section says what it maps onto the protocol and what
+// it refuses.
 type V5Broker struct {
 	mu     sync.Mutex // guards opts, inited, ses's groups; held for Connect/Disconnect
 	opts   broker.Options
@@ -109,8 +110,6 @@ func (b *V5Broker) initLocked() error {
 		return fmt.Errorf("rocketmq v5: WithNameServerDomain is a name-server lookup of the remoting protocol; give the proxies' gRPC endpoints with WithNameServer")
 	case b.set.enableTrace:
 		return fmt.Errorf("rocketmq v5: WithEnableTrace (RocketMQ's message trace topic) is not part of the gRPC API; trace with OpenTelemetry (WithTracerProvider)")
-	case o.TLSConfig == nil && o.Secure:
-		// system roots
 	}
 	logger := o.Logger
 	if logger == nil {

@@ -41,6 +41,10 @@ type v5Group struct {
 	subs map[string]*v5Sub
 }
 
+// v5MaxLongPolling bounds the long polling a server's settings (or WithLongPollingTimeout)
+// may ask for; the proxy's own maximum is 20 s.
+const v5MaxLongPolling = time.Minute
+
 // v5DefaultMaxAttempts is the delivery attempts when the server names none (the
 // proxy's default: 16 retries).
 const v5DefaultMaxAttempts = defaultMaxReconsumeTimes + 1
@@ -164,6 +168,7 @@ func (b *V5Broker) startGroup(ses *v5Session, id, group string, model groupModel
 	if g.longPolling <= 0 {
 		g.longPolling = 20 * time.Second
 	}
+	g.longPolling = min(g.longPolling, v5MaxLongPolling)
 	n := model.concurrency
 	if n <= 0 {
 		n = 20

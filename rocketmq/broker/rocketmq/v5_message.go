@@ -159,7 +159,7 @@ func v5Headers(topic string, m *v2.Message, attempt int32) broker.Headers {
 	for k, v := range m.GetUserProperties() {
 		h[k] = v
 	}
-	if sp.Tag != nil {
+	if sp != nil && sp.Tag != nil {
 		h[HeaderTags] = sp.GetTag()
 	}
 	if len(sp.GetKeys()) > 0 {

@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
 
 func TestV5PublishSubscribeTyped(t *testing.T) {
@@ -318,5 +320,64 @@ func TestV5ServerSettingsApplied(t *testing.T) {
 	defer mu.Unlock()
 	if attempts != 2 {
 		t.Errorf("attempts = %d, want 2 (the server's retryMaxTimes 1 + 1)", attempts)
+	}
+}
+
+func TestV5BeforeConnect(t *testing.T) {
+	b := NewV5(WithNameServer([]string{"127.0.0.1:1"}))
+	if err := b.Publish(context.Background(), "t", "x"); !errors.Is(err, ErrNotConnected) {
+		t.Errorf("Publish before Connect = %v, want ErrNotConnected", err)
+	}
+	if _, err := b.Subscribe("t", func(context.Context, broker.Event) error { return nil }, nil, broker.WithQueueName("g")); !errors.Is(err, ErrNotConnected) {
+		t.Errorf("Subscribe before Connect = %v, want ErrNotConnected", err)
+	}
+	if err := b.Drain(context.Background()); err != nil {
+		t.Errorf("Drain before Connect = %v", err)
+	}
+	if err := b.Disconnect(); err != nil {
+		t.Errorf("Disconnect before Connect = %v", err)
+	}
+}
+
+// TestV5MessageFromTheWire: whatever a server sends, building headers and reading the
+// body never panics, and a damaged body is told apart from an undecodable one.
+func TestV5MessageFromTheWire(t *testing.T) {
+	for _, m := range []*v2.Message{
+		{},
+		{SystemProperties: &v2.SystemProperties{}},
+		{SystemProperties: &v2.SystemProperties{BodyEncoding: v2.Encoding_GZIP}, Body: []byte("not gzip")},
+	} {
+		_ = v5Headers("t", m, m.GetSystemProperties().GetDeliveryAttempt())
+		_, _ = v5Body(m)
+	}
+	damaged := &v2.Message{Body: []byte("abc"), SystemProperties: &v2.SystemProperties{
+		BodyDigest: &v2.Digest{Type: v2.DigestType_MD5, Checksum: "00000000000000000000000000000000"}}}
+	if _, err := v5Body(damaged); !errors.Is(err, errCorrupted) {
+		t.Errorf("damaged body: %v", err)
+	}
+	good := &v2.Message{Body: []byte("abc"), SystemProperties: &v2.SystemProperties{
+		BodyDigest: &v2.Digest{Type: v2.DigestType_CRC32, Checksum: "352441C2"}}}
+	if b, err := v5Body(good); err != nil || string(b) != "abc" {
+		t.Errorf("good body: %q %v", b, err)
+	}
+}
+
+func TestNextAttemptDelay(t *testing.T) {
+	custom := &v2.RetryPolicy{Strategy: &v2.RetryPolicy_CustomizedBackoff{CustomizedBackoff: &v2.CustomizedBackoff{
+		Next: []*durationpb.Duration{durationpb.New(time.Second), durationpb.New(5 * time.Second)}}}}
+	expo := &v2.RetryPolicy{Strategy: &v2.RetryPolicy_ExponentialBackoff{ExponentialBackoff: &v2.ExponentialBackoff{
+		Initial: durationpb.New(100 * time.Millisecond), Max: durationpb.New(time.Second), Multiplier: 2}}}
+	for _, tc := range []struct {
+		p       *v2.RetryPolicy
+		attempt int32
+		want    time.Duration
+	}{
+		{custom, 1, time.Second}, {custom, 2, 5 * time.Second}, {custom, 9, 5 * time.Second}, {custom, 0, time.Second},
+		{expo, 1, 100 * time.Millisecond}, {expo, 3, 400 * time.Millisecond}, {expo, 10, time.Second},
+		{nil, 1, 10 * time.Second},
+	} {
+		if got := nextAttemptDelay(tc.p, tc.attempt); got != tc.want {
+			t.Errorf("attempt %d: %v, want %v", tc.attempt, got, tc.want)
+		}
 	}
 }
