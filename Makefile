@@ -18,6 +18,18 @@ PROTOC_GEN_GO_GRPC_VERSION  := v1.5.1
 PROTOC_GEN_VALIDATE_VERSION := v1.3.3
 WIRE_VERSION                := v0.7.0
 
+# LIB is the RocketMQ library module (its own go.mod); MAINT is the template's maintainer
+# module (rename tests, app-level reliability tests). make test runs their tests too, when
+# they are there (a gonew copy has neither; a service may delete test/).
+LIB   := rocketmq
+MAINT := test
+
+# The Kratos HTTP and errors plugins come from the library (the Go module proxy does not
+# serve Kratos' own); built from this module, so the replace in go.mod applies.
+PLUGINS := github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-http github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-errors
+
+##@ The service (what a service made from this template uses)
+
 .PHONY: init
 # install protoc plugins and wire at pinned versions (protoc itself: apt-get install protobuf-compiler)
 init:
@@ -27,17 +39,10 @@ init:
 	go install github.com/google/wire/cmd/wire@$(WIRE_VERSION)
 
 .PHONY: plugins
-# build this repository's protoc-gen-go-http and protoc-gen-go-errors into ./bin
+# build protoc-gen-go-http and protoc-gen-go-errors (from the library) into ./bin
 plugins:
 	@mkdir -p bin
-	go build -o ./bin/ ./internal/tools/protoc-gen-go-http ./internal/tools/protoc-gen-go-errors
-
-.PHONY: config
-# generate internal/conf Go code from conf.proto
-config:
-	protoc --proto_path=./internal --proto_path=./third_party \
-	       --go_out=paths=source_relative:$(CONF_OUT) $(call join-opts,go,$(CONF_M)) \
-	       $(INTERNAL_PROTO)
+	go build -o ./bin/ $(PLUGINS)
 
 .PHONY: api
 # generate api Go code: messages, gRPC, HTTP bindings, errors, validators (one protoc run per package)
@@ -55,6 +60,13 @@ api: plugins
 	       --validate_out=lang=go,paths=source_relative,import_path=$$pkg:$(API_OUT) \
 	       $$dir*.proto; \
 	done
+
+.PHONY: config
+# generate internal/conf Go code from conf.proto
+config:
+	protoc --proto_path=./internal --proto_path=./third_party \
+	       --go_out=paths=source_relative:$(CONF_OUT) $(call join-opts,go,$(CONF_M)) \
+	       $(INTERNAL_PROTO)
 
 .PHONY: generate
 # run go generate (wire for cmd/app, at the version go.mod pins), then tidy go.mod
@@ -77,55 +89,29 @@ build:
 run: build
 	./bin/app -conf ./configs
 
+.PHONY: test
+# run the tests of the service, the library and the maintainer module, race detector on (go test ./... runs the service's only)
+test:
+	go test -race -timeout 15m ./...
+	go test -run NoRace -timeout 10m ./...
+	@if [ -f $(LIB)/go.mod ]; then set -x; \
+	  cd $(LIB) && go test -race -timeout 15m ./... && go test -run NoRace -timeout 10m ./...; fi
+	@if [ -f $(MAINT)/go.mod ]; then set -x; \
+	  cd $(MAINT) && go test -race -timeout 15m ./... && go test -run NoRace -timeout 10m ./...; fi
+
+.PHONY: lint
+# gofmt and go vet (every module)
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^third_party/')); \
+	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	@if [ -f $(LIB)/go.mod ]; then set -x; cd $(LIB) && go vet ./...; fi
+	@if [ -f $(MAINT)/go.mod ]; then set -x; cd $(MAINT) && go vet ./...; fi
+
 .PHONY: doctor
 # check the RocketMQ connection of configs/ (name servers, routes, broker reachability)
 doctor: build
 	./bin/app doctor -conf ./configs
-
-# LIB is the RocketMQ library module (its own go.mod); make test runs its tests too.
-LIB := rocketmq
-
-.PHONY: test
-# run all tests of both modules with the race detector (then the few tests the client's own races exclude)
-test:
-	go test -race -timeout 15m ./...
-	go test -run NoRace -timeout 10m ./...
-	cd $(LIB) && go test -race -timeout 15m ./...
-	cd $(LIB) && go test -run NoRace -timeout 10m ./...
-
-.PHONY: test-copies
-# rename this template (kratos new, make new, gonew) into temp dirs and run go test ./... in the copies (~8 min)
-test-copies:
-	NEWSERVICE_FULL_TESTS=1 go test -count=1 -timeout 30m -run TestRenamedServices -v ./internal/tools/newservice/
-
-.PHONY: reliability
-# run the reliability suite (test/reliability) in its long form: more crash runs, more messages
-reliability:
-	RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./test/reliability/
-	RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./test/reliability/
-
-.PHONY: soak
-# 10 minutes of messages at a fixed rate on loopback; fails on loss or memory/goroutine growth (not in CI)
-soak:
-	go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./test/reliability/
-
-FUZZTIME ?= 30s
-.PHONY: fuzz
-# run every fuzz target of the repository for FUZZTIME each (default 30s; CI runs only the seed corpora)
-fuzz:
-	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-	  mod=.; case $$dir in ./$(LIB)/*) mod=$(LIB); dir=./$${dir#./$(LIB)/};; esac; \
-	  for f in $$(grep -h '^func Fuzz' $$mod/$$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	    echo "== $$mod $$dir $$f ($(FUZZTIME))"; \
-	    (cd $$mod && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir); \
-	  done; \
-	done
-
-.PHONY: new
-# copy this template into a new service: make new NAME=shop MODULE=example.com/acme/shop [OUT=../shop]
-new:
-	@test -n "$(MODULE)" || { echo "usage: make new NAME=shop MODULE=example.com/acme/shop [OUT=dir]"; exit 2; }
-	go run ./internal/tools/newservice -module $(MODULE) -out $(or $(OUT),../$(or $(NAME),$(notdir $(MODULE))))
 
 .PHONY: docker-up
 # start RocketMQ (namesrv, broker, dashboard) and the app with Docker Compose (BROKER_IP1 to override)
@@ -137,13 +123,42 @@ docker-up:
 docker-down:
 	docker compose -f deploy/docker-compose.yaml down
 
-.PHONY: lint
-# gofmt and go vet
-lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^third_party/')); \
-	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	go vet ./...
-	cd $(LIB) && go vet ./...
+##@ The template and the library (maintainers: rocketmq/ and test/)
+
+.PHONY: test-copies
+# rename this template (kratos new, make new, gonew) into temp dirs and run each copy's go test ./... in full (~8 min)
+test-copies:
+	cd $(MAINT) && NEWSERVICE_FULL_TESTS=1 go test -count=1 -timeout 30m -run TestRenamedServices -v ./newservice/
+
+.PHONY: new
+# copy this template into a new service: make new NAME=shop MODULE=example.com/acme/shop [OUT=../shop]
+new:
+	@test -n "$(MODULE)" || { echo "usage: make new NAME=shop MODULE=example.com/acme/shop [OUT=dir]"; exit 2; }
+	cd $(MAINT) && go run ./newservice -src .. -module $(MODULE) -out $(abspath $(or $(OUT),../$(or $(NAME),$(notdir $(MODULE)))))
+
+.PHONY: reliability
+# run the reliability suites (library: transport and broker faults; maintainer: app crash, bad input) in their long form
+reliability:
+	cd $(LIB) && RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./test/reliability/
+	cd $(LIB) && RELIABILITY_LONG=1 go test -run NoRace -count=1 -timeout 20m -v ./test/reliability/
+	cd $(MAINT) && RELIABILITY_LONG=1 go test -race -count=1 -timeout 40m -v ./reliability/
+
+.PHONY: soak
+# 10 minutes of messages at a fixed rate on loopback; fails on loss or memory/goroutine growth (not in CI)
+soak:
+	cd $(LIB) && go test -tags soak -run TestSoak -count=1 -timeout 20m -v ./test/reliability/
+
+FUZZTIME ?= 30s
+.PHONY: fuzz
+# run every fuzz target of the repository for FUZZTIME each (default 30s; CI runs only the seed corpora)
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  mod=.; case $$dir in ./$(LIB)/*) mod=$(LIB); dir=./$${dir#./$(LIB)/};; ./$(MAINT)/*) mod=$(MAINT); dir=./$${dir#./$(MAINT)/};; esac; \
+	  for f in $$(grep -h '^func Fuzz' $$mod/$$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$mod $$dir $$f ($(FUZZTIME))"; \
+	    (cd $$mod && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir); \
+	  done; \
+	done
 
 .PHONY: bench
 # raw client vs this stack, figures as ratios (short: <= 2 min); prints a table, writes bench/results.md
@@ -166,9 +181,8 @@ help:
 	@echo ''
 	@echo 'Usage:'
 	@echo ' make [target]'
-	@echo ''
-	@echo 'Targets:'
-	@awk '/^[a-zA-Z0-9_-]+:/ { \
+	@awk '/^##@ / { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } \
+	/^[a-zA-Z0-9_-]+:/ { \
 	helpMessage = match(lastLine, /^# (.*)/); \
 		if (helpMessage) { \
 			helpCommand = substr($$1, 0, index($$1, ":")); \

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
+	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
 type compose struct {
@@ -104,7 +105,7 @@ func TestComposeFile(t *testing.T) {
 
 // TestDockerProfileConfig loads configs/ with the docker profile the compose file selects.
 func TestDockerProfileConfig(t *testing.T) {
-	bc, cfg, err := conf.Load(log.DefaultLogger, conf.NewFileSource("../configs", "docker"))
+	bc, cfg, err := conf.Load(log.DefaultLogger, protoconf.NewFileSource("../configs", "docker"))
 	if err != nil {
 		t.Fatalf("configs with profile docker: %v", err)
 	}

@@ -21,9 +21,13 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
+	"github.com/kratos-rocketmq/rocketmq/applog"
+	"github.com/kratos-rocketmq/rocketmq/config/nacos"
+	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
 // Set with go build -ldflags "-X main.Version=x.y.z" (make build does).
@@ -42,13 +46,14 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run starts the service and blocks until it stops; it returns the process exit code.
-// `app doctor ...` checks the RocketMQ connection instead (see doctor).
+// run starts the service and blocks until it stops, or with "doctor" first checks the
+// RocketMQ connection instead (see doctor); it returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	name, cmd := "app", serve
 	if len(args) > 0 && args[0] == "doctor" {
-		return doctor(args[1:], stdout, stderr)
+		name, cmd, args = "app doctor", doctor, args[1:]
 	}
-	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	confPath := fs.String("conf", "", "config file or directory (default ../../configs, else ./configs), or nacos://host:8848?dataId=app.yaml")
 	profile := fs.String("profile", os.Getenv("APP_PROFILE"), "config profile: also load <base>.<profile>.yaml files of a -conf directory")
@@ -58,48 +63,63 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if err := serve(*confPath, *profile, stdout); err != nil {
-		fmt.Fprintf(stderr, "app: %v\n", err)
+	if *confPath == "" {
+		*confPath = firstExisting(defaultConfPaths)
+	}
+	if err := cmd(*confPath, *profile, stdout, stderr); err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		}
 		return 1
 	}
 	return 0
 }
 
-func serve(confPath, profile string, stdout io.Writer) error {
-	if confPath == "" {
-		confPath = firstExisting(defaultConfPaths)
+// errReported is returned by a command that has explained its failure already.
+var errReported = errors.New("failure reported")
+
+// loadConfig reads the configuration of -conf (a file, a directory, or a nacos:// URL)
+// and -profile, with the APP_* environment on top also after a watched source changed.
+// close closes it, and the Nacos client the configuration came from.
+func loadConfig(confPath, profile string, logger log.Logger) (bc *conf.Bootstrap, cfg config.Config, close func(), err error) {
+	src, closeSource, err := nacos.SourceOf(confPath, func(path string) config.Source { return protoconf.NewFileSource(path, profile) })
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	env := conf.NewEnvSource()
+	bc, cfg, err = conf.Load(logger, protoconf.WithOverlay(src, env), env)
+	if err != nil {
+		closeSource()
+		return nil, nil, nil, err
+	}
+	return bc, cfg, func() { _ = cfg.Close(); closeSource() }, nil
+}
+
+func serve(confPath, profile string, stdout, _ io.Writer) error {
 	info := appInfo{Name: Name, Version: Version}
 	info.ID, _ = os.Hostname()
 	if info.Name == "" {
 		info.Name = filepath.Base(os.Args[0])
 	}
-	lvl := &logLevel{}
-	_ = lvl.Set(conf.DefaultLogLevel)
 	// Kratos' servers and config package log through the global logger; route it to ours
 	// once, here, so their lines carry the service fields and honour the level too.
-	global := newSwapLogger(newLoggerAt(stdout, info, "", lvl, globalCaller))
-	log.SetLogger(global)
-	logger := newLogger(stdout, info, "", lvl)
-	sources, closeSources, err := confSources(confPath, profile)
+	var lvl applog.Level
+	global := applog.InstallGlobal(stdout, &lvl, info.fields("")...)
+	logger := applog.New(stdout, &lvl, info.fields("")...)
+	bc, cfg, closeConfig, err := loadConfig(confPath, profile, logger)
 	if err != nil {
 		return err
 	}
-	defer closeSources()
-	bc, cfg, err := conf.Load(logger, sources...)
-	if err != nil {
-		return err
-	}
-	defer cfg.Close()
+	defer closeConfig()
 	if err := lvl.Set(bc.App.GetLog().GetLevel()); err != nil {
-		return err
+		return fmt.Errorf("config key app.log.level: %w", err)
 	}
 	if n := bc.App.GetName(); n != "" {
 		info.Name = n
 	}
-	logger = newLogger(stdout, info, bc.App.GetEnv(), lvl)
-	global.Set(newLoggerAt(stdout, info, bc.App.GetEnv(), lvl, globalCaller))
-	watchLogLevel(cfg, lvl, logger)
+	logger = applog.New(stdout, &lvl, info.fields(bc.App.GetEnv())...)
+	global.Reset(stdout, &lvl, info.fields(bc.App.GetEnv())...)
+	applog.WatchLevel(cfg, "app.log.level", &lvl, logger)
 
 	// Kratos installs its signal handler only once every server has started; a signal that
 	// came earlier would kill the process uncleanly. Catch them from here on and stop the

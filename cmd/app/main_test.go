@@ -67,11 +67,12 @@ func binary(t *testing.T) string {
 
 // process is a running app.
 type process struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	out    bytes.Buffer // stdout and stderr
-	lines  chan string
-	exited chan error
+	cmd     *exec.Cmd
+	mu      sync.Mutex
+	out     bytes.Buffer // stdout and stderr
+	lines   chan string
+	exited  chan error
+	scanned chan struct{} // closed once all output is in out
 }
 
 func (p *process) output() string {
@@ -101,7 +102,7 @@ func start(t *testing.T, workdir string, env []string, args ...string) *process 
 	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	p := &process{cmd: cmd, lines: make(chan string, 1024), exited: make(chan error, 1)}
+	p := &process{cmd: cmd, lines: make(chan string, 1024), exited: make(chan error, 1), scanned: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +118,7 @@ func start(t *testing.T, workdir string, env []string, args ...string) *process 
 			}
 		}
 		close(p.lines)
+		close(p.scanned)
 	}()
 	go func() {
 		err := cmd.Wait()
@@ -153,11 +155,12 @@ func (p *process) httpAddr(t *testing.T) string {
 	}
 }
 
-// wait returns the exit code once the process ends (bounded).
+// wait returns the exit code once the process ends (bounded) and its output is read.
 func (p *process) wait(t *testing.T, within time.Duration) int {
 	t.Helper()
 	select {
 	case err := <-p.exited:
+		<-p.scanned
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return ee.ExitCode()

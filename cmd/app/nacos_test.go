@@ -19,7 +19,8 @@ import (
 
 // nacosURL is the -conf value for dataID in group G on srv. resync=300ms makes a change
 // arrive even when nacos-sdk-go loses its notification (it can while registering its
-// listener, see pkg/config/nacos), so the tests need not wait for the client to be idle.
+// listener, see the library's config/nacos package doc), so the tests need not wait for
+// the client to be idle.
 func nacosURL(t *testing.T, srv *nacostest.Server, dataID string) string {
 	t.Helper()
 	return "nacos://" + srv.Addr() + "?dataId=" + dataID + "&group=G&resync=300ms" +
@@ -144,16 +145,11 @@ func TestChangesKeepEnvOverrides(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.publish(doc("info", "3s"))
-			sources, cleanup, err := confSources(tc.conf, "")
+			_, cfg, closeConfig, err := loadConfig(tc.conf, "", log.DefaultLogger)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(cleanup)
-			_, cfg, err := conf.Load(log.DefaultLogger, sources...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cfg.Close() })
+			t.Cleanup(closeConfig)
 			levels := make(chan string, 10)
 			if err := cfg.Watch("app.log.level", func(_ string, v config.Value) {
 				s, _ := v.String()
@@ -170,7 +166,7 @@ func TestChangesKeepEnvOverrides(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("the change did not arrive")
 			}
-			bc, _, err := conf.Decode(cfg)
+			bc, err := conf.Decode(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatalf("walkthrough failed: %v\n%s\napp output:\n%s", err, out, p.output())
 	}
 	text := string(out)
-	for _, want := range []string{`"status":"ok"`, `"rocketmq":"ok"`, "created order ", `"CONFIRMED"`, `outcome="success"`} {
+	for _, want := range []string{`"status":"ok"`, `"rocketmq":"ok"`, "created order ", `"CONFIRMED"`, `"notified":true`, `outcome="success"`} {
 		if !strings.Contains(strings.ReplaceAll(text, `": "`, `":"`), want) {
 			t.Errorf("walkthrough output lacks %s:\n%s", want, text)
 		}

@@ -12,10 +12,8 @@ import (
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/data"
-	"github.com/kratos-rocketmq/layout/internal/mq"
 	"github.com/kratos-rocketmq/layout/internal/server"
 	"github.com/kratos-rocketmq/layout/internal/service"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
 )
 
 // Injectors from wire.go:
@@ -27,19 +25,19 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 	if err != nil {
 		return nil, nil, err
 	}
-	orderRepo := data.NewOrderRepo(dataData, logger)
-	endpoint, cleanup2, err := mq.NewEndpoint(confServer, confData, logger)
+	orderRepo := data.NewOrderRepo(dataData)
+	provider, cleanup2, err := server.NewTelemetry()
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	provider, cleanup3, err := telemetry.NewProvider()
+	endpoint, cleanup3, err := newEndpoint(confServer, confData, provider, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	eventPublisher, cleanup4, err := data.NewEventPublisher(endpoint, dataData, provider, logger)
+	eventPublisher, cleanup4, err := data.NewEventPublisher(confData, endpoint, dataData, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -48,8 +46,7 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 	}
 	orderUsecase := biz.NewOrderUsecase(orderRepo, eventPublisher, logger)
 	orderService := service.NewOrderService(orderUsecase)
-	healthChecker := mq.NewHealthChecker(endpoint)
-	checkers := data.NewHealthCheckers(dataData, healthChecker)
+	checkers := data.NewHealthCheckers(dataData, endpoint)
 	httpServer, err := server.NewHTTPServer(confServer, orderService, checkers, provider, logger)
 	if err != nil {
 		cleanup4()
@@ -66,8 +63,8 @@ func wireApp(mainAppInfo appInfo, app *conf.App, confServer *conf.Server, confDa
 		cleanup()
 		return nil, nil, err
 	}
-	orderEvents := service.NewOrderEvents(orderUsecase)
-	rocketmqServer, err := server.NewRocketMQServer(endpoint, orderEvents, provider, logger)
+	handlers := service.NewEventHandlers(orderUsecase)
+	rocketmqServer, err := server.NewRocketMQServer(confServer, endpoint, handlers, logger)
 	if err != nil {
 		cleanup4()
 		cleanup3()

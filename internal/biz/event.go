@@ -82,9 +82,11 @@ var ErrAlreadyProcessed = errors.New("event already processed")
 
 // EventPublisher publishes domain events.
 type EventPublisher interface {
-	// PublishInTx publishes e if and only if the local transaction tx commits: e is sent as
-	// a transactional (half) message, tx runs, and the message is committed or rolled
-	// back by tx's result; if the process dies in between, the broker asks back and the
-	// publisher answers from the database. tx's error is returned as is.
+	// PublishInTx publishes e if and only if the local transaction tx commits: e is sent
+	// as a transactional (half) message, then tx runs in a database transaction (the
+	// repository methods it calls with its ctx join it) that also records e's id, and the
+	// message is committed or rolled back by that transaction's result. If the process
+	// dies in between, the broker asks back and the publisher answers from the recorded
+	// ids, for every event type alike. tx's error is returned as is.
 	PublishInTx(ctx context.Context, e Event, tx func(ctx context.Context) error) error
 }

@@ -59,6 +59,8 @@ type Order struct {
 	Status     Status
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// NotifiedAt is when the customer was told the order is confirmed (zero: not yet).
+	NotifiedAt time.Time
 }
 
 // ErrNotFound is returned by OrderRepo when no order has the id.
@@ -73,11 +75,16 @@ var ErrUnprocessable = errors.New("unprocessable event")
 type OrderRepo interface {
 	// Save inserts a new order.
 	Save(ctx context.Context, o *Order) error
-	// Confirm marks a PENDING order CONFIRMED and records dedupKey as processed together
-	// with the event the confirmation publishes, in one database transaction. It returns
-	// ErrAlreadyProcessed when dedupKey was recorded before (nothing changes), ErrNotFound
-	// when there is no such order.
-	Confirm(ctx context.Context, dedupKey string, confirmed OrderConfirmed) error
+	// Confirm marks a PENDING order CONFIRMED at at and records dedupKey as processed, in
+	// one database transaction (the one of ctx, when EventPublisher.PublishInTx runs it).
+	// It returns ErrAlreadyProcessed when dedupKey was recorded before or the order is
+	// confirmed already (nothing changes), ErrNotFound when there is no such order.
+	Confirm(ctx context.Context, dedupKey, orderID string, at time.Time) error
+	// MarkNotified records that the customer of an order was notified at at, and dedupKey
+	// as processed, in one database transaction. It returns ErrAlreadyProcessed when
+	// dedupKey was recorded before or the order was notified already, ErrNotFound when
+	// there is no such order.
+	MarkNotified(ctx context.Context, dedupKey, orderID string, at time.Time) error
 	// Get returns the order with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (*Order, error)
 	// List returns up to limit orders with an id lower than before ("" for the newest),
@@ -137,7 +144,7 @@ func (uc *OrderUsecase) Confirm(ctx context.Context, ev *OrderCreated) error {
 	now := uc.now().UTC()
 	confirmed := OrderConfirmed{EventID: eventID.String(), OrderID: ev.OrderID, OccurredAt: now, Version: OrderConfirmedVersion}
 	err = uc.events.PublishInTx(ctx, confirmed, func(ctx context.Context) error {
-		return uc.repo.Confirm(ctx, EventOrderCreated+":"+ev.EventID, confirmed)
+		return uc.repo.Confirm(ctx, EventOrderCreated+":"+ev.EventID, ev.OrderID, now)
 	})
 	switch {
 	case errors.Is(err, ErrAlreadyProcessed):
@@ -151,6 +158,30 @@ func (uc *OrderUsecase) Confirm(ctx context.Context, ev *OrderCreated) error {
 		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
 	}
 	uc.log.WithContext(ctx).Infow("msg", "order confirmed", "order_id", ev.OrderID, "event_id", ev.EventID)
+	return nil
+}
+
+// Notify handles OrderConfirmed: it tells the customer that the order is confirmed (the
+// demo records the notification on the order; a real service would send a mail here),
+// once per order however often the event is delivered.
+func (uc *OrderUsecase) Notify(ctx context.Context, ev *OrderConfirmed) error {
+	if ev.Version != OrderConfirmedVersion {
+		return fmt.Errorf("%w: OrderConfirmed version %d (this service reads %d)", ErrUnprocessable, ev.Version, OrderConfirmedVersion)
+	}
+	if ev.EventID == "" || ev.OrderID == "" {
+		return fmt.Errorf("%w: OrderConfirmed without event_id or order_id", ErrUnprocessable)
+	}
+	err := uc.repo.MarkNotified(ctx, EventOrderConfirmed+":"+ev.EventID, ev.OrderID, uc.now().UTC())
+	switch {
+	case errors.Is(err, ErrAlreadyProcessed):
+		uc.log.WithContext(ctx).Infow("msg", "duplicate OrderConfirmed ignored", "order_id", ev.OrderID, "event_id", ev.EventID)
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: order %s of event %s does not exist", ErrUnprocessable, ev.OrderID, ev.EventID)
+	case err != nil:
+		return fmt.Errorf("notify the customer of order %s: %w", ev.OrderID, err)
+	}
+	uc.log.WithContext(ctx).Infow("msg", "customer notified", "order_id", ev.OrderID, "event_id", ev.EventID)
 	return nil
 }
 

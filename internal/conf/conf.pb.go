@@ -1080,7 +1080,8 @@ type RocketMQ_Subscription struct {
 	Topic string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
 	// Consumer group; defaults to RocketMQ.group.
 	Group string `protobuf:"bytes,2,opt,name=group,proto3" json:"group,omitempty"`
-	// Tag filter: "*" (default), "TagA", "TagA || TagB".
+	// Tag filter: "TagA", "TagA || TagB", "*" (all). Default: the event of the handler
+	// (events are tagged with their name).
 	TagExpression string `protobuf:"bytes,3,opt,name=tag_expression,json=tagExpression,proto3" json:"tag_expression,omitempty"`
 	// SQL92 property filter (instead of tags), e.g. "a > 5 AND b = 'x'".
 	SqlExpression string      `protobuf:"bytes,4,opt,name=sql_expression,json=sqlExpression,proto3" json:"sql_expression,omitempty"`
@@ -1094,7 +1095,7 @@ type RocketMQ_Subscription struct {
 	ConsumeFrom ConsumeFrom `protobuf:"varint,9,opt,name=consume_from,json=consumeFrom,proto3,enum=kratos.api.ConsumeFrom" json:"consume_from,omitempty"`
 	// With consume_from TIMESTAMP: RFC 3339 time to start from.
 	ConsumeTimestamp string `protobuf:"bytes,10,opt,name=consume_timestamp,json=consumeTimestamp,proto3" json:"consume_timestamp,omitempty"`
-	// Which handler of internal/server/rocketmq.go receives the messages, e.g.
+	// Which handler of internal/service/events.go receives the messages, e.g.
 	// "order-created".
 	Handler       string `protobuf:"bytes,11,opt,name=handler,proto3" json:"handler,omitempty"`
 	unknownFields protoimpl.UnknownFields

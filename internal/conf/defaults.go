@@ -3,6 +3,7 @@ package conf
 import (
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -15,46 +16,32 @@ const (
 	DefaultGRPCAddr        = "0.0.0.0:9000"
 	DefaultDatabaseDriver  = "sqlite"
 	DefaultDatabaseSource  = "data/app.db"
+	DefaultEventTopic      = "orders"
 )
 
 func applyDefaults(bc *Bootstrap) {
-	if bc.App == nil {
-		bc.App = &App{}
-	}
-	if bc.App.Log == nil {
-		bc.App.Log = &App_Log{}
-	}
-	if bc.App.Log.Level == "" {
-		bc.App.Log.Level = DefaultLogLevel
-	}
+	// Merging present but empty sections creates the ones the configuration left out.
+	proto.Merge(bc, &Bootstrap{
+		App:    &App{Log: &App_Log{}},
+		Server: &Server{Http: &Server_HTTP{}, Grpc: &Server_GRPC{}},
+		Data:   &Data{Database: &Data_Database{}, Rocketmq: &RocketMQ{}},
+	})
+	orDefault(&bc.App.Log.Level, DefaultLogLevel)
 	if bc.App.ShutdownTimeout == nil {
 		bc.App.ShutdownTimeout = durationpb.New(DefaultShutdownTimeout)
 	}
-	if bc.Server == nil {
-		bc.Server = &Server{}
+	orDefault(&bc.Server.Http.Addr, DefaultHTTPAddr)
+	orDefault(&bc.Server.Grpc.Addr, DefaultGRPCAddr)
+	orDefault(&bc.Data.Database.Driver, DefaultDatabaseDriver)
+	if bc.Data.Database.Driver == DefaultDatabaseDriver {
+		orDefault(&bc.Data.Database.Source, DefaultDatabaseSource)
 	}
-	if bc.Server.Http == nil {
-		bc.Server.Http = &Server_HTTP{}
-	}
-	if bc.Server.Http.Addr == "" {
-		bc.Server.Http.Addr = DefaultHTTPAddr
-	}
-	if bc.Server.Grpc == nil {
-		bc.Server.Grpc = &Server_GRPC{}
-	}
-	if bc.Server.Grpc.Addr == "" {
-		bc.Server.Grpc.Addr = DefaultGRPCAddr
-	}
-	if bc.Data == nil {
-		bc.Data = &Data{}
-	}
-	if bc.Data.Database == nil {
-		bc.Data.Database = &Data_Database{}
-	}
-	if bc.Data.Database.Driver == "" {
-		bc.Data.Database.Driver = DefaultDatabaseDriver
-	}
-	if bc.Data.Database.Source == "" && bc.Data.Database.Driver == DefaultDatabaseDriver {
-		bc.Data.Database.Source = DefaultDatabaseSource
+	orDefault(&bc.Data.Rocketmq.Topic, DefaultEventTopic)
+}
+
+// orDefault sets *key to value when it is empty.
+func orDefault(key *string, value string) {
+	if *key == "" {
+		*key = value
 	}
 }

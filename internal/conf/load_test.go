@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/log"
+	"github.com/kratos-rocketmq/rocketmq/cluster"
+	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
 
 func writeFile(t *testing.T, dir, name, body string) string {
@@ -21,13 +23,13 @@ func writeFile(t *testing.T, dir, name, body string) string {
 }
 
 func envFrom(vars ...string) config.Source {
-	return &envSource{prefix: DefaultEnvPrefix, environ: func() []string { return vars }}
+	return protoconf.NewEnvSource(EnvPrefix, (&Bootstrap{}).ProtoReflect().Descriptor(), protoconf.Environ(vars...))
 }
 
 func load(t *testing.T, yaml string, env ...string) (*Bootstrap, error) {
 	t.Helper()
 	p := writeFile(t, t.TempDir(), "config.yaml", yaml)
-	bc, c, err := Load(log.DefaultLogger, NewFileSource(p, ""), envFrom(env...))
+	bc, c, err := Load(log.DefaultLogger, protoconf.NewFileSource(p, ""), envFrom(env...))
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
 	}
@@ -35,7 +37,7 @@ func load(t *testing.T, yaml string, env ...string) (*Bootstrap, error) {
 }
 
 func TestLoadRepositoryConfig(t *testing.T) {
-	bc, c, err := Load(log.DefaultLogger, NewFileSource("../../configs", ""), envFrom())
+	bc, c, err := Load(log.DefaultLogger, protoconf.NewFileSource("../../configs", ""), envFrom())
 	if err != nil {
 		t.Fatalf("configs/ does not load: %v", err)
 	}
@@ -145,7 +147,7 @@ data:
 		{"http timeout", bc.GetServer().GetHttp().GetTimeout().AsDuration(), 500 * time.Millisecond},
 		{"env addr wins", bc.GetServer().GetHttp().GetAddr(), "127.0.0.1:2"},
 		{"grpc default", bc.GetServer().GetGrpc().GetAddr(), DefaultGRPCAddr},
-		{"embedded", IsEmbedded(bc.GetServer().GetRocketmq().GetNameServers()), true},
+		{"embedded", cluster.IsEmbedded(bc.GetServer().GetRocketmq().GetNameServers()), true},
 		{"mode", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetConsumeMode(), ConsumeMode_BROADCASTING},
 		{"orderly", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetOrderly(), true},
 		{"max reconsume", bc.GetServer().GetRocketmq().GetSubscriptions()[0].GetMaxReconsumeTimes(), int32(3)},
@@ -161,99 +163,5 @@ data:
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
-	}
-}
-
-func TestEnvUnmatched(t *testing.T) {
-	s := &envSource{prefix: "APP_", environ: func() []string {
-		return []string{"APP_SERVER_HTTP_ADDR=x", "APP_PROFILE=docker", "APP_SERVER_NOPE=1", "APP_=", "PATH=/bin"}
-	}}
-	got := strings.Join(s.Unmatched(), ",")
-	if got != "APP_PROFILE,APP_SERVER_NOPE" {
-		t.Errorf("Unmatched = %q", got)
-	}
-}
-
-func TestFileSourceErrors(t *testing.T) {
-	dir := t.TempDir()
-	bad := writeFile(t, dir, "config.yaml", "server:\n  http:\n    addr: [\n")
-	tests := []struct {
-		name string
-		path string
-		want []string
-	}{
-		{"missing", filepath.Join(dir, "nope.yaml"), []string{filepath.Join(dir, "nope.yaml"), "does not exist"}},
-		{"invalid yaml", bad, []string{bad, "line 3"}},
-		{"empty dir", t.TempDir(), []string{"no .yaml"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewFileSource(tc.path, "").Load()
-			if err == nil {
-				t.Fatal("Load succeeded")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-		})
-	}
-}
-
-func TestFileSourceProfiles(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", "server:\n  http:\n    addr: base:1\n")
-	writeFile(t, dir, "config.docker.yaml", "server:\n  http:\n    addr: docker:1\n")
-	writeFile(t, dir, "README.md", "not config")
-	for _, tc := range []struct{ profile, want string }{{"", "base:1"}, {"docker", "docker:1"}, {"prod", "base:1"}} {
-		bc, c, err := Load(log.DefaultLogger, NewFileSource(dir, tc.profile), envFrom())
-		if err != nil {
-			t.Fatalf("profile %q: %v", tc.profile, err)
-		}
-		_ = c.Close()
-		if got := bc.GetServer().GetHttp().GetAddr(); got != tc.want {
-			t.Errorf("profile %q: addr = %q, want %q", tc.profile, got, tc.want)
-		}
-	}
-}
-
-func TestFileWatch(t *testing.T) {
-	dir := t.TempDir()
-	p := writeFile(t, dir, "config.yaml", "app:\n  log:\n    level: info\n")
-	w, err := NewFileSource(p, "").Watch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan string, 1)
-	go func() {
-		kvs, err := w.Next()
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		got <- string(kvs[0].Value)
-	}()
-	writeFile(t, dir, "config.yaml", "app:\n  log:\n    level: debug\n")
-	select {
-	case v := <-got:
-		if !strings.Contains(v, "debug") {
-			t.Errorf("Next returned %q", v)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no change reported")
-	}
-	stopped := make(chan error, 1)
-	go func() { _, err := w.Next(); stopped <- err }()
-	if err := w.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-stopped:
-		if err == nil {
-			t.Error("Next after Stop returned no error")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Stop did not unblock Next")
 	}
 }

@@ -3,14 +3,11 @@ package conf
 import (
 	"errors"
 	"fmt"
-	"net"
-	"regexp"
 	"strings"
 	"time"
-)
 
-// topicPattern is the topic and group name rule of RocketMQ 4.x (TopicValidator).
-var topicPattern = regexp.MustCompile(`^[%|a-zA-Z0-9_-]+$`)
+	"github.com/kratos-rocketmq/rocketmq/cluster"
+)
 
 // Validate checks the values that the schema alone cannot: allowed words, addresses,
 // pairs of keys that go together. Every error names its key.
@@ -44,63 +41,34 @@ func (bc *Bootstrap) Validate() error {
 	return errors.Join(errs...)
 }
 
+// validateRocketMQ checks one rocketmq section: its connection settings and
+// subscriptions by the library's rules (cluster.Settings.Validate,
+// cluster.Subscription.Validate), and what only this service's schema has.
 func validateRocketMQ(key string, r *RocketMQ, fail func(key, format string, args ...any)) {
 	if r == nil {
 		return
 	}
-	for i, ns := range r.GetNameServers() {
-		if IsEmbedded([]string{ns}) {
-			continue
-		}
-		if _, port, err := net.SplitHostPort(ns); err != nil || port == "" {
-			fail(fmt.Sprintf("%s.name_servers[%d]", key, i), "%q is not host:port or \"embedded\"", ns)
-		}
+	for _, e := range r.Cluster().Validate() {
+		fail(key+"."+e.Field, "%s", e.Problem)
 	}
-	if ns := r.GetNamespace(); ns != "" && !topicPattern.MatchString(ns) {
-		fail(key+".namespace", "%q has characters RocketMQ does not allow", ns)
-	}
-	if g := r.GetGroup(); g != "" && !validName(g) {
+	if g := r.GetGroup(); g != "" && !cluster.ValidName(g) {
 		fail(key+".group", "%q is not a valid RocketMQ group name", g)
 	}
-	if t := r.GetTopic(); t != "" && !validName(t) {
+	if t := r.GetTopic(); t != "" && !cluster.ValidName(t) {
 		fail(key+".topic", "%q is not a valid RocketMQ topic name", t)
-	}
-	if r.GetRetryCount() < 0 {
-		fail(key+".retry_count", "must not be negative")
 	}
 	switch r.GetCodec() {
 	case "", "json", "proto":
 	default:
 		fail(key+".codec", "unknown codec %q (valid: json, proto)", r.GetCodec())
 	}
-	if c := r.GetCredentials(); c != nil && (c.GetAccessKey() == "") != (c.GetSecretKey() == "") {
-		fail(key+".credentials", "access_key and secret_key go together")
-	}
-	if t := r.GetTls(); t != nil && (t.GetCertFile() == "") != (t.GetKeyFile() == "") {
-		fail(key+".tls", "cert_file and key_file go together")
-	}
 	for i, s := range r.GetSubscriptions() {
 		sk := fmt.Sprintf("%s.subscriptions[%d]", key, i)
-		switch {
-		case s.GetTopic() == "":
-			fail(sk+".topic", "required")
-		case !validName(s.GetTopic()):
-			fail(sk+".topic", "%q is not a valid RocketMQ topic name", s.GetTopic())
-		}
 		if s.GetHandler() == "" {
-			fail(sk+".handler", "required (the handler in internal/server/rocketmq.go that gets the messages)")
+			fail(sk+".handler", "required (the handler in internal/service/events.go that gets the messages)")
 		}
-		if g := s.GetGroup(); g != "" && !validName(g) {
-			fail(sk+".group", "%q is not a valid RocketMQ group name", g)
-		}
-		if s.GetTagExpression() != "" && s.GetSqlExpression() != "" {
-			fail(sk, "tag_expression and sql_expression exclude each other")
-		}
-		if s.GetMaxReconsumeTimes() < 0 {
-			fail(sk+".max_reconsume_times", "must not be negative")
-		}
-		if c := s.GetConcurrency(); c < 0 || c > 1000 {
-			fail(sk+".concurrency", "%d is outside 0..1000", c)
+		for _, e := range s.Subscription("").Validate() {
+			fail(sk+"."+e.Field, "%s", e.Problem)
 		}
 		if s.GetConsumeFrom() == ConsumeFrom_TIMESTAMP {
 			if _, err := time.Parse(time.RFC3339, s.GetConsumeTimestamp()); err != nil {
@@ -108,21 +76,4 @@ func validateRocketMQ(key string, r *RocketMQ, fail func(key, format string, arg
 			}
 		}
 	}
-}
-
-func validName(s string) bool {
-	return len(s) <= 127 && topicPattern.MatchString(s)
-}
-
-// IsEmbedded reports whether name servers select the in-process broker: none at all, or the
-// single word "embedded" (also written embedded://).
-func IsEmbedded(nameServers []string) bool {
-	if len(nameServers) == 0 {
-		return true
-	}
-	if len(nameServers) != 1 {
-		return false
-	}
-	ns := strings.TrimSuffix(strings.TrimSpace(nameServers[0]), "://")
-	return ns == "embedded"
 }

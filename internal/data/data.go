@@ -1,5 +1,5 @@
-// Package data implements the biz ports: the SQL order repository and, with RocketMQ, the
-// event publisher. It owns the database connection and its schema migrations.
+// Package data implements the biz ports: the SQL order repository and the RocketMQ event
+// publisher, whose local transactions (inTx) record every event for the check-back.
 package data
 
 import (
@@ -18,7 +18,7 @@ import (
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/internal/mq"
+	"github.com/kratos-rocketmq/rocketmq/cluster"
 	"github.com/kratos-rocketmq/rocketmq/health"
 )
 
@@ -72,9 +72,9 @@ func NewData(c *conf.Data, logger log.Logger) (*Data, func(), error) {
 }
 
 // NewHealthCheckers returns the readiness checks of the outbound resources: the database
-// and the RocketMQ cluster.
-func NewHealthCheckers(d *Data, rocketmq mq.HealthChecker) health.Checkers {
-	return health.Checkers{health.CheckFunc("database", d.db.PingContext), rocketmq}
+// and the RocketMQ cluster the events go to.
+func NewHealthCheckers(d *Data, ep *cluster.Endpoint) health.Checkers {
+	return health.Checkers{health.CheckFunc("database", d.db.PingContext), ep.Producer.HealthCheck()}
 }
 
 // sqliteDSN turns a file path into a modernc.org/sqlite DSN with the settings a server

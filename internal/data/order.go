@@ -8,19 +8,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-kratos/kratos/v2/log"
-
 	"github.com/kratos-rocketmq/layout/internal/biz"
 )
 
 type orderRepo struct {
 	data *Data
-	log  *log.Helper
 }
 
 // NewOrderRepo returns the SQL implementation of biz.OrderRepo.
-func NewOrderRepo(data *Data, logger log.Logger) biz.OrderRepo {
-	return &orderRepo{data: data, log: log.NewHelper(log.With(logger, "module", "data/order"))}
+func NewOrderRepo(data *Data) biz.OrderRepo {
+	return &orderRepo{data: data}
 }
 
 // itemJSON is the stored form of biz.Item.
@@ -30,19 +27,9 @@ type itemJSON struct {
 	UnitPriceCents int64  `json:"unit_price_cents"`
 }
 
-const orderColumns = `id, customer_id, items, total_cents, status, created_at, updated_at`
-
-// execer is what *sql.DB and *sql.Tx share.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+const orderColumns = `id, customer_id, items, total_cents, status, created_at, updated_at, notified_at`
 
 func (r *orderRepo) Save(ctx context.Context, o *biz.Order) error {
-	return insertOrder(ctx, r.data.db, r.data.dialect, o)
-}
-
-func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error {
 	items := make([]itemJSON, len(o.Items))
 	for i, it := range o.Items {
 		items[i] = itemJSON{SKU: it.SKU, Quantity: it.Quantity, UnitPriceCents: it.UnitPriceCents}
@@ -51,7 +38,7 @@ func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error 
 	if err != nil {
 		return fmt.Errorf("encode items of order %s: %w", o.ID, err)
 	}
-	_, err = ex.ExecContext(ctx, d.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	_, err = r.data.conn(ctx).ExecContext(ctx, r.data.dialect.rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`),
 		o.ID, o.CustomerID, string(itemsJSON), o.TotalCents, o.Status.String(),
 		o.CreatedAt.UnixMilli(), o.UpdatedAt.UnixMilli())
 	if err != nil {
@@ -61,7 +48,7 @@ func insertOrder(ctx context.Context, ex execer, d dialect, o *biz.Order) error 
 }
 
 func (r *orderRepo) Get(ctx context.Context, id string) (*biz.Order, error) {
-	row := r.data.db.QueryRowContext(ctx, r.data.dialect.rebind(`SELECT `+orderColumns+` FROM orders WHERE id = ?`), id)
+	row := r.data.conn(ctx).QueryRowContext(ctx, r.data.dialect.rebind(`SELECT `+orderColumns+` FROM orders WHERE id = ?`), id)
 	o, err := scanOrder(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, biz.ErrNotFound
@@ -79,7 +66,7 @@ func (r *orderRepo) List(ctx context.Context, before string, limit int) ([]*biz.
 		q = `SELECT ` + orderColumns + ` FROM orders WHERE id < ? ORDER BY id DESC LIMIT ?`
 		args = []any{before, limit}
 	}
-	rows, err := r.data.db.QueryContext(ctx, r.data.dialect.rebind(q), args...)
+	rows, err := r.data.conn(ctx).QueryContext(ctx, r.data.dialect.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
@@ -105,8 +92,9 @@ func scanOrder(s scanner) (*biz.Order, error) {
 		o                biz.Order
 		items, status    string
 		created, updated int64
+		notified         sql.NullInt64
 	)
-	if err := s.Scan(&o.ID, &o.CustomerID, &items, &o.TotalCents, &status, &created, &updated); err != nil {
+	if err := s.Scan(&o.ID, &o.CustomerID, &items, &o.TotalCents, &status, &created, &updated, &notified); err != nil {
 		return nil, err
 	}
 	var stored []itemJSON
@@ -127,64 +115,55 @@ func scanOrder(s scanner) (*biz.Order, error) {
 	}
 	o.CreatedAt = time.UnixMilli(created).UTC()
 	o.UpdatedAt = time.UnixMilli(updated).UTC()
+	if notified.Valid {
+		o.NotifiedAt = time.UnixMilli(notified.Int64).UTC()
+	}
 	return &o, nil
 }
 
-func (r *orderRepo) Confirm(ctx context.Context, dedupKey string, ev biz.OrderConfirmed) error {
+func (r *orderRepo) Confirm(ctx context.Context, dedupKey, orderID string, at time.Time) error {
+	return r.once(ctx, dedupKey, orderID, at, `status = ?, updated_at = ?`, `status = ?`,
+		biz.StatusConfirmed.String(), at.UnixMilli(), orderID, biz.StatusPending.String())
+}
+
+func (r *orderRepo) MarkNotified(ctx context.Context, dedupKey, orderID string, at time.Time) error {
+	return r.once(ctx, dedupKey, orderID, at, `notified_at = ?`, `notified_at IS NULL`, at.UnixMilli(), orderID)
+}
+
+// once is the idempotent update of an event handler: in one transaction (the one of ctx,
+// or its own) it records dedupKey in processed_messages and runs UPDATE orders SET set
+// WHERE id = ? AND unless (args: set's, the order id, unless's). A key recorded before,
+// or an order the update does not apply to any more, is biz.ErrAlreadyProcessed (nothing
+// changes); a missing order is biz.ErrNotFound.
+func (r *orderRepo) once(ctx context.Context, dedupKey, orderID string, at time.Time, set, unless string, args ...any) error {
 	d := r.data.dialect
-	tx, err := r.data.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin confirm of order %s: %w", ev.OrderID, err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	_, err = tx.ExecContext(ctx, d.rebind(`INSERT INTO processed_messages (dedup_key, produced_event_id, processed_at) VALUES (?, ?, ?)`),
-		dedupKey, ev.EventID, ev.OccurredAt.UnixMilli())
-	if d.isUniqueViolation(err) {
-		return biz.ErrAlreadyProcessed
-	}
-	if err != nil {
-		return fmt.Errorf("record %s as processed: %w", dedupKey, err)
-	}
-	res, err := tx.ExecContext(ctx, d.rebind(`UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?`),
-		biz.StatusConfirmed.String(), ev.OccurredAt.UnixMilli(), ev.OrderID, biz.StatusPending.String())
-	if err != nil {
-		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
-	} else if n == 0 {
-		var status string
-		err := tx.QueryRowContext(ctx, d.rebind(`SELECT status FROM orders WHERE id = ?`), ev.OrderID).Scan(&status)
+	return r.data.inTx(ctx, func(ctx context.Context) error {
+		c := r.data.conn(ctx)
+		_, err := c.ExecContext(ctx, d.rebind(`INSERT INTO processed_messages (dedup_key, processed_at) VALUES (?, ?)`),
+			dedupKey, at.UnixMilli())
+		if d.isUniqueViolation(err) {
+			return biz.ErrAlreadyProcessed
+		}
+		if err != nil {
+			return fmt.Errorf("record %s as processed: %w", dedupKey, err)
+		}
+		res, err := c.ExecContext(ctx, d.rebind(`UPDATE orders SET `+set+` WHERE id = ? AND `+unless), args...)
+		if err != nil {
+			return fmt.Errorf("update order %s: %w", orderID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update order %s: %w", orderID, err)
+		} else if n > 0 {
+			return nil
+		}
+		var one int
+		err = c.QueryRowContext(ctx, d.rebind(`SELECT 1 FROM orders WHERE id = ?`), orderID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return biz.ErrNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("confirm order %s: %w", ev.OrderID, err)
+			return fmt.Errorf("update order %s: %w", orderID, err)
 		}
-		return biz.ErrAlreadyProcessed // confirmed before, under another key
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit confirm of order %s: %w", ev.OrderID, err)
-	}
-	return nil
-}
-
-// eventCommitted answers a transactional-message check-back: was the local transaction
-// that publishes the event named name with id eventID (about aggregate id) committed?
-func (r *orderRepo) eventCommitted(ctx context.Context, name, eventID, aggregateID string) (bool, error) {
-	var q string
-	var arg string
-	switch name {
-	case biz.EventOrderCreated: // committed with its order row
-		q, arg = `SELECT COUNT(*) FROM orders WHERE id = ?`, aggregateID
-	case biz.EventOrderConfirmed: // committed with the processed row that names it
-		q, arg = `SELECT COUNT(*) FROM processed_messages WHERE produced_event_id = ?`, eventID
-	default:
-		return false, fmt.Errorf("no check-back rule for event %q", name)
-	}
-	var n int
-	if err := r.data.db.QueryRowContext(ctx, r.data.dialect.rebind(q), arg).Scan(&n); err != nil {
-		return false, fmt.Errorf("check-back of %s %s: %w", name, eventID, err)
-	}
-	return n > 0, nil
+		return biz.ErrAlreadyProcessed // done before, under another key
+	})
 }

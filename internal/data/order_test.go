@@ -17,7 +17,7 @@ func TestOrderRepoRoundTrip(t *testing.T) { forEachDatabase(t, testOrderRepoRoun
 
 func testOrderRepoRoundTrip(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d, log.DefaultLogger)
+	repo := NewOrderRepo(d)
 	at := time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)
 	want := &biz.Order{
 		ID: "o-1", CustomerID: "c-1", TotalCents: 2500, Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
@@ -46,7 +46,7 @@ func TestOrderRepoListPages(t *testing.T) { forEachDatabase(t, testOrderRepoList
 
 func testOrderRepoListPages(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d, log.DefaultLogger)
+	repo := NewOrderRepo(d)
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
 		if err := repo.Save(ctx, &biz.Order{ID: id, CustomerID: "c", Status: biz.StatusPending, Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
 			t.Fatal(err)
@@ -113,56 +113,82 @@ func join(s []string) string {
 	return out
 }
 
+// pendingOrder stores a PENDING order id created at at, the time it returns.
+func pendingOrder(t *testing.T, d *Data, id string) (biz.OrderRepo, time.Time) {
+	t.Helper()
+	repo := NewOrderRepo(d)
+	at := time.UnixMilli(1_700_000_000_000).UTC()
+	if err := repo.Save(context.Background(), &biz.Order{ID: id, CustomerID: "c", Status: biz.StatusPending,
+		CreatedAt: at, UpdatedAt: at, Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	return repo, at
+}
+
 func TestOrderRepoConfirm(t *testing.T) { forEachDatabase(t, testOrderRepoConfirm) }
 
 func testOrderRepoConfirm(t *testing.T, d *Data) {
 	ctx := context.Background()
-	repo := NewOrderRepo(d, log.DefaultLogger).(*orderRepo)
-	at := time.UnixMilli(1_700_000_000_000).UTC()
-	if err := repo.Save(ctx, &biz.Order{ID: "o-1", CustomerID: "c", Status: biz.StatusPending, CreatedAt: at, UpdatedAt: at,
-		Items: []biz.Item{{SKU: "s", Quantity: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	confirmed := biz.OrderConfirmed{EventID: "e-2", OrderID: "o-1", OccurredAt: at.Add(time.Second)}
-	if err := repo.Confirm(ctx, "OrderCreated:e-1", confirmed); err != nil {
+	repo, at := pendingOrder(t, d, "o-1")
+	confirmedAt := at.Add(time.Second)
+	if err := repo.Confirm(ctx, "OrderCreated:e-1", "o-1", confirmedAt); err != nil {
 		t.Fatal(err)
 	}
 	o, err := repo.Get(ctx, "o-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Status != biz.StatusConfirmed || !o.UpdatedAt.Equal(confirmed.OccurredAt) {
+	if o.Status != biz.StatusConfirmed || !o.UpdatedAt.Equal(confirmedAt) {
 		t.Errorf("after Confirm: status %v updated %v", o.Status, o.UpdatedAt)
 	}
 	// The same event again changes nothing.
-	again := biz.OrderConfirmed{EventID: "e-3", OrderID: "o-1", OccurredAt: at.Add(time.Hour)}
-	if err := repo.Confirm(ctx, "OrderCreated:e-1", again); !errors.Is(err, biz.ErrAlreadyProcessed) {
+	if err := repo.Confirm(ctx, "OrderCreated:e-1", "o-1", at.Add(time.Hour)); !errors.Is(err, biz.ErrAlreadyProcessed) {
 		t.Errorf("duplicate Confirm error = %v, want ErrAlreadyProcessed", err)
 	}
 	// Another key for a confirmed order changes nothing either, and records nothing.
-	if err := repo.Confirm(ctx, "OrderCreated:e-9", again); !errors.Is(err, biz.ErrAlreadyProcessed) {
+	if err := repo.Confirm(ctx, "OrderCreated:e-9", "o-1", at.Add(time.Hour)); !errors.Is(err, biz.ErrAlreadyProcessed) {
 		t.Errorf("Confirm of a confirmed order error = %v, want ErrAlreadyProcessed", err)
 	}
-	if err := repo.Confirm(ctx, "OrderCreated:e-8", biz.OrderConfirmed{EventID: "e-4", OrderID: "missing", OccurredAt: at}); !errors.Is(err, biz.ErrNotFound) {
+	if err := repo.Confirm(ctx, "OrderCreated:e-8", "missing", at); !errors.Is(err, biz.ErrNotFound) {
 		t.Errorf("Confirm of a missing order error = %v, want ErrNotFound", err)
 	}
-	checks := []struct {
-		name, event, id, aggregate string
-		want                       bool
-	}{
-		{"created, row exists", biz.EventOrderCreated, "x", "o-1", true},
-		{"created, no row", biz.EventOrderCreated, "x", "o-2", false},
-		{"confirmed, committed", biz.EventOrderConfirmed, "e-2", "o-1", true},
-		{"confirmed, rolled back", biz.EventOrderConfirmed, "e-3", "o-1", false},
-		{"confirmed, missing order", biz.EventOrderConfirmed, "e-4", "missing", false},
+	var n int
+	if err := d.db.QueryRow(`SELECT COUNT(*) FROM processed_messages`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("processed rows = %d (%v), want only the first key's: the others rolled back", n, err)
 	}
-	for _, c := range checks {
-		got, err := repo.eventCommitted(ctx, c.event, c.id, c.aggregate)
-		if err != nil || got != c.want {
-			t.Errorf("%s: eventCommitted = %v, %v; want %v", c.name, got, err, c.want)
+	if o, _ := repo.Get(ctx, "o-1"); !o.UpdatedAt.Equal(confirmedAt) {
+		t.Errorf("updated_at = %v after the duplicates, want %v", o.UpdatedAt, confirmedAt)
+	}
+}
+
+func TestOrderRepoMarkNotified(t *testing.T) { forEachDatabase(t, testOrderRepoMarkNotified) }
+
+func testOrderRepoMarkNotified(t *testing.T, d *Data) {
+	ctx := context.Background()
+	repo, at := pendingOrder(t, d, "o-1")
+	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.IsZero() {
+		t.Fatalf("a new order is notified at %v", o.NotifiedAt)
+	}
+	notifiedAt := at.Add(time.Minute)
+	if err := repo.MarkNotified(ctx, "OrderConfirmed:e-1", "o-1", notifiedAt); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.Equal(notifiedAt) {
+		t.Errorf("notified at %v, want %v", o.NotifiedAt, notifiedAt)
+	}
+	for _, tc := range []struct {
+		name, key, order string
+		want             error
+	}{
+		{"same event again", "OrderConfirmed:e-1", "o-1", biz.ErrAlreadyProcessed},
+		{"another event for a notified order", "OrderConfirmed:e-2", "o-1", biz.ErrAlreadyProcessed},
+		{"no such order", "OrderConfirmed:e-3", "missing", biz.ErrNotFound},
+	} {
+		if err := repo.MarkNotified(ctx, tc.key, tc.order, at.Add(time.Hour)); !errors.Is(err, tc.want) {
+			t.Errorf("%s: error = %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if _, err := repo.eventCommitted(ctx, "Unknown", "x", "o-1"); err == nil {
-		t.Error("eventCommitted of an unknown event succeeded")
+	if o, _ := repo.Get(ctx, "o-1"); !o.NotifiedAt.Equal(notifiedAt) {
+		t.Errorf("notified at %v after the duplicates, want %v", o.NotifiedAt, notifiedAt)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	v1 "github.com/kratos-rocketmq/layout/api/order/v1"
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/service"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 )
 
 // NewGRPCServer returns the gRPC server of the order API.

@@ -11,8 +11,8 @@ import (
 	v1 "github.com/kratos-rocketmq/layout/api/order/v1"
 	"github.com/kratos-rocketmq/layout/internal/conf"
 	"github.com/kratos-rocketmq/layout/internal/service"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
 	"github.com/kratos-rocketmq/rocketmq/health"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 )
 
 // readinessTimeout bounds all readiness checks of one /readyz request.

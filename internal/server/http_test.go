@@ -11,7 +11,7 @@ import (
 	"github.com/go-kratos/kratos/v2/log"
 
 	"github.com/kratos-rocketmq/layout/internal/conf"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 )
 
 // Requests no route takes get a Kratos error body with the right status, like every

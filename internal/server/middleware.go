@@ -6,34 +6,25 @@ import (
 	"github.com/go-kratos/kratos/v2/log"
 	"github.com/go-kratos/kratos/v2/middleware"
 	"github.com/go-kratos/kratos/v2/middleware/logging"
-	"github.com/go-kratos/kratos/v2/middleware/metrics"
 	"github.com/go-kratos/kratos/v2/middleware/recovery"
 	"github.com/go-kratos/kratos/v2/middleware/tracing"
-	"go.opentelemetry.io/otel/metric"
 
 	v1 "github.com/kratos-rocketmq/layout/api/order/v1"
-	"github.com/kratos-rocketmq/layout/internal/telemetry"
+	"github.com/kratos-rocketmq/rocketmq/telemetry"
 )
 
 // apiMiddleware is the chain of the HTTP and gRPC API: recovery first so a panic anywhere
 // becomes a 500, then tracing, metrics (requests by operation and code, latency),
 // logging, and request validation.
 func apiMiddleware(logger log.Logger, tp *telemetry.Provider) ([]middleware.Middleware, error) {
-	meter := tp.Meter("github.com/kratos-rocketmq/layout/internal/server")
-	requests, err := meter.Int64Counter("server.requests",
-		metric.WithDescription("API requests by kind, operation and code."), metric.WithUnit("{request}"))
-	if err != nil {
-		return nil, err
-	}
-	seconds, err := meter.Float64Histogram("server.request.duration",
-		metric.WithDescription("API request latency."), metric.WithUnit("s"))
+	metrics, err := tp.ServerMetrics()
 	if err != nil {
 		return nil, err
 	}
 	return []middleware.Middleware{
 		recovery.Recovery(),
 		tracing.Server(tracing.WithTracerProvider(tp.Tracer)),
-		metrics.Server(metrics.WithRequests(requests), metrics.WithSeconds(seconds)),
+		metrics,
 		logging.Server(logger),
 		validate(),
 	}, nil

@@ -81,5 +81,6 @@ func toProto(o *biz.Order) *v1.Order {
 		Status:     status,
 		CreatedAt:  timestamppb.New(o.CreatedAt),
 		UpdatedAt:  timestamppb.New(o.UpdatedAt),
+		Notified:   !o.NotifiedAt.IsZero(),
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 )
@@ -97,16 +96,6 @@ func ReadinessHandler(cs Checkers, timeout time.Duration) http.Handler {
 		}
 		writeJSON(w, code, rep)
 	})
-}
-
-// Names lists the check names, sorted (for logs).
-func (cs Checkers) Names() []string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = c.Name()
-	}
-	sort.Strings(names)
-	return names
 }
 
 func writeJSON(w http.ResponseWriter, code int, rep Report) {

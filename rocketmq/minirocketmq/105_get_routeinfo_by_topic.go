@@ -17,8 +17,11 @@ import (
 // "perm":...,"readQueueNums":...,"topicSysFlag":...,"writeQueueNums":...}]}.
 // TBW102 is served while auto-creation is on, which is how producers find
 // a broker for a topic that does not exist yet. %RETRY% and %DLQ% topics
-// are created when asked for (retry.go), so consumers route them from the
-// start. Any other unknown topic → TOPIC_NOT_EXIST with the real remark. Not honoured:
+// that do not exist yet are routed as they will be created, without
+// creating them (retry.go), so consumers route them from the start. A
+// topic dropped from the name server by DELETE_TOPIC_IN_NAMESRV has no
+// route until the broker registers its topics again (routes.go). Any
+// other unknown topic → TOPIC_NOT_EXIST with the real remark. Not honoured:
 // acceptStandardJsonOnly (always standard), orderTopicConf (never set).
 
 type queueData struct {
@@ -52,9 +55,9 @@ func (b *Broker) handleGetRouteInfoByTopic(c *conn, req *remoting.Command) (*rem
 	if resp := h.errResponse(); resp != nil {
 		return resp, nil
 	}
-	tc := b.topics.get(topic)
-	if tc == nil {
-		tc = b.createGroupTopicOnRoute(topic)
+	tc := b.routedTopic(topic)
+	if tc == nil && b.topics.get(topic) == nil {
+		tc = b.groupTopicConfig(topic)
 	}
 	if tc == nil {
 		return remoting.NewResponse(req, remoting.TopicNotExist, remarkf(msgNoTopicRoute, topic)), nil

@@ -28,7 +28,9 @@ import (
 // nextBeginOffset, minOffset, maxOffset and suggestWhichBrokerId 0.
 //
 // A held pull is answered as soon as a message that passes its filter is
-// stored in its queue, or when its hold time ends (longpoll.go).
+// stored in its queue, or when its hold time ends (longpoll.go). A
+// connection holds at most WithMaxHeldPulls pulls; past that a pull that
+// finds nothing is answered PULL_NOT_FOUND at once.
 //
 // SQL92 expressions (expressionType SQL92, as enablePropertyFilter=true;
 // WithPropertyFilter(false) refuses them with the real broker's
@@ -82,6 +84,9 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 
 	tc := b.topics.get(topic)
 	if tc == nil {
+		tc = b.groupTopicConfig(topic) // routed before it exists: an empty queue
+	}
+	if tc == nil {
 		return remoting.NewResponse(req, remoting.TopicNotExist, remarkf(msgTopicNotExistApply, topic))
 	}
 	if tc.Perm&PermRead == 0 {
@@ -134,6 +139,7 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 	switch res.Status {
 	case store.Found:
 		resp.Body = res.Records
+		b.stats.add(statsGroupGetNums, topic+"@"+group, int64(res.Count), time.Now())
 	default:
 		b.releasePullBuffer(res.Records)
 	}
@@ -170,8 +176,9 @@ func (b *Broker) pull(c *conn, req *remoting.Command, allowSuspend bool) *remoti
 		if hold <= 0 || hold > b.cfg.maxPullHold {
 			hold = b.cfg.maxPullHold
 		}
-		b.holds.hold(c, req, queueKey{topic, queueID}, offset, sub.filter, hold)
-		return nil
+		if b.holds.hold(c, req, queueKey{topic, queueID}, offset, sub.filter, hold) {
+			return nil
+		}
 	}
 	return resp
 }

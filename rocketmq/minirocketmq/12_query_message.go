@@ -12,7 +12,8 @@ import (
 // real broker's index service does).
 //
 // Honoured: topic, key, maxNum (32 for unique-key queries, like
-// defaultQueryMaxNum), beginTimestamp, endTimestamp (store time, inclusive).
+// defaultQueryMaxNum; at most MaxQueryMessages, 64, like the real store's
+// maxMsgsNumBatch), beginTimestamp, endTimestamp (store time, inclusive).
 // Matches are exact (the real index is a hash table and may return
 // collisions for the client to drop). Newest first. The body is the
 // matching stored records; none → QUERY_NOT_FOUND with the real remark.
@@ -35,6 +36,7 @@ func (b *Broker) handleQueryMessage(c *conn, req *remoting.Command) (*remoting.C
 	if req.Bool("_UNIQUE_KEY_QUERY") {
 		maxNum = defaultQueryMaxNum
 	}
+	maxNum = min(maxNum, MaxQueryMessages)
 	if end == 0 {
 		end = math.MaxInt64
 	}

@@ -7,8 +7,12 @@ import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 // server's routes at once (one process, one table).
 //
 // Honoured: topic (validated; system topics refused, as the real broker
-// does), readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
-// order. Not honoured: defaultTopic (unused by the real broker too).
+// does), readQueueNums, writeQueueNums (at most MaxQueueNums, 1,024; the
+// real broker takes any count), perm, topicFilterType, topicSysFlag,
+// order. Not honoured: defaultTopic (unused by the real broker too). With a
+// data directory the topic table is written (and fsynced) before the
+// answer, so the topic survives a crash right after; a failed write →
+// SYSTEM_ERROR (the change is in force and written again later).
 
 // handleUpdateAndCreateTopic serves code 17. The 5.x field "attributes"
 // ("+message.type=FIFO,..." sets, "-key" removes) applies to the topic's
@@ -34,6 +38,9 @@ func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*re
 	if read < 0 || write < 0 {
 		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgBadField, "readQueueNums", itoa(int64(read)))), nil
 	}
+	if read > MaxQueueNums || write > MaxQueueNums {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgQueueNumsTooLarge, topic, read, write, MaxQueueNums)), nil
+	}
 	b.topics.put(&TopicConfig{
 		TopicName:       topic,
 		ReadQueueNums:   int(read),
@@ -45,5 +52,8 @@ func (b *Broker) handleUpdateAndCreateTopic(c *conn, req *remoting.Command) (*re
 		Attributes:      b.topicAttributes(topic, req),
 	})
 	b.log.Logf(LogLevelInfo, "topic %s created or updated by %s: %d/%d queues, perm %d", topic, c.RemoteAddr(), read, write, perm)
+	if err := b.persistConfigs(); err != nil {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgPersistFailed, err)), nil
+	}
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

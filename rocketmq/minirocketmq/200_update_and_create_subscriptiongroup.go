@@ -18,7 +18,8 @@ import (
 // retryMaxTimes is the limit of redeliveries for clients that do not send
 // their own maxReconsumeTimes; retryQueueNums the queue count of the
 // group's retry topic (0: failed messages are dropped, as on the real
-// broker). An undecodable body or an empty group name → SYSTEM_ERROR.
+// broker; at most MaxQueueNums). An undecodable body, an empty group name
+// or a retry queue count out of range → SYSTEM_ERROR.
 // Not honoured: consumeEnable, consumeFromMinEnable,
 // consumeBroadcastEnable, brokerId, whichBrokerWhenConsumeSlowly (one
 // broker, always enabled).
@@ -32,7 +33,13 @@ func (b *Broker) handleUpdateAndCreateSubscriptionGroup(c *conn, req *remoting.C
 	if strings.TrimSpace(cfg.GroupName) == "" {
 		return remoting.NewResponse(req, remoting.SystemError, "the subscription group name is empty"), nil
 	}
+	if cfg.RetryQueueNums < 0 || cfg.RetryQueueNums > MaxQueueNums {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgRetryQueueNumsIllegal, cfg.GroupName, cfg.RetryQueueNums, MaxQueueNums)), nil
+	}
 	b.groups.put(cfg)
 	b.log.Logf(LogLevelInfo, "subscription group %s updated by %s: retryMaxTimes %d, retryQueueNums %d", cfg.GroupName, c.RemoteAddr(), cfg.RetryMaxTimes, cfg.RetryQueueNums)
+	if err := b.persistConfigs(); err != nil {
+		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgPersistFailed, err)), nil
+	}
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

@@ -3,6 +3,7 @@ package minirocketmq
 import (
 	"bytes"
 	"encoding/json"
+	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 )
@@ -17,8 +18,8 @@ import (
 // {"consumeTps":0.0,"offsetTable":{{"brokerName":...,"queueId":...,
 // "topic":...}:{"brokerOffset":...,"consumerOffset":...,
 // "lastTimestamp":...},...}}. Queues the group never committed have
-// consumerOffset 0, as on the real broker. Not honoured: consumeTps is
-// always 0 (the broker keeps no rates).
+// consumerOffset 0, as on the real broker. consumeTps is the messages the
+// group pulled per second over the last minute (brokerstats.go).
 
 // handleGetConsumeStats serves code 208.
 func (b *Broker) handleGetConsumeStats(c *conn, req *remoting.Command) (*remoting.Command, error) {
@@ -29,13 +30,25 @@ func (b *Broker) handleGetConsumeStats(c *conn, req *remoting.Command) (*remotin
 		return resp, nil
 	}
 	var body bytes.Buffer
-	body.WriteString(`{"consumeTps":0.0,"offsetTable":{`)
+	progress := b.ConsumerProgress(group)
+	var tps float64
+	counted := make(map[string]bool)
+	for _, p := range progress {
+		if (topic == "" || p.Topic == topic) && !counted[p.Topic] {
+			counted[p.Topic] = true
+			minute, _, _, _ := b.stats.get(statsGroupGetNums, p.Topic+"@"+group, time.Now())
+			tps += minute.Tps
+		}
+	}
+	body.WriteString(`{"consumeTps":`)
+	body.Write(appendJSONFloat(nil, tps))
+	body.WriteString(`,"offsetTable":{`)
 	first := true
-	for _, p := range b.ConsumerProgress(group) {
+	for _, p := range progress {
 		if topic != "" && p.Topic != topic {
 			continue
 		}
-		key, err := json.Marshal(messageQueue{Topic: p.Topic, BrokerName: b.cfg.brokerName, QueueID: p.QueueID})
+		key, err := json.Marshal(mqKey{BrokerName: b.cfg.brokerName, QueueID: p.QueueID, Topic: p.Topic})
 		if err != nil {
 			return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
 		}

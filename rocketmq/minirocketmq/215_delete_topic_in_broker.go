@@ -1,6 +1,10 @@
 package minirocketmq
 
-import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
+import (
+	"errors"
+
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
+)
 
 // DELETE_TOPIC_IN_BROKER (215): drop a topic's config, its messages and the
 // groups' offsets on it (the Go admin's DeleteTopic sends this, then 216 to
@@ -32,5 +36,6 @@ func (b *Broker) handleDeleteTopicInBroker(c *conn, req *remoting.Command) (*rem
 func (b *Broker) deleteTopic(topic string) error {
 	b.topics.delete(topic)
 	b.offsets.deleteTopic(topic)
-	return b.store.DeleteTopic(topic)
+	b.stats.deleteTopic(topic)
+	return errors.Join(b.store.DeleteTopic(topic), b.persistConfigs())
 }

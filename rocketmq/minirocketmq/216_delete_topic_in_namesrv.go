@@ -2,11 +2,15 @@ package minirocketmq
 
 import "github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 
-// DELETE_TOPIC_IN_NAMESRV (216), name server: drop a topic's route. Name
-// server and broker share one topic table here, so this removes the topic
-// from the broker too (a real name server would drop only the route, and
-// the broker would register it again within 30 s unless 215 was sent as
-// well, which is what the admin tools do). Honoured: topic.
+// DELETE_TOPIC_IN_NAMESRV (216), name server: drop a topic's route, as the
+// real name server does (RouteInfoManager.deleteTopic). The topic, its
+// messages and its offsets stay on the broker, and the route comes back
+// when the broker registers its topics again: within 30 s, or at once when
+// the topic is created or updated (routes.go). The admin tools delete a
+// topic with DELETE_TOPIC_IN_BROKER (215) first, then this. With WithACL
+// it needs the signature of an admin account (acl.go). Honoured: topic.
+// An unknown topic succeeds and changes nothing, as on the real name
+// server.
 
 // handleDeleteTopicInNameSrv serves code 216.
 func (b *Broker) handleDeleteTopicInNameSrv(c *conn, req *remoting.Command) (*remoting.Command, error) {
@@ -15,11 +19,9 @@ func (b *Broker) handleDeleteTopicInNameSrv(c *conn, req *remoting.Command) (*re
 	if resp := h.errResponse(); resp != nil {
 		return resp, nil
 	}
-	if isSystemTopic(topic) {
-		return remoting.NewResponse(req, remoting.SystemError, remarkf(msgTopicConflictsSystem, topic)), nil
-	}
-	if err := b.deleteTopic(topic); err != nil {
-		return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
+	if tc := b.topics.get(topic); tc != nil {
+		b.routes.drop(tc)
+		b.log.Logf(LogLevelInfo, "route of topic %s dropped from the name server by %s", topic, c.RemoteAddr())
 	}
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

@@ -173,7 +173,7 @@ func (b *Broker) forwardToConsumer(c *conn, req *remoting.Command, body []byte, 
 		fwd.Body = req.Body
 	}
 	b.wg.Add(1) // the serving connection's goroutine is counted, so Close cannot be past Wait
-	go func() {
+	go b.guard(c, req, func() {
 		defer b.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), consumerCallTimeout)
 		answer, err := target.Invoke(ctx, fwd)
@@ -191,7 +191,7 @@ func (b *Broker) forwardToConsumer(c *conn, req *remoting.Command, body []byte, 
 		if err := b.respond(c, req, resp); err != nil {
 			_ = c.Close()
 		}
-	}()
+	})
 	return nil
 }
 

@@ -92,10 +92,10 @@ func (b *Broker) sendReply(c *conn, req *remoting.Command, sh *sendHeader) *remo
 		TagsCode:       tagsCode(props),
 	}
 	b.wg.Add(1) // the serving connection's goroutine is counted, so Close cannot be past Wait
-	go func() {
+	go b.guard(c, req, func() {
 		defer b.wg.Done()
 		b.pushReply(c, req, resp, sh, m)
-	}()
+	})
 	return nil
 }
 

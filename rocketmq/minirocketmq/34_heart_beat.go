@@ -79,5 +79,8 @@ func (b *Broker) handleHeartBeat(c *conn, req *remoting.Command) (*remoting.Comm
 	}
 	changed := b.clients.heartbeat(c, hb.ClientID, req.Language, req.Version, producers, consumers, b.nowReal())
 	b.notifyConsumerIDsChanged(changed)
+	if len(hb.ConsumerDataSet) > 0 {
+		b.persistConfigsOrLog() // new groups and retry topics
+	}
 	return remoting.NewResponse(req, remoting.Success, ""), nil
 }

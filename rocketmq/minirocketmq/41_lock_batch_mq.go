@@ -16,6 +16,12 @@ import (
 // when it is free, its lock expired, or clientId already holds it. Answer:
 // SUCCESS with body {"lockOKMQSet":[...]}, the queues locked (as sent). An
 // undecodable body → SYSTEM_ERROR. Ignored: onlyThisBroker (there is one).
+//
+// Stricter than the real broker, so that requests cannot fill the lock
+// table with made-up names: only a client that heartbeated as a member of
+// the group locks anything (clients lock after their first heartbeat), and
+// only queues of this broker that exist (topic known, queue id below its
+// queue count); the others are left out of lockOKMQSet.
 
 // messageQueue is MessageQueue as clients encode it.
 type messageQueue struct {
@@ -29,6 +35,20 @@ type lockBatchBody struct {
 	ConsumerGroup string         `json:"consumerGroup"`
 	ClientID      string         `json:"clientId"`
 	MQSet         []messageQueue `json:"mqSet"`
+}
+
+// existingQueues returns the queues of mqs that are queues of this broker.
+func (b *Broker) existingQueues(mqs []messageQueue) []messageQueue {
+	out := mqs[:0:0]
+	for _, mq := range mqs {
+		if mq.BrokerName != b.cfg.brokerName || mq.QueueID < 0 {
+			continue
+		}
+		if tc := b.topics.get(mq.Topic); tc != nil && mq.QueueID < tc.queueCount() {
+			out = append(out, mq)
+		}
+	}
+	return out
 }
 
 func (l *lockBatchBody) keys() []lockKey {
@@ -45,13 +65,16 @@ func (b *Broker) handleLockBatchMQ(c *conn, req *remoting.Command) (*remoting.Co
 	if err := json.Unmarshal(req.Body, &body); err != nil {
 		return remoting.NewResponse(req, remoting.SystemError, "decode lock batch body: "+err.Error()), nil
 	}
-	locked := b.sem.locks.lockBatch(body.keys(), body.ClientID, b.nowReal())
 	out := struct {
 		LockOKMQSet []messageQueue `json:"lockOKMQSet"`
 	}{LockOKMQSet: make([]messageQueue, 0, len(body.MQSet))}
-	for i, ok := range locked {
-		if ok {
-			out.LockOKMQSet = append(out.LockOKMQSet, body.MQSet[i])
+	if member, _ := b.clients.consumerConn(body.ConsumerGroup, body.ClientID); member != nil {
+		body.MQSet = b.existingQueues(body.MQSet)
+		locked := b.sem.locks.lockBatch(body.keys(), body.ClientID, b.nowReal())
+		for i, ok := range locked {
+			if ok {
+				out.LockOKMQSet = append(out.LockOKMQSet, body.MQSet[i])
+			}
 		}
 	}
 	if len(out.LockOKMQSet) < len(body.MQSet) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
@@ -26,6 +27,8 @@ type Broker struct {
 	offsets *offsetTable
 	clients *clientRegistry
 	holds   *pullHolds
+	routes  *routeTable // the name server's dropped routes (routes.go)
+	stats   *statsTable // put and get counts for the admin tools (brokerstats.go)
 	hooks   hooks
 	sem     semantics    // retry, delay, transactions, locks (semantics.go)
 	v5      v5State      // timer, pop engine and gRPC endpoint (v5.go)
@@ -43,7 +46,14 @@ type Broker struct {
 	advertised         string         // broker address in routes
 	storeHost          netip.AddrPort // advertised address as an IP, for records and ids
 
+	// Connections refused by WithMaxConnections, and when that was last
+	// logged (UnixNano).
+	refusedConns, refusedLogged atomic.Int64
+	panics                      atomic.Int64   // requests whose handler panicked
+	keepReady                   retentionReady // pending transactions recovered (retention.go)
+
 	mu      sync.Mutex // guards the lifecycle fields below
+	booted  time.Time  // when Start ran
 	started bool
 	closed  bool
 	lns     []net.Listener
@@ -81,6 +91,8 @@ func New(opts ...Option) (*Broker, error) {
 		groups:  newGroupTable(),
 		offsets: newOffsetTable(),
 		clients: newClientRegistry(),
+		routes:  newRouteTable(),
+		stats:   newStatsTable(),
 		conns:   make(map[*conn]struct{}),
 		done:    make(chan struct{}),
 	}
@@ -90,7 +102,9 @@ func New(opts ...Option) (*Broker, error) {
 		}
 	}
 	if b.store == nil {
-		b.store = store.NewMemory(store.WithNow(b.clock.Now))
+		b.store = b.newMemoryStore() // retention.go
+	} else if r, ok := b.store.(store.Retainer); ok && cfg.store != nil {
+		r.SetKeeper(b.retentionKeep)
 	}
 	if s, ok := b.store.(store.Syncer); ok && cfg.dur.flushDiskType == SyncFlush {
 		b.syncer = s
@@ -161,6 +175,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	if err := b.recoverSemantics(); err != nil {
 		return err
 	}
+	b.keepReady.Store(true)
 	var lc net.ListenConfig
 	nsLn, err := lc.Listen(ctx, "tcp", b.cfg.nameServerAddr)
 	if err != nil {
@@ -186,6 +201,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	b.lns = []net.Listener{nsLn, brLn}
 	b.started = true
+	b.booted = time.Now()
 	b.wg.Add(3)
 	go b.acceptLoop(nsLn, ListenerNameServer)
 	go b.acceptLoop(brLn, ListenerBroker)
@@ -384,8 +400,10 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 		c.remote = ta.AddrPort()
 		c.remote = netip.AddrPortFrom(c.remote.Addr().Unmap(), c.remote.Port())
 	}
-	c.Conn = remoting.NewConn(b.serverConn(nc), remoting.Config{
+	wrapped := b.serverConn(nc)
+	c.Conn = remoting.NewConn(wrapped, remoting.Config{
 		MaxFrameSize: b.cfg.maxFrameSize,
+		IdleTimeout:  b.cfg.limits.idleTimeout,
 		OnRequest: func(_ *remoting.Conn, cmd *remoting.Command) error {
 			return b.dispatch(c, cmd)
 		},
@@ -396,8 +414,23 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 		_ = nc.Close()
 		return
 	}
+	if len(b.conns) >= b.cfg.limits.maxConns {
+		b.mu.Unlock()
+		_ = nc.Close()
+		b.refusedConns.Add(1)
+		if now := time.Now().UnixNano(); now-b.refusedLogged.Load() >= int64(time.Second) {
+			b.refusedLogged.Store(now)
+			b.log.Logf(LogLevelWarn, "%s: connection from %s refused: %d connections open (WithMaxConnections); %d refused so far", l, nc.RemoteAddr(), b.cfg.limits.maxConns, b.refusedConns.Load())
+		}
+		return
+	}
 	b.conns[c] = struct{}{}
 	b.mu.Unlock()
+
+	if err := b.handshake(wrapped); err != nil {
+		b.log.Logf(LogLevelInfo, "%s: TLS handshake with %s: %v", l, nc.RemoteAddr(), err)
+		_ = c.Close()
+	}
 
 	b.log.Logf(LogLevelDebug, "%s: connection from %s", l, nc.RemoteAddr())
 	err := c.Serve()
@@ -415,17 +448,26 @@ func (b *Broker) serveConn(nc net.Conn, l Listener) {
 }
 
 // expireLoop drops client connections that stopped heartbeating
-// (ClientHousekeepingService: every 10 s, channels silent for 120 s).
+// (ClientHousekeepingService: every 10 s, channels silent for 120 s), and
+// registers the broker's topics with the name server every 30 s
+// (routes.go).
 func (b *Broker) expireLoop() {
 	defer b.wg.Done()
 	every := min(10*time.Second, b.cfg.channelExpiry/2)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	lastRegister := time.Now()
 	for {
 		select {
 		case <-b.done:
 			return
 		case now := <-t.C:
+			if now.Sub(lastRegister) >= nameServerRegisterPeriod {
+				lastRegister = now
+				b.routes.registerAll()
+			}
+			b.retainMemory()
+			b.stats.prune(now)
 			for _, c := range b.clients.expired(now, b.cfg.channelExpiry) {
 				b.log.Logf(LogLevelInfo, "client connection %s silent for %v, closing it", c.RemoteAddr(), b.cfg.channelExpiry)
 				_ = c.Close()

@@ -21,6 +21,10 @@ func (b *Broker) nameServerHandlers() map[int16]handlerFunc {
 		remoting.GetBrokerClusterInfo:          b.handleGetBrokerClusterInfo,
 		remoting.GetAllTopicListFromNameServer: b.handleGetAllTopicListFromNameServer,
 		remoting.DeleteTopicInNameSrv:          b.handleDeleteTopicInNameSrv,
+		remoting.GetNamesrvConfig:              b.handleGetNamesrvConfig,
+		remoting.GetKVConfig:                   b.handleGetKVConfig,
+		remoting.GetTopicsByCluster:            b.handleGetTopicsByCluster,
+		remoting.GetSystemTopicListFromNS:      b.handleGetSystemTopicListFromNS,
 	}
 }
 
@@ -58,6 +62,21 @@ func (b *Broker) brokerHandlerTable() map[int16]handlerFunc {
 		remoting.ConsumeMessageDirectly:           b.handleConsumeMessageDirectly,
 		remoting.UpdateAndCreateSubscriptionGroup: b.handleUpdateAndCreateSubscriptionGroup,
 		remoting.GetConsumeStats:                  b.handleGetConsumeStats,
+		// Admin tools (mqadmin, the dashboard).
+		remoting.UpdateBrokerConfig:        b.handleUpdateBrokerConfig,
+		remoting.GetBrokerConfig:           b.handleGetBrokerConfig,
+		remoting.GetBrokerRuntimeInfo:      b.handleGetBrokerRuntimeInfo,
+		remoting.GetAllConsumerOffset:      b.handleGetAllConsumerOffset,
+		remoting.GetAllDelayOffset:         b.handleGetAllDelayOffset,
+		remoting.GetTopicStatsInfo:         b.handleGetTopicStatsInfo,
+		remoting.GetConsumerConnectionList: b.handleGetConsumerConnectionList,
+		remoting.GetProducerConnectionList: b.handleGetProducerConnectionList,
+		remoting.DeleteSubscriptionGroup:   b.handleDeleteSubscriptionGroup,
+		remoting.InvokeBrokerToResetOffset: b.handleInvokeBrokerToResetOffset,
+		remoting.QueryTopicConsumeByWho:    b.handleQueryTopicConsumeByWho,
+		remoting.ViewBrokerStatsData:       b.handleViewBrokerStatsData,
+		remoting.GetBrokerConsumeStats:     b.handleGetBrokerConsumeStats,
+		remoting.QueryConsumeQueue:         b.handleQueryConsumeQueue,
 	}
 }
 
@@ -78,8 +97,15 @@ type Interceptor func(req *Request) *remoting.Command
 
 // dispatch runs one request: interceptors, test controls, then the handler
 // from the listener's table; it writes the response unless the request was
-// oneway or the handler answers later.
-func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
+// oneway or the handler answers later. A panic anywhere in there is
+// recovered (recover.go): the request is answered SYSTEM_ERROR and its
+// connection closed, nothing else.
+func (b *Broker) dispatch(c *conn, req *remoting.Command) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = b.recovered(c, req, p)
+		}
+	}()
 	resp := b.intercept(c, req)
 	handled := resp == nil
 	if handled {
@@ -105,7 +131,6 @@ func (b *Broker) dispatch(c *conn, req *remoting.Command) error {
 		b.respondWhenDurable(c, req, resp)
 		return nil
 	}
-	var err error
 	if !req.IsOneway() {
 		err = b.respond(c, req, resp)
 	}

@@ -85,7 +85,15 @@
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
 //   - the ACL validator (WithACL) is immutable; it runs in the interceptor,
 //     on the reading goroutine. TLS handshakes (and, in permissive mode,
-//     the TLS-or-plain decision) also run there, within the first read.
+//     the TLS-or-plain decision) run on the connection's goroutine before
+//     its first read, within WithTLSHandshakeTimeout.
+//
+// A panic while serving a request (an interceptor, a handler, a held pull
+// answered later, a broker→client call it started) is recovered
+// (recover.go): the request gets SYSTEM_ERROR, the stack is logged once,
+// only that connection is closed. Limits (options_limits.go) bound what
+// the network can make the broker hold: connections, idle connections,
+// handshakes, frame buffers, queue counts, held pulls, locks.
 //
 // Goroutines besides the connections' run for the broker's lifetime: the
 // delay scheduler, the transaction checker, the timer, the pop engine's
@@ -106,6 +114,10 @@
 //     given with WithStore. State that must survive a restart either lives
 //     in the store (as messages) or in the topic, group or offset table,
 //     which persist.go writes to the data directory.
+//   - Retention (retention.go): a store that implements store.Retainer
+//     bounds itself and asks the broker's store.Keeper what it must keep
+//     (pending half messages, undelivered delayed messages); a new kind
+//     of message the broker still has to act on later belongs there.
 //   - Every message stored goes through Broker.putMessages (put.go), which
 //     also wakes held pulls: redeliveries, delayed and committed messages
 //     must use it.
@@ -121,6 +133,8 @@
 //     front of the others.
 //   - Filters: newSubscription (filter.go) builds a store.Filter per
 //     expression type: TAG, and SQL92 (package sql92).
+//   - Topic and group changes call persistConfigs (persist.go) before
+//     they are answered, so a crash keeps them.
 //   - Clock: message time (store timestamps, delay levels and retry
 //     back-off, transaction checks) comes from Broker.clock. Network timing
 //     (pull holds, client expiry, orderly lock expiry) stays on real time.

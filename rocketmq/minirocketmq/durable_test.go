@@ -160,6 +160,42 @@ func (g *gateStore) release(err error) {
 	}
 }
 
+// TestSyncFlushTimeout: with SYNC_FLUSH, a send whose fsync takes longer
+// than syncFlushTimeout is answered FLUSH_DISK_TIMEOUT (10) with its send
+// result, as the real broker does: the Go client reports the message as
+// sent with that status instead of timing out and sending it again (no
+// duplicate); a late fsync answers nothing more.
+func TestSyncFlushTimeout(t *testing.T) {
+	skipExternal(t)
+	g := &gateStore{Memory: store.NewMemory(), called: make(chan struct{}, 16)}
+	b := runBroker(t, minirocketmq.WithStore(g), minirocketmq.WithFlushDiskType(minirocketmq.SyncFlush),
+		minirocketmq.WithSyncFlushTimeout(300*time.Millisecond))
+	t.Cleanup(func() { g.release(nil) })
+	topic := rmqtest.Name(t, "T")
+	if err := b.CreateTopic(topic, 1); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, b.Addr())
+	res, err := p.SendSync(context.Background(), primitive.NewMessage(topic, []byte("slow disk")))
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if res.Status != primitive.SendFlushDiskTimeout || res.OffsetMsgID == "" {
+		t.Fatalf("send result %+v, want status FLUSH_DISK_TIMEOUT with the message id", res)
+	}
+	g.release(nil)
+	if n := b.MaxOffset(topic, 0); n != 1 {
+		t.Fatalf("%d messages stored, want 1 (no resend)", n)
+	}
+	conn := dial(t, b.BrokerAddr())
+	req := remoting.NewRequest(remoting.SendMessage, "producerGroup", "PG", "topic", topic, "defaultTopic", "TBW102",
+		"defaultTopicQueueNums", "4", "queueId", "0", "sysFlag", "0", "bornTimestamp", "0", "flag", "0", "properties", "")
+	req.Body = []byte("raw")
+	if resp := invoke(t, conn, req); resp.Code != remoting.FlushDiskTimeout || resp.Get("msgId") == "" || resp.Get("queueOffset") != "1" {
+		t.Fatalf("raw send: code %d ext %v", resp.Code, resp.Ext)
+	}
+}
+
 // TestSyncFlushWaitsForFsync: with SYNC_FLUSH a send is answered only after
 // the store's fsync, and a failed fsync fails the send.
 func TestSyncFlushWaitsForFsync(t *testing.T) {

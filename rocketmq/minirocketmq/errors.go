@@ -87,6 +87,35 @@ const (
 	msgConsumerTimeout = "consumer <%s> <%s> Timeout: %s"
 	// group, client id, error
 	msgInvokeConsumerFailed = "invoke consumer <%s> <%s> Exception: %s"
+	// topic, read queue nums, write queue nums, limit
+	msgQueueNumsTooLarge = "the queue nums of topic[%s] (read %d, write %d) exceed the limit of %d"
+	// group, retry queue nums, limit
+	msgRetryQueueNumsIllegal = "the retryQueueNums of subscription group[%s] is %d, want 0 to %d"
+
+	// group
+	msgConsumerGroupNotOnline = "the consumer group[%s] not online"
+	// group
+	msgProducerGroupNotExist = "the producer group[%s] not exist"
+	// stats name, stats key
+	msgStatsNotExist = "The stats <%s> <%s> not exist"
+	// topic
+	msgResetNoTopic = "[reset-offset] reset offset failed, no topic in this broker. topic=%s"
+	// group (sic: "THe")
+	msgResetGroupNotExist = "THe consumer group <%s> not exist"
+	// group, topic, timestamp
+	msgResetConsumerNotOnline = "Consumer not online, so can not reset offset, Group: %s Topic: %s Timestamp: %d"
+	// namespace, key
+	msgKVConfigNotFound = "No config item, Namespace: %s Key: %s"
+	// queue id, topic
+	msgConsumeQueueNotExist = "%d@%s is not exist!"
+	// index, queue id, topic
+	msgConsumeQueueIndexNotExist = "Index %d of %d@%s is not exist!"
+	// keys
+	msgBrokerConfigReadOnly = "the embedded broker's configuration cannot be changed while it runs (restart it with other options); not applied: %s"
+
+	// error text
+	msgPersistFailed = "the change is made but writing it to the data directory failed: %v"
+
 	// error text (SYNC_FLUSH: the message is stored but its fsync failed)
 	msgFlushFailed = "flush the message to disk failed: %v"
 )

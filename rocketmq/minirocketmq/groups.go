@@ -77,6 +77,13 @@ func (g *groupTable) get(name string) *SubscriptionGroupConfig {
 	return g.m[name]
 }
 
+// dataVersion returns the table's data version, which every change bumps.
+func (g *groupTable) dataVersion() dataVersion {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.version
+}
+
 func (g *groupTable) snapshot() ([]*SubscriptionGroupConfig, dataVersion) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -86,4 +93,17 @@ func (g *groupTable) snapshot() ([]*SubscriptionGroupConfig, dataVersion) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GroupName < out[j].GroupName })
 	return out, g.version
+}
+
+// delete removes a group's config and reports whether it existed.
+func (g *groupTable) delete(name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.m[name]; !ok {
+		return false
+	}
+	delete(g.m, name)
+	g.version.Timestamp = time.Now().UnixMilli()
+	g.version.Counter++
+	return true
 }

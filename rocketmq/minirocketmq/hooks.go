@@ -19,10 +19,13 @@ func (b *Broker) CreateTopic(topic string, queues int) error {
 	if remark := validateTopic(topic); remark != "" {
 		return fmt.Errorf("minirocketmq: create topic %q: %s", topic, remark)
 	}
-	if queues <= 0 {
-		return fmt.Errorf("minirocketmq: create topic %q: %d queues", topic, queues)
+	if queues <= 0 || queues > MaxQueueNums {
+		return fmt.Errorf("minirocketmq: create topic %q: %d queues, want 1 to %d", topic, queues, MaxQueueNums)
 	}
 	b.topics.put(&TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues, Perm: PermRead | PermWrite, TopicFilterType: "SINGLE_TAG"})
+	if err := b.persistConfigs(); err != nil {
+		return fmt.Errorf("minirocketmq: create topic %q: %w", topic, err)
+	}
 	return nil
 }
 

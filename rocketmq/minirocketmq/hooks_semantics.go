@@ -1,6 +1,9 @@
 package minirocketmq
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Test hooks and read-only views for retries, delays, transactions and
 // orderly locks, in the spirit of hooks.go.
@@ -36,6 +39,12 @@ func (b *Broker) UpdateSubscriptionGroup(cfg SubscriptionGroupConfig) error {
 	if cfg.GroupName == "" {
 		return errors.New("minirocketmq: update subscription group: no group name")
 	}
+	if cfg.RetryQueueNums < 0 || cfg.RetryQueueNums > MaxQueueNums {
+		return fmt.Errorf("minirocketmq: update subscription group %s: retryQueueNums %d, want 0 to %d", cfg.GroupName, cfg.RetryQueueNums, MaxQueueNums)
+	}
 	b.groups.put(&cfg)
+	if err := b.persistConfigs(); err != nil {
+		return fmt.Errorf("minirocketmq: update subscription group %s: %w", cfg.GroupName, err)
+	}
 	return nil
 }

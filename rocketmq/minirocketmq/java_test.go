@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"testing"
@@ -253,4 +256,34 @@ func TestConsumerMembership(t *testing.T) {
 	waitFor(t, 10*time.Second, "the closed member to go", func() bool {
 		return fmt.Sprint(consumerList(t, first, group)) == "[10.0.0.1@first]"
 	})
+}
+
+// mqadmin returns a function that runs the mqadmin tool of the RocketMQ
+// release in $ROCKETMQ_HOME (default /opt/rocketmq-4.9.4) and returns
+// what it printed; the test is skipped when the release or java is
+// missing (CI has neither).
+func mqadmin(t *testing.T) func(args ...string) string {
+	t.Helper()
+	home := os.Getenv("ROCKETMQ_HOME")
+	if home == "" {
+		home = "/opt/rocketmq-4.9.4"
+	}
+	jars, _ := filepath.Glob(filepath.Join(home, "lib", "rocketmq-tools-*.jar"))
+	java, err := exec.LookPath("java")
+	if len(jars) == 0 || err != nil {
+		t.Skipf("needs the RocketMQ release (%s/lib/rocketmq-tools-*.jar) and java", home)
+	}
+	userHome := t.TempDir() // the tool logs under ~/logs
+	return func(args ...string) string {
+		cmd := exec.Command(java, append([]string{"-Xms64m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+			"--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+			"--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/java.util=ALL-UNNAMED",
+			"-Drocketmq.home.dir=" + home, "-Duser.home=" + userHome,
+			"-cp", home + "/conf:" + home + "/lib/*", "org.apache.rocketmq.tools.command.MQAdminStartup"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Sprintf("%s\nexit: %v", out, err)
+		}
+		return string(out)
+	}
 }

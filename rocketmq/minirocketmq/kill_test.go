@@ -25,8 +25,12 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
-// envKillChild makes the test binary the broker process of TestKill.
-const envKillChild = "MINIROCKETMQ_KILL_CHILD_DATA"
+// envKillChild makes the test binary the broker process of TestKill;
+// envKillPersist sets its persist interval (default 20 ms).
+const (
+	envKillChild   = "MINIROCKETMQ_KILL_CHILD_DATA"
+	envKillPersist = "MINIROCKETMQ_KILL_CHILD_PERSIST"
+)
 
 // TestKillHelperProcess is not a test: run by TestKill as a child process
 // (the test binary again, with envKillChild set), it serves a SYNC_FLUSH
@@ -37,10 +41,14 @@ func TestKillHelperProcess(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process of TestKill")
 	}
+	persist := 20 * time.Millisecond
+	if d, err := time.ParseDuration(os.Getenv(envKillPersist)); err == nil {
+		persist = d
+	}
 	b, err := minirocketmq.Run(
 		minirocketmq.WithDataDir(dir),
 		minirocketmq.WithFlushDiskType(minirocketmq.SyncFlush),
-		minirocketmq.WithPersistInterval(20*time.Millisecond),
+		minirocketmq.WithPersistInterval(persist),
 		minirocketmq.WithLogger(minirocketmq.BasicLogger(os.Stderr, minirocketmq.LogLevelInfo)),
 	)
 	if err != nil {
@@ -57,10 +65,10 @@ type child struct {
 	addr string
 }
 
-func startChild(t *testing.T, dir string) *child {
+func startChild(t *testing.T, dir string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKillHelperProcess$", "-test.v=false")
-	cmd.Env = append(os.Environ(), envKillChild+"="+dir)
+	cmd.Env = append(append(os.Environ(), envKillChild+"="+dir), env...)
 	cmd.Stderr = &prefixWriter{t: t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -433,4 +441,109 @@ func queryQueues(t *testing.T, ns, topic string, queues int, req func(q int) *re
 		out[q] = off
 	}
 	return out
+}
+
+// TestKillKeepsConfigChanges: topic and subscription group changes are on
+// disk when their request is answered, as the real broker persists
+// topics.json and subscriptionGroup.json on every change. For each kind of
+// change, a broker process whose periodic persistence is an hour away is
+// SIGKILLed right after that change (its last request): an admin creating
+// a topic or a group, a consumer's heartbeat creating its group and retry
+// topic, an admin deleting a topic. After a restart the change is there.
+// (A topic a send created is persisted too, but its messages would bring
+// it back anyway: recovery recreates topics found in the store.)
+func TestKillKeepsConfigChanges(t *testing.T) {
+	skipExternal(t)
+	topic := func(name string, queues int) *remoting.Command {
+		return remoting.NewRequest(remoting.UpdateAndCreateTopic, "topic", name, "readQueueNums", strconv.Itoa(queues),
+			"writeQueueNums", strconv.Itoa(queues), "perm", "6", "topicFilterType", "SINGLE_TAG")
+	}
+	type tables struct {
+		topics map[string]struct{ ReadQueueNums int }
+		groups map[string]struct{ RetryMaxTimes int }
+	}
+	for _, tc := range []struct {
+		name   string
+		before func(t *testing.T, conn *remoting.Conn) // not necessarily persisted
+		change func(t *testing.T, conn *remoting.Conn) // the last request before the kill
+		check  func(t *testing.T, got tables)
+	}{
+		{"updateTopic", nil,
+			func(t *testing.T, conn *remoting.Conn) { invokeOK(t, conn, topic("AdminT", 3)) },
+			func(t *testing.T, got tables) {
+				if got.topics["AdminT"].ReadQueueNums != 3 {
+					t.Errorf("topic AdminT: %+v", got.topics["AdminT"])
+				}
+			}},
+		{"updateSubGroup", nil,
+			func(t *testing.T, conn *remoting.Conn) {
+				req := remoting.NewRequest(remoting.UpdateAndCreateSubscriptionGroup)
+				req.Body = []byte(`{"groupName":"AdminG","retryMaxTimes":5}`)
+				invokeOK(t, conn, req)
+			},
+			func(t *testing.T, got tables) {
+				if got.groups["AdminG"].RetryMaxTimes != 5 {
+					t.Errorf("group AdminG: %+v", got.groups["AdminG"])
+				}
+			}},
+		{"heartbeat", nil,
+			func(t *testing.T, conn *remoting.Conn) { heartbeatConsumer(t, conn, "kill@1", "HeartbeatG") },
+			func(t *testing.T, got tables) {
+				if _, ok := got.groups["HeartbeatG"]; !ok {
+					t.Error("the group a heartbeat created is gone")
+				}
+				if _, ok := got.topics["%RETRY%HeartbeatG"]; !ok {
+					t.Error("the retry topic a heartbeat created is gone")
+				}
+			}},
+		{"deleteTopic",
+			func(t *testing.T, conn *remoting.Conn) { invokeOK(t, conn, topic("GoneT", 1)) },
+			func(t *testing.T, conn *remoting.Conn) {
+				invokeOK(t, conn, remoting.NewRequest(remoting.DeleteTopicInBroker, "topic", "GoneT"))
+			},
+			func(t *testing.T, got tables) {
+				if _, ok := got.topics["GoneT"]; ok {
+					t.Error("the deleted topic is back")
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := startChild(t, dir, envKillPersist+"=1h")
+			conn := dial(t, brokerAddr(t, c.addr))
+			if tc.before != nil {
+				tc.before(t, conn)
+				time.Sleep(100 * time.Millisecond)
+			}
+			tc.change(t, conn)
+			c.kill(t)
+
+			c = startChild(t, dir, envKillPersist+"=1h")
+			conn = dial(t, brokerAddr(t, c.addr))
+			var got tables
+			var tj struct {
+				TopicConfigTable map[string]struct{ ReadQueueNums int } `json:"topicConfigTable"`
+			}
+			if err := json.Unmarshal(invokeOK(t, conn, remoting.NewRequest(remoting.GetAllTopicConfig)).Body, &tj); err != nil {
+				t.Fatal(err)
+			}
+			var gj struct {
+				SubscriptionGroupTable map[string]struct{ RetryMaxTimes int } `json:"subscriptionGroupTable"`
+			}
+			if err := json.Unmarshal(invokeOK(t, conn, remoting.NewRequest(remoting.GetAllSubscriptionGroupConfig)).Body, &gj); err != nil {
+				t.Fatal(err)
+			}
+			got.topics, got.groups = tj.TopicConfigTable, gj.SubscriptionGroupTable
+			tc.check(t, got)
+		})
+	}
+}
+
+func invokeOK(t *testing.T, conn *remoting.Conn, req *remoting.Command) *remoting.Command {
+	t.Helper()
+	resp := invoke(t, conn, req)
+	if resp.Code != remoting.Success {
+		t.Fatalf("request %d: %d %s", req.Code, resp.Code, resp.Remark)
+	}
+	return resp
 }

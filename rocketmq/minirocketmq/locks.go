@@ -22,7 +22,8 @@ import (
 // member takes the queue then rather than at its next 20 s rebalance.
 //
 // Locks run on real time, like the clients' renewal; they are not
-// persisted (a restarted broker starts unlocked, as the real one).
+// persisted (a restarted broker starts unlocked, as the real one). Expired
+// locks are pruned once per expiry period (the real broker keeps them).
 //
 // Owner: the mutex, never held during I/O; wake (the notification) is
 // called after it is released. Expiry timers are time.AfterFuncs, stopped
@@ -31,10 +32,11 @@ type lockTable struct {
 	expiry time.Duration
 	wake   func(groups []string) // tells a group's members to rebalance
 
-	mu      sync.Mutex
-	m       map[lockKey]*queueLock
-	waiting map[lockKey]*time.Timer // refused to someone: fires when the lock expires
-	stopped bool
+	mu        sync.Mutex
+	m         map[lockKey]*queueLock
+	waiting   map[lockKey]*time.Timer // refused to someone: fires when the lock expires
+	stopped   bool
+	lastPrune time.Time
 }
 
 // lockKey names a message queue of a group as the clients do (the broker
@@ -58,6 +60,7 @@ func newLockTable(expiry time.Duration, wake func([]string)) *lockTable {
 func (t *lockTable) lockBatch(keys []lockKey, clientID string, now time.Time) []bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pruneLocked(now)
 	ok := make([]bool, len(keys))
 	for i, k := range keys {
 		l := t.m[k]
@@ -74,6 +77,29 @@ func (t *lockTable) lockBatch(keys []lockKey, clientID string, now time.Time) []
 		}
 	}
 	return ok
+}
+
+// pruneLocked forgets expired locks nobody waits for, at most once per
+// expiry period, so the table holds the live locks and those that expired
+// within the last two periods, not every queue ever locked.
+func (t *lockTable) pruneLocked(now time.Time) {
+	if now.Sub(t.lastPrune) < t.expiry {
+		return
+	}
+	t.lastPrune = now
+	for k, l := range t.m {
+		if now.Sub(l.lastUpdate) > t.expiry && t.waiting[k] == nil {
+			delete(t.m, k)
+		}
+	}
+}
+
+// size returns how many locks the table holds, expired ones not yet pruned
+// included.
+func (t *lockTable) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.m)
 }
 
 // expired runs when a lock someone waits for may have expired: if it has,

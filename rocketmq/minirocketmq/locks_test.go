@@ -91,6 +91,14 @@ func TestLockBatchMQ(t *testing.T) {
 	if resp := invoke(t, bc, hb); resp.Code != remoting.Success {
 		t.Fatalf("heartbeat: %d %s", resp.Code, resp.Remark)
 	}
+	// A is a member of the group and of another one (only members lock).
+	hb = remoting.NewRequest(remoting.HeartBeat)
+	hb.Body = []byte(fmt.Sprintf(`{"clientID":"lock@a","producerDataSet":[],"consumerDataSet":[`+
+		`{"groupName":%q,"consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","subscriptionDataSet":[]},`+
+		`{"groupName":%q,"consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","subscriptionDataSet":[]}]}`, group, "Other"+group))
+	if resp := invoke(t, a, hb); resp.Code != remoting.Success {
+		t.Fatalf("heartbeat: %d %s", resp.Code, resp.Remark)
+	}
 	drain := func() {
 		for {
 			select {

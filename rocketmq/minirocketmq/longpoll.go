@@ -25,6 +25,9 @@ type pullHolds struct {
 	count atomic.Int64 // held pulls; lets notify skip the lock when zero
 	mu    sync.Mutex
 	m     map[queueKey][]*heldPull
+	// perConn counts each connection's held pulls, capped by
+	// WithMaxHeldPulls: a client cannot park requests without bound.
+	perConn map[*conn]int
 	// timers counts hold timers that are armed or running their callback,
 	// so stopAll can wait for the callbacks to finish.
 	timers sync.WaitGroup
@@ -46,13 +49,19 @@ type heldPull struct {
 }
 
 func newPullHolds(b *Broker) *pullHolds {
-	return &pullHolds{b: b, m: make(map[queueKey][]*heldPull)}
+	return &pullHolds{b: b, m: make(map[queueKey][]*heldPull), perConn: make(map[*conn]int)}
 }
 
-// hold parks a pull of key at offset for up to d.
-func (h *pullHolds) hold(c *conn, req *remoting.Command, key queueKey, offset int64, filter store.Filter, d time.Duration) {
+// hold parks a pull of key at offset for up to d. It returns false, and
+// parks nothing, when c already has the most held pulls allowed.
+func (h *pullHolds) hold(c *conn, req *remoting.Command, key queueKey, offset int64, filter store.Filter, d time.Duration) bool {
 	hp := &heldPull{c: c, req: req, key: key, offset: offset, filter: filter}
 	h.mu.Lock()
+	if h.perConn[c] >= h.b.cfg.limits.maxHeldPulls {
+		h.mu.Unlock()
+		return false
+	}
+	h.perConn[c]++
 	h.m[key] = append(h.m[key], hp)
 	h.count.Add(1)
 	h.timers.Add(1)
@@ -66,6 +75,7 @@ func (h *pullHolds) hold(c *conn, req *remoting.Command, key queueKey, offset in
 	if h.b.store.MaxOffset(key.topic, key.queueID) > offset {
 		h.answer(hp, true)
 	}
+	return true
 }
 
 // stopTimer disarms hp's timer; when that prevented the callback, the
@@ -121,13 +131,15 @@ func (h *pullHolds) answer(hp *heldPull, stop bool) {
 		h.stopTimer(hp)
 	}
 	h.remove(hp)
-	resp := h.b.pull(hp.c, hp.req, false)
-	if resp != nil {
-		if err := h.b.respond(hp.c, hp.req, resp); err != nil {
-			_ = hp.c.Close()
+	h.b.guard(hp.c, hp.req, func() {
+		resp := h.b.pull(hp.c, hp.req, false)
+		if resp != nil {
+			if err := h.b.respond(hp.c, hp.req, resp); err != nil {
+				_ = hp.c.Close()
+			}
+			h.b.recycle(hp.req, resp)
 		}
-		h.b.recycle(hp.req, resp)
-	}
+	})
 }
 
 func (h *pullHolds) remove(hp *heldPull) {
@@ -138,6 +150,9 @@ func (h *pullHolds) remove(hp *heldPull) {
 		if x == hp {
 			list = append(list[:i:i], list[i+1:]...)
 			h.count.Add(-1)
+			if h.perConn[hp.c]--; h.perConn[hp.c] <= 0 {
+				delete(h.perConn, hp.c)
+			}
 			break
 		}
 	}
@@ -177,6 +192,7 @@ func (h *pullHolds) stopAll() {
 		all = append(all, list...)
 		delete(h.m, k)
 	}
+	clear(h.perConn)
 	h.count.Store(0)
 	h.mu.Unlock()
 	for _, hp := range all {

@@ -70,3 +70,48 @@ func (t *offsetTable) groupOffsets(group string) map[offsetKey]int64 {
 	}
 	return out
 }
+
+// groupsOfTopic returns the groups that committed offsets of topic
+// (ConsumerOffsetManager.whichGroupByTopic), the delay levels' cursors
+// left out.
+func (t *offsetTable) groupsOfTopic(topic string) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seen := make(map[string]bool)
+	var out []string
+	for k := range t.m {
+		if k.topic == topic && k.group != scheduleGroup && !seen[k.group] {
+			seen[k.group] = true
+			out = append(out, k.group)
+		}
+	}
+	return out
+}
+
+// topicsOfGroup returns the topics a group committed offsets of
+// (whichTopicByConsumer).
+func (t *offsetTable) topicsOfGroup(group string) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seen := make(map[string]bool)
+	var out []string
+	for k := range t.m {
+		if k.group == group && !seen[k.topic] {
+			seen[k.topic] = true
+			out = append(out, k.topic)
+		}
+	}
+	return out
+}
+
+// deleteGroup forgets every offset of a group.
+func (t *offsetTable) deleteGroup(group string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k := range t.m {
+		if k.group == group {
+			delete(t.m, k)
+			t.version++
+		}
+	}
+}

@@ -58,6 +58,7 @@ type config struct {
 	sem             semanticsConfig // options_semantics.go
 	dur             durableConfig   // options_durable.go
 	security        securityConfig  // options_security.go
+	limits          limitsConfig    // options_limits.go
 	propertyFilter  bool
 }
 
@@ -77,6 +78,7 @@ func defaultConfig() config {
 		clock:           SystemClock(),
 		sem:             defaultSemanticsConfig(),
 		dur:             defaultDurableConfig(),
+		limits:          defaultLimitsConfig(),
 		propertyFilter:  true,
 	}
 }
@@ -109,11 +111,11 @@ func WithBrokerName(name string) Option { return func(c *config) { c.brokerName 
 func WithAutoCreateTopic(on bool) Option { return func(c *config) { c.autoCreateTopic = on } }
 
 // WithDefaultQueueNums sets the read and write queue count of topics created
-// on first send (default 4).
+// on first send (default 4, at most MaxQueueNums).
 func WithDefaultQueueNums(n int) Option {
 	return func(c *config) {
 		if n > 0 {
-			c.defaultQueues = n
+			c.defaultQueues = min(n, MaxQueueNums)
 		}
 	}
 }

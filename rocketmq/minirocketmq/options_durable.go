@@ -47,19 +47,46 @@ const (
 	// log is fsynced with ASYNC_FLUSH.
 	DefaultFlushInterval = 500 * time.Millisecond
 	// DefaultPersistInterval is flushConsumerOffsetInterval: how often
-	// consumer offsets (and changed topic and group configs) are written to
-	// the data directory.
+	// consumer offsets are written to the data directory.
 	DefaultPersistInterval = 5 * time.Second
+	// DefaultSyncFlushTimeout is syncFlushTimeout: with SYNC_FLUSH, how
+	// long a send waits for its fsync before it is answered
+	// FLUSH_DISK_TIMEOUT (the message is stored; only its durability is
+	// late).
+	DefaultSyncFlushTimeout = 5 * time.Second
 )
 
 type durableConfig struct {
-	dataDir         string
-	flushDiskType   FlushDiskType
-	flushInterval   time.Duration
-	persistInterval time.Duration
-	retentionAge    time.Duration
-	retentionBytes  int64
-	segmentSize     int64
+	dataDir          string
+	flushDiskType    FlushDiskType
+	flushInterval    time.Duration
+	persistInterval  time.Duration
+	retentionAge     time.Duration
+	retentionBytes   int64
+	retentionSet     bool // WithRetention was given; else retentionPolicy's defaults
+	segmentSize      int64
+	syncFlushTimeout time.Duration
+}
+
+// syncFlushTimeoutOrDefault is the SYNC_FLUSH wait of a send.
+func (d *durableConfig) syncFlushTimeoutOrDefault() time.Duration {
+	if d.syncFlushTimeout > 0 {
+		return d.syncFlushTimeout
+	}
+	return DefaultSyncFlushTimeout
+}
+
+// WithSyncFlushTimeout sets syncFlushTimeout (default 5 s): with
+// SyncFlush, a send whose fsync has not completed by then is answered
+// FLUSH_DISK_TIMEOUT (code 10) instead of waiting, as the real broker
+// does; the client counts the message as sent (it is stored) and reports
+// the status, instead of timing out and sending it again.
+func WithSyncFlushTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.dur.syncFlushTimeout = d
+		}
+	}
 }
 
 func defaultDurableConfig() durableConfig {
@@ -88,10 +115,11 @@ func WithFlushInterval(d time.Duration) Option {
 	}
 }
 
-// WithPersistInterval sets how often consumer offsets and changed topic and
-// group configs are written to the data directory (default 5 s, like
-// flushConsumerOffsetInterval). After a crash, consumers resume from the
-// offsets last written: at most this much progress is consumed again.
+// WithPersistInterval sets how often consumer offsets are written to the
+// data directory (default 5 s, like flushConsumerOffsetInterval). After a
+// crash, consumers resume from the offsets last written: at most this much
+// progress is consumed again. Topic and group configs are written when
+// they change.
 func WithPersistInterval(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -100,18 +128,24 @@ func WithPersistInterval(d time.Duration) Option {
 	}
 }
 
-// WithRetention removes the oldest commit-log segments whose newest message
-// is older than age (fileReservedTime) and while the log is larger than
-// bytes; 0 disables either limit (the default keeps everything). The
-// segment being written is never removed.
+// WithRetention bounds the store: the oldest log segments are removed while
+// the newest message of the oldest is older than age (fileReservedTime) or
+// the store is larger than bytes; 0 disables a limit, so WithRetention(0, 0)
+// keeps everything. The segment being written is never removed, nor a
+// pending transaction's half message or an undelivered delayed message
+// (retention.go). Defaults: 48 h and 512 MiB in memory
+// (DefaultMemoryRetentionAge, DefaultMemoryRetentionBytes), 72 h and no size
+// limit with WithDataDir (DefaultDiskRetentionAge).
 func WithRetention(age time.Duration, bytes int64) Option {
 	return func(c *config) {
 		c.dur.retentionAge, c.dur.retentionBytes = max(age, 0), max(bytes, 0)
+		c.dur.retentionSet = true
 	}
 }
 
-// WithSegmentSize sets the commit-log segment size of the data directory
-// (mappedFileSizeCommitLog; default 64 MiB): the unit retention removes.
+// WithSegmentSize sets the commit-log segment size (mappedFileSizeCommitLog;
+// default 64 MiB in a data directory, 4 MiB slabs in memory): the unit
+// retention removes.
 func WithSegmentSize(n int64) Option {
 	return func(c *config) {
 		if n > 0 {

@@ -21,8 +21,10 @@ type securityConfig struct {
 // the broker listener is checked by v (package acl: signature, white
 // addresses, admin codes, topic and group permissions) before its handler
 // runs; a refused one gets the real broker's SYSTEM_ERROR and remark and
-// changes nothing. The name server listener is not checked, as on the real
-// name server. Load v from a plain_acl.yml with acl.Load.
+// changes nothing. On the name server listener, requests that change
+// something (DELETE_TOPIC_IN_NAMESRV) need an admin account's signature;
+// queries are not checked, as on the real name server. Load v from a
+// plain_acl.yml with acl.Load.
 func WithACL(v *acl.Validator) Option { return func(c *config) { c.security.acl = v } }
 
 // TLSMode says how the listeners treat TLS when WithTLS is given (the real

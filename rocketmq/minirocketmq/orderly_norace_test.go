@@ -152,3 +152,95 @@ func TestNoRaceOrderly(t *testing.T) {
 	}
 	t.Logf("%d handled for %d messages", ledger.handled, keys*perKey)
 }
+
+// queueLedger records, per queue, which consumer is inside its handler, so
+// that two consumers handling one queue at once are caught.
+type queueLedger struct {
+	mu         sync.Mutex
+	busy       map[int]string // queue id → consumer handling it now
+	handled    map[string]map[int]int
+	violations []string
+	total      int
+}
+
+func (l *queueLedger) handler(name string, took time.Duration) func(context.Context, ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	return func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		q := msgs[0].Queue.QueueId
+		l.mu.Lock()
+		if other := l.busy[q]; other != "" {
+			l.violations = append(l.violations, fmt.Sprintf("queue %d handled by %s and %s at once", q, other, name))
+		}
+		l.busy[q] = name
+		l.mu.Unlock()
+		time.Sleep(took)
+		l.mu.Lock()
+		if l.busy[q] == name {
+			l.busy[q] = ""
+		}
+		if l.handled[name] == nil {
+			l.handled[name] = map[int]int{}
+		}
+		l.handled[name][q] += len(msgs)
+		l.total += len(msgs)
+		l.mu.Unlock()
+		return consumer.ConsumeSuccess, nil
+	}
+}
+
+// TestNoRaceOrderlyQueueContention: two orderly consumers of one group
+// contend for the same queues and never handle one queue at the same time.
+// The first consumer owns both queues of a topic and is inside a long
+// (6 s) handler on each when the second joins; rebalancing takes one queue
+// from the first, which finishes its in-flight message and never unlocks
+// the queue (the Go client does not). Only the broker's lock keeps the
+// newcomer off that queue until the first's lock expires (21 s, above the
+// clients' 20 s renewal); with locks granted to anyone, the newcomer starts
+// on it about 3 s after it joins, in the middle of the first's handler.
+// The queue does change hands (the newcomer consumes from it), so the test
+// cannot pass by nobody contending.
+func TestNoRaceOrderlyQueueContention(t *testing.T) {
+	skipExternal(t) // the real broker's lock expiry is 60 s
+	b := runBroker(t, minirocketmq.WithLockExpiry(21*time.Second))
+	ns := b.Addr()
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "CG")
+	if err := b.CreateTopic(topic, 2); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, ns, producer.WithQueueSelector(producer.NewManualQueueSelector()))
+	const perQueue = 3
+	for i := range perQueue {
+		for q := range 2 {
+			m := primitive.NewMessage(topic, []byte(fmt.Sprint(i)))
+			m.Queue = &primitive.MessageQueue{Topic: topic, BrokerName: minirocketmq.DefaultBrokerName, QueueId: q}
+			if _, err := p.SendSync(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ledger := &queueLedger{busy: map[int]string{}, handled: map[string]map[int]int{}}
+	start := func(name string) {
+		c := newPushConsumer(t, ns, group, consumer.WithConsumerOrder(true), consumer.WithConsumeMessageBatchMaxSize(1))
+		if err := c.Subscribe(topic, consumer.MessageSelector{}, ledger.handler(name, 6*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		startConsumer(t, c)
+	}
+	start("first")
+	waitFor(t, 30*time.Second, "the first consumer inside a handler on both queues", func() bool {
+		ledger.mu.Lock()
+		defer ledger.mu.Unlock()
+		return ledger.busy[0] == "first" && ledger.busy[1] == "first"
+	})
+	start("second")
+	waitFor(t, 90*time.Second, "every message, some by the second consumer", func() bool {
+		ledger.mu.Lock()
+		defer ledger.mu.Unlock()
+		return len(ledger.handled["second"]) > 0 && ledger.total >= 2*perQueue
+	})
+	ledger.mu.Lock()
+	defer ledger.mu.Unlock()
+	if len(ledger.violations) > 0 {
+		t.Fatalf("%d violations, first: %v", len(ledger.violations), ledger.violations[:min(5, len(ledger.violations))])
+	}
+	t.Logf("handled: %v", ledger.handled)
+}

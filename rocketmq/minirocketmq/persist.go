@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
@@ -23,9 +25,10 @@ import (
 //	<dir>/config/consumerOffset.json   {"offsetTable":{"<topic>@<group>":{"<queueId>":offset}}}
 //
 // The three tables have the shape of the Java broker's files of the same
-// names (standard JSON: queue ids are quoted). They are loaded by New and
-// written by the persister goroutine every persist interval when they
-// changed, and by Close. Each file is replaced atomically (temporary file,
+// names (standard JSON: queue ids are quoted). They are loaded by New;
+// topics and groups are written whenever they change (persistConfigs),
+// consumer offsets by the persister goroutine every persist interval when
+// they changed, and everything by Close. Each file is replaced atomically (temporary file,
 // fsync, rename), so a crash leaves the previous or the new version.
 // Pending transactions and delayed messages live in the store (half
 // messages, SCHEDULE_TOPIC_XXXX) and their cursors in the offset table, so
@@ -39,9 +42,13 @@ const (
 	consumerOffsetFile = "consumerOffset.json"
 )
 
-// persister remembers which versions of the tables are on disk. Owner: the
-// persister goroutine while the broker runs, then Close.
+// persister remembers which versions of the tables are on disk. Owner: its
+// mutex, held while a table is written: the persister goroutine writes the
+// offsets (and whatever else changed) every persist interval, requests that
+// change topics or groups write those at once (persistConfigs), Close
+// writes the rest.
 type persister struct {
+	mu                             sync.Mutex
 	dir                            string
 	topics, groups                 dataVersion // versions written
 	offsets                        int64
@@ -69,10 +76,12 @@ func (b *Broker) openDataDir() error {
 		return errors.New("minirocketmq: WithDataDir and WithStore cannot be combined")
 	}
 	logf := func(format string, args ...any) { b.log.Logf(LogLevelInfo, format, args...) }
+	age, bytes := d.retentionPolicy()
 	opts := []disk.Option{
 		disk.WithNow(b.clock.Now),
 		disk.WithFlushInterval(d.flushInterval),
-		disk.WithRetention(d.retentionAge, d.retentionBytes),
+		disk.WithRetention(age, bytes),
+		disk.WithKeeper(b.retentionKeep),
 		disk.WithLogf(logf),
 	}
 	if d.segmentSize > 0 {
@@ -199,12 +208,37 @@ func (b *Broker) persistLoop() {
 	}
 }
 
-// persistTables writes the tables whose version changed since they were
-// last written.
-func (b *Broker) persistTables() error {
+// persistConfigs writes the topic and subscription group tables now if
+// they changed, each atomically (temporary file, fsync, rename, fsync of
+// the directory), as the real broker persists topics.json and
+// subscriptionGroup.json on every change: a crash right after a topic or
+// group was created, updated or deleted keeps the change. Consumer offsets
+// are written every persist interval. Without a data directory it does
+// nothing.
+func (b *Broker) persistConfigs() error {
+	p := b.persist
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return b.persistConfigsLocked()
+}
+
+// persistConfigsOrLog is persistConfigs for changes nobody waits for
+// (auto-created topics and groups): a failure is logged, and the next
+// persist interval tries again.
+func (b *Broker) persistConfigsOrLog() {
+	if err := b.persistConfigs(); err != nil {
+		b.log.Logf(LogLevelError, "persist topic and group configs: %v", err)
+	}
+}
+
+func (b *Broker) persistConfigsLocked() error {
 	p := b.persist
 	var errs []error
-	if list, v := b.topics.snapshot(); !p.topicsSet || v != p.topics {
+	if v := b.topics.dataVersion(); !p.topicsSet || v != p.topics {
+		list, v := b.topics.snapshot()
 		tj := topicsJSON{TopicConfigTable: make(map[string]*TopicConfig, len(list)), DataVersion: v}
 		for _, tc := range list {
 			tj.TopicConfigTable[tc.TopicName] = tc
@@ -215,7 +249,8 @@ func (b *Broker) persistTables() error {
 			p.topics, p.topicsSet = v, true
 		}
 	}
-	if list, v := b.groups.snapshot(); !p.groupsSet || v != p.groups {
+	if v := b.groups.dataVersion(); !p.groupsSet || v != p.groups {
+		list, v := b.groups.snapshot()
 		gj := groupsJSON{SubscriptionGroupTable: make(map[string]*SubscriptionGroupConfig, len(list)), DataVersion: v}
 		for _, gc := range list {
 			gj.SubscriptionGroupTable[gc.GroupName] = gc
@@ -226,6 +261,16 @@ func (b *Broker) persistTables() error {
 			p.groups, p.groupsSet = v, true
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// persistTables writes the tables whose version changed since they were
+// last written.
+func (b *Broker) persistTables() error {
+	p := b.persist
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := []error{b.persistConfigsLocked()}
 	if m, v := b.offsets.snapshot(); !p.offsetOK || v != p.offsets {
 		oj := offsetsJSON{OffsetTable: make(map[string]map[string]int64)}
 		for k, off := range m {
@@ -296,9 +341,35 @@ func storesMessage(code int16) bool {
 // respondWhenDurable answers req with resp once the store has fsynced
 // everything written so far (SYNC_FLUSH group commit); a failed fsync
 // turns the answer into SYSTEM_ERROR. It runs after the handler stored the
-// message, so the fsync covers it.
+// message, so the fsync covers it. An fsync that takes longer than
+// syncFlushTimeout answers FLUSH_DISK_TIMEOUT (10) at that point, with the
+// send result (the message is stored; a client counts it as sent with
+// that status rather than sending it again), as the real broker's
+// GroupCommitService does; whichever comes first answers.
 func (b *Broker) respondWhenDurable(c *conn, req, resp *remoting.Command) {
+	var answered atomic.Bool
+	timer := time.AfterFunc(b.cfg.dur.syncFlushTimeoutOrDefault(), func() {
+		if !answered.CompareAndSwap(false, true) {
+			return
+		}
+		late := remoting.NewResponse(req, remoting.FlushDiskTimeout, "")
+		late.Ext = resp.Ext
+		b.log.Logf(LogLevelWarn, "flush before acknowledging request %d from %s took longer than %v: answered FLUSH_DISK_TIMEOUT", req.Code, c.RemoteAddr(), b.cfg.dur.syncFlushTimeoutOrDefault())
+		if err := b.respond(c, req, late); err != nil {
+			b.log.Logf(LogLevelDebug, "answer to %s: %v", c.RemoteAddr(), err)
+		}
+	})
 	b.syncer.AfterSync(func(err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				_ = b.recovered(c, req, p)
+				go c.FlushAndClose() // not on the store's flusher
+			}
+		}()
+		timer.Stop()
+		if !answered.CompareAndSwap(false, true) {
+			return
+		}
 		if err != nil {
 			b.log.Logf(LogLevelError, "flush before acknowledging request %d from %s: %v", req.Code, c.RemoteAddr(), err)
 			resp = remoting.NewResponse(req, remoting.SystemError, remarkf(msgFlushFailed, err))

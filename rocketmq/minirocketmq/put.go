@@ -2,6 +2,7 @@ package minirocketmq
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 )
@@ -16,6 +17,7 @@ func (b *Broker) putMessages(msgs []*message.Message) error {
 	}
 	b.v5.pop.Notify(msgs[0].Topic)
 	b.holds.notify(msgs)
+	b.stats.add(statsTopicPutNums, msgs[0].Topic, int64(len(msgs)), time.Now())
 	return nil
 }
 

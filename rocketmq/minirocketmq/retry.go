@@ -16,13 +16,17 @@ import (
 // queue, read + write, as 4.9.4 creates it).
 //
 // Better than the real broker: the name server answers the route of any
-// %RETRY% or %DLQ% topic from the first request, creating the topic then.
-// The real broker creates a retry topic on the group's first heartbeat, so a
-// consumer that asked for its routes before that (the Go client does, on
-// Start) learns of it at its next 30 s route poll, and the first
-// redelivery can take 20-40 s instead of its back-off; and a dead-letter
-// topic exists only after the first dead letter, so a consumer of it cannot
-// start earlier.
+// %RETRY% or %DLQ% topic from the first request, and a pull of one that
+// does not exist yet waits as on an empty queue. The real broker creates a
+// retry topic on the group's first heartbeat, so a consumer that asked for
+// its routes before that (the Go client does, on Start) learns of it at
+// its next 30 s route poll, and the first redelivery can take 20-40 s
+// instead of its back-off; and a dead-letter topic exists only after the
+// first dead letter, so a consumer of it cannot start earlier. Asking
+// creates nothing: the topics themselves are created only where the real
+// broker creates them (a consumer's heartbeat and CONSUMER_SEND_MSG_BACK
+// for %RETRY%, a send to a missing %RETRY% topic, a dead letter for
+// %DLQ%), so an unauthenticated route query cannot add topics.
 //
 // Nothing here has state of its own: retries are messages parked in the
 // schedule queues (delay.go), dead letters messages in their topic.
@@ -30,26 +34,27 @@ import (
 // dlqQueueNums is DLQ_NUMS_PER_GROUP.
 const dlqQueueNums = 1
 
-// createGroupTopicOnRoute creates the %RETRY% or %DLQ% topic a client asks
-// the route of; nil for any other topic.
-func (b *Broker) createGroupTopicOnRoute(topic string) *TopicConfig {
+// groupTopicConfig returns the config a %RETRY% or %DLQ% topic that does
+// not exist yet will have once it is created: what its route says and its
+// pulls assume until then. It is not stored. Nil for any other topic.
+func (b *Broker) groupTopicConfig(topic string) *TopicConfig {
 	if validateTopic(topic) != "" {
 		return nil
 	}
+	queues := 0
 	switch {
 	case strings.HasPrefix(topic, RetryGroupTopicPrefix) && len(topic) > len(RetryGroupTopicPrefix):
-		queues := defaultGroupConfig("").RetryQueueNums
+		queues = defaultGroupConfig("").RetryQueueNums
 		if gc := b.groups.get(strings.TrimPrefix(topic, RetryGroupTopicPrefix)); gc != nil {
 			queues = gc.RetryQueueNums
 		}
-		if queues <= 0 {
-			return nil
-		}
-		return b.createSystemGroupTopic(topic, queues)
 	case strings.HasPrefix(topic, DLQGroupTopicPrefix) && len(topic) > len(DLQGroupTopicPrefix):
-		return b.createSystemGroupTopic(topic, dlqQueueNums)
+		queues = dlqQueueNums
 	}
-	return nil
+	if queues <= 0 {
+		return nil
+	}
+	return &TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues, Perm: PermRead | PermWrite, TopicFilterType: "SINGLE_TAG"}
 }
 
 // maxReconsumeTimes is the limit for a group: the client's header value

@@ -2,6 +2,7 @@ package minirocketmq_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -27,6 +28,18 @@ func fastLevels() minirocketmq.Option {
 	for i := range levels {
 		levels[i] = 100 * time.Millisecond
 	}
+	return minirocketmq.WithDelayLevels(levels...)
+}
+
+// retryLevels makes level 1, the back-off TestRetryThenDLQ asks for, short
+// and every other level 30 s: a redelivery that waits a level it was not
+// asked for breaks the test's upper bound.
+func retryLevels() minirocketmq.Option {
+	levels := make([]time.Duration, 18)
+	for i := range levels {
+		levels[i] = 30 * time.Second
+	}
+	levels[0] = 100 * time.Millisecond
 	return minirocketmq.WithDelayLevels(levels...)
 }
 
@@ -91,11 +104,16 @@ func TestRetryThenDLQ(t *testing.T) {
 		maxRecon   = 3
 		retryLevel = 1 // 1 s on a real broker
 	)
-	ns, b := rmqtest.Start(t, fastLevels())
+	ns, b := rmqtest.Start(t, retryLevels())
 	backoff := time.Second
 	if b != nil {
 		backoff = 100 * time.Millisecond
 	}
+	// The upper bound, generous for a loaded machine, and shorter than the
+	// other levels (30 s). Not on a real broker: its first redelivery waits
+	// for the consumer's next route poll of the retry topic (20-40 s).
+	const margin = 10 * time.Second
+	var late []string
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "CG")
 	p := newProducer(t, ns)
 	sent := make(map[string]*primitive.SendResult)
@@ -130,6 +148,9 @@ func TestRetryThenDLQ(t *testing.T) {
 			if prev, ok := last[k]; ok && now.Sub(prev) < backoff {
 				early = append(early, fmt.Sprintf("%s after %v", k, now.Sub(prev)))
 			}
+			if prev, ok := last[k]; ok && b != nil && now.Sub(prev) > backoff+margin {
+				late = append(late, fmt.Sprintf("%s after %v", k, now.Sub(prev)))
+			}
 			last[k] = now
 		}
 		mu.Unlock()
@@ -156,6 +177,9 @@ func TestRetryThenDLQ(t *testing.T) {
 	mu.Lock()
 	if len(early) > 0 {
 		t.Errorf("redelivered before the back-off of %v: %v", backoff, early)
+	}
+	if len(late) > 0 {
+		t.Errorf("redelivered later than the back-off of %v + %v: %v", backoff, margin, late)
 	}
 	mu.Unlock()
 
@@ -248,10 +272,12 @@ func TestRetryFallbackSend(t *testing.T) {
 	}
 }
 
-// TestRetryTopicRoutedFromStart: the name server knows %RETRY% and %DLQ%
+// TestRetryTopicRoutedFromStart: the name server routes %RETRY% and %DLQ%
 // topics from the first request, so a consumer that routes its retry topic
 // on Start pulls it at once (the real broker creates it on the group's
-// first heartbeat, which the client's routes see up to 30 s later).
+// first heartbeat, which the client's routes see up to 30 s later); the
+// route query creates nothing (only the real broker's paths create them),
+// and a pull of such a topic before it exists finds an empty queue.
 func TestRetryTopicRoutedFromStart(t *testing.T) {
 	ns, b := rmqtest.Start(t)
 	if b == nil {
@@ -263,9 +289,24 @@ func TestRetryTopicRoutedFromStart(t *testing.T) {
 		if resp.Code != remoting.Success {
 			t.Errorf("route of %s: code %d %s", topic, resp.Code, resp.Remark)
 		}
-		if tc, ok := b.Topic(topic); !ok || tc.ReadQueueNums != 1 || tc.Perm != minirocketmq.PermRead|minirocketmq.PermWrite {
-			t.Errorf("%s: %+v", topic, tc)
+		var route struct {
+			QueueDatas []struct {
+				ReadQueueNums, WriteQueueNums, Perm int
+			} `json:"queueDatas"`
 		}
+		if err := json.Unmarshal(resp.Body, &route); err != nil || len(route.QueueDatas) != 1 ||
+			route.QueueDatas[0].ReadQueueNums != 1 || route.QueueDatas[0].Perm != minirocketmq.PermRead|minirocketmq.PermWrite {
+			t.Errorf("route of %s: %s (%v)", topic, resp.Body, err)
+		}
+		if tc, ok := b.Topic(topic); ok {
+			t.Errorf("the route query created %s: %+v", topic, tc)
+		}
+	}
+	pull := invoke(t, dial(t, b.BrokerAddr()), remoting.NewRequest(remoting.PullMessage,
+		"consumerGroup", "NewGroup", "topic", "%RETRY%NewGroup", "queueId", "0", "queueOffset", "0", "maxMsgNums", "32",
+		"sysFlag", "4", "commitOffset", "0", "suspendTimeoutMillis", "0", "subscription", "*", "subVersion", "0", "expressionType", "TAG"))
+	if pull.Code != remoting.PullNotFound {
+		t.Errorf("pull of a retry topic that does not exist yet: code %d %s", pull.Code, pull.Remark)
 	}
 	for _, topic := range []string{"%RETRY%", "%DLQ%", "NoSuchTopic", "%RETRY%bad name"} {
 		if resp := invoke(t, c, remoting.NewRequest(remoting.GetRouteInfoByTopic, "topic", topic)); resp.Code != remoting.TopicNotExist {
@@ -279,5 +320,63 @@ func TestRetryTopicRoutedFromStart(t *testing.T) {
 	sort.Strings(names)
 	if i := sort.SearchStrings(names, "NoSuchTopic"); i < len(names) && names[i] == "NoSuchTopic" {
 		t.Error("an unknown plain topic was created by a route request")
+	}
+}
+
+// TestRetryBackoffManualClock: a message the consumer hands back with
+// delay level 1 (10 s on the broker's manual clock) is redelivered neither
+// before the clock has passed 10 s nor long after: once the clock is past
+// it, the redelivery arrives within a generous 10 s of real time.
+func TestRetryBackoffManualClock(t *testing.T) {
+	skipExternal(t)
+	clk := minirocketmq.NewManualClock(time.Now())
+	b := runBroker(t, minirocketmq.WithClock(clk), minirocketmq.WithDelayLevels(10*time.Second, time.Hour))
+	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "CG")
+	if err := b.CreateTopic(topic, 1); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, b.Addr())
+	deliveries := make(chan int32, 4)
+	c := newPushConsumer(t, b.Addr(), group)
+	if err := c.Subscribe(topic, consumer.MessageSelector{}, func(ctx context.Context, ms ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		for _, m := range ms {
+			deliveries <- m.ReconsumeTimes
+		}
+		if ms[0].ReconsumeTimes == 0 {
+			cc, _ := primitive.GetConcurrentlyCtx(ctx)
+			cc.DelayLevelWhenNextConsume = 1
+			return consumer.ConsumeRetryLater, nil
+		}
+		return consumer.ConsumeSuccess, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	startConsumer(t, c)
+	if _, err := p.SendSync(context.Background(), newMsg(topic, "x", "0")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case rc := <-deliveries:
+		if rc != 0 {
+			t.Fatalf("first delivery with reconsume times %d", rc)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("not delivered")
+	}
+	waitFor(t, 30*time.Second, "the message handed back", func() bool { return b.MaxOffset(minirocketmq.ScheduleTopic, 0) == 1 })
+	clk.Advance(10 * time.Second) // due 1 ms later
+	select {
+	case rc := <-deliveries:
+		t.Fatalf("redelivered (reconsume times %d) before the back-off", rc)
+	case <-time.After(500 * time.Millisecond):
+	}
+	clk.Advance(time.Millisecond)
+	select {
+	case rc := <-deliveries:
+		if rc != 1 {
+			t.Fatalf("redelivered with reconsume times %d", rc)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not redelivered within 10 s once the back-off had passed")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,9 +146,17 @@ func TestNoGoroutinesAfterSemanticsClose(t *testing.T) {
 		t.Fatalf("%d pending transactions", b.PendingTransactions())
 	}
 	lock := func(client string) {
+		member, err := remoting.Dial(context.Background(), b.BrokerAddr(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer member.Close()
+		heartbeatConsumer(t, member, client, "LeakG") // only members lock
 		req := remoting.NewRequest(remoting.LockBatchMQ)
 		req.Body = []byte(fmt.Sprintf(`{"consumerGroup":"LeakG","clientId":%q,"mqSet":[{"topic":"LeakT","brokerName":"broker-a","queueId":0}]}`, client))
-		invoke(t, conn, req)
+		if got := invoke(t, member, req); !strings.Contains(string(got.Body), "LeakT") && client == "a@1" {
+			t.Fatalf("a@1 did not lock: %s", got.Body)
+		}
 	}
 	lock("a@1")
 	lock("b@1") // refused: waits for a@1's lock

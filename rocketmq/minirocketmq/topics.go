@@ -133,6 +133,13 @@ func (t *topicTable) bump() {
 	t.version.Counter++
 }
 
+// dataVersion returns the table's data version, which every change bumps.
+func (t *topicTable) dataVersion() dataVersion {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.version
+}
+
 // snapshot returns the configs sorted by name and the data version.
 func (t *topicTable) snapshot() ([]*TopicConfig, dataVersion) {
 	t.mu.RLock()
@@ -229,6 +236,7 @@ func (b *Broker) createTopicOnSend(topic, defaultTopic string) *TopicConfig {
 	})
 	if created {
 		b.log.Logf(LogLevelInfo, "auto-created topic %s with %d queues", topic, cfg.WriteQueueNums)
+		b.persistConfigsOrLog()
 	}
 	return cfg
 }
@@ -246,6 +254,7 @@ func (b *Broker) createSystemGroupTopic(topic string, queues int) *TopicConfig {
 	})
 	if created {
 		b.log.Logf(LogLevelInfo, "created topic %s", topic)
+		b.persistConfigsOrLog()
 	}
 	return cfg
 }

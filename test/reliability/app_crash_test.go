@@ -3,38 +3,20 @@ package reliability
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	rel "github.com/kratos-rocketmq/rocketmq/test/reliability"
+
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
-
-// EnvSeed fixes the seed of the tests' random choices (kill points); each test logs the
-// seed it used, so a failing run can be repeated.
-const EnvSeed = "RELIABILITY_SEED"
-
-// seed returns RELIABILITY_SEED or a fresh seed, logged.
-func seed(t testing.TB) uint64 {
-	t.Helper()
-	s := uint64(time.Now().UnixNano())
-	if v := os.Getenv(EnvSeed); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", EnvSeed, v, err)
-		}
-		s = n
-	}
-	t.Logf("seed %d (repeat with %s=%d)", s, EnvSeed, s)
-	return s
-}
 
 // TestAppCrash runs the app as a child process while orders are posted to it from four
 // goroutines and SIGKILLs it at a random point (seeded), several times; each time it is
@@ -45,14 +27,14 @@ func seed(t testing.TB) uint64 {
 // exactly one processed OrderCreated, and on the embedded broker each order has exactly
 // one OrderCreated and one OrderConfirmed message: nothing lost, nothing doubled.
 func TestAppCrash(t *testing.T) {
-	kills := pick(3, 12)
+	kills := rel.Pick(3, 12)
 	ns, emb := rmqtest.Start(t,
 		minirocketmq.WithTransactionTimeout(500*time.Millisecond),
 		minirocketmq.WithTransactionCheckInterval(500*time.Millisecond),
-		shortDelays)
+		rel.ShortDelays())
 	s := newAppSetup(t, ns)
 	s.write(t)
-	rng := rand.New(rand.NewPCG(seed(t), 0))
+	rng := rand.New(rand.NewPCG(rel.Seed(t), 0))
 
 	var (
 		url      atomic.Pointer[string]
@@ -96,7 +78,7 @@ func TestAppCrash(t *testing.T) {
 		url.Store(&a.url)
 		after := time.Duration(100+rng.IntN(1400)) * time.Millisecond
 		time.Sleep(after) // the kill point: how long the app serves before SIGKILL
-		a.kill(t)
+		a.Kill(t)
 		url.Store(nil)
 		mu.Lock()
 		t.Logf("run %d: killed after %s; %d orders acknowledged so far", run, after, len(acked))
@@ -114,7 +96,7 @@ func TestAppCrash(t *testing.T) {
 		within = 4 * time.Minute // a real broker checks transactions back every 60 s
 	}
 	var statuses map[string]string
-	waitUntil(t, within, "every stored order to be CONFIRMED", func() bool {
+	poll.Until(t, within, "every stored order to be CONFIRMED", func() bool {
 		statuses = orderStatuses(t, db)
 		for _, st := range statuses {
 			if st != biz.StatusConfirmed.String() {
@@ -156,7 +138,7 @@ func TestAppCrash(t *testing.T) {
 	}
 	t.Logf("app crash: %d kills; %d POSTs, %d acknowledged, %d orders stored (%d unacknowledged), %d confirmed, lost=%d",
 		kills, attempts.Load(), len(ackedIDs), len(statuses), len(statuses)-len(ackedIDs)+len(lost), len(statuses), len(lost))
-	if code := a.stop(t, 20*time.Second); code != 0 {
+	if code := a.Stop(t, 20*time.Second); code != 0 {
 		t.Errorf("app exit code after SIGTERM = %d", code)
 	}
 }

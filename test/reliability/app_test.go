@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	rel "github.com/kratos-rocketmq/rocketmq/test/reliability"
+
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", as the app uses
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // appSetup is the configuration of an app run as a child process: its own SQLite file,
@@ -75,17 +78,17 @@ var httpListenRE = regexp.MustCompile(`\[HTTP\] server listening on: (\S+)`)
 
 // appProc is a running app.
 type appProc struct {
-	*proc
+	*rel.Proc
 	url string
 }
 
 // startApp runs cmd/app on s and waits until it serves /readyz.
 func startApp(t testing.TB, s *appSetup, env ...string) *appProc {
 	t.Helper()
-	p := startProc(t, "app", binary(t, "app"), env, "-conf", s.conf)
-	addr := p.waitLine(t, httpListenRE, 60*time.Second)[1]
-	a := &appProc{proc: p, url: "http://" + addr}
-	waitUntil(t, 60*time.Second, "the app to be ready", func() bool {
+	p := rel.StartProc(t, "app", builds.Binary(t, "../..", "./cmd/app"), env, "-conf", s.conf)
+	addr := p.WaitLine(t, httpListenRE, 60*time.Second)[1]
+	a := &appProc{Proc: p, url: "http://" + addr}
+	poll.Until(t, 60*time.Second, "the app to be ready", func() bool {
 		code, _ := httpDo("GET", a.url+"/readyz", "")
 		return code == http.StatusOK
 	})

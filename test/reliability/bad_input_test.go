@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	rel "github.com/kratos-rocketmq/rocketmq/test/reliability"
+
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // TestBadInput feeds the running app (a child process) what a careless or hostile
@@ -19,7 +22,7 @@ import (
 // OrderCreated messages with a wrong schema must go to the DLQ of the confirming group
 // while the app goes on confirming good orders.
 func TestBadInput(t *testing.T) {
-	ns := rmqtest.NameServer(t, shortDelays)
+	ns := rmqtest.NameServer(t, rel.ShortDelays())
 	s := newAppSetup(t, ns)
 	s.write(t)
 	a := startApp(t, s)
@@ -61,9 +64,9 @@ func TestBadInput(t *testing.T) {
 	})
 
 	t.Run("wrong schema to DLQ", func(t *testing.T) {
-		c := newTally()
-		readDLQ(t, ns, s.confirmGroup, c)
-		p := newProducer(t, ns)
+		c := rel.NewTally()
+		rel.ReadDLQ(t, ns, s.confirmGroup, c)
+		p := rel.NewProducer(t, ns)
 		bad := map[string]string{
 			"not-json":      "\x00not json",
 			"wrong-type":    `{"event_id":"e1","order_id":5,"version":1}`,
@@ -78,22 +81,22 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.addSent("bad-" + k)
+			c.AddSent("bad-" + k)
 		}
 		// A good order after them is confirmed: the bad messages block nothing.
 		id, ok := createOrder(a.url, "good")
 		if !ok {
 			t.Fatal("POST /v1/orders failed")
 		}
-		c.waitAccounted(t, time.Minute)
+		c.WaitAccounted(t, time.Minute)
 		db := openDB(t, s.db)
-		waitUntil(t, time.Minute, "the good order to be CONFIRMED", func() bool {
+		poll.Until(t, time.Minute, "the good order to be CONFIRMED", func() bool {
 			return orderStatuses(t, db)[id] == biz.StatusConfirmed.String()
 		})
-		t.Logf("wrong schema: %s; the good order after them CONFIRMED", c.figures())
+		t.Logf("wrong schema: %s; the good order after them CONFIRMED", c.Figures())
 	})
 
-	if code := a.stop(t, 20*time.Second); code != 0 {
+	if code := a.Stop(t, 20*time.Second); code != 0 {
 		t.Errorf("app exit code after SIGTERM = %d", code)
 	}
 }
@@ -136,9 +139,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			p := startProc(t, "app", binary(t, "app"), tc.env, "-conf", dir, "-profile", "override")
-			code := p.wait(t, 60*time.Second)
-			out := p.output()
+			p := rel.StartProc(t, "app", builds.Binary(t, "../..", "./cmd/app"), tc.env, "-conf", dir, "-profile", "override")
+			code := p.Wait(t, 60*time.Second)
+			out := p.Output()
 			if code == 0 {
 				t.Fatalf("exit code 0, want non-zero:\n%s", out)
 			}

@@ -3,63 +3,17 @@ package reliability
 import (
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	rel "github.com/kratos-rocketmq/rocketmq/test/reliability"
+
 	"github.com/kratos-rocketmq/layout/internal/biz"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
-
-var brokerListenRE = regexp.MustCompile(`minirocketmq: name server (\S+), broker (\S+) \(advertised`)
-
-// brokerChild is cmd/minirocketmq run as a child process on a data directory, reached
-// through two proxies whose addresses stay the same across restarts (the broker gets
-// new ports each time; routes name the broker proxy).
-type brokerChild struct {
-	dir                  string
-	nsProxy, brokerProxy *faultProxy
-	p                    *proc
-	starts               int
-}
-
-func newBrokerChild(t testing.TB) *brokerChild {
-	t.Helper()
-	return &brokerChild{dir: t.TempDir(), nsProxy: newFaultProxy(t), brokerProxy: newFaultProxy(t)}
-}
-
-// ns is the name server address clients are given.
-func (b *brokerChild) ns() string { return b.nsProxy.Addr() }
-
-// start runs the broker (SYNC_FLUSH: a send is acknowledged once it is on disk) and
-// points the proxies at it.
-func (b *brokerChild) start(t testing.TB) {
-	t.Helper()
-	b.p = startProc(t, "minirocketmq", binary(t, "minirocketmq"), nil,
-		"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-advertise", b.brokerProxy.Addr(),
-		"-data", b.dir, "-flush", "SYNC_FLUSH",
-		"-tx-check-interval", "500ms", "-tx-timeout", "500ms",
-		"-delay-levels", "100ms 200ms 300ms 400ms 500ms 600ms 700ms 800ms 900ms 1s 1s 1s 1s 1s 1s 1s 1s 1s")
-	m := b.p.waitLine(t, brokerListenRE, 60*time.Second)
-	if b.starts == 0 {
-		b.nsProxy.Start(m[1])
-		b.brokerProxy.Start(m[2])
-	} else {
-		b.nsProxy.SetTarget(m[1])
-		b.brokerProxy.SetTarget(m[2])
-	}
-	b.starts++
-}
-
-// kill SIGKILLs the broker; the proxies reset the connections the clients had to it.
-func (b *brokerChild) kill(t testing.TB) {
-	t.Helper()
-	b.p.kill(t)
-	b.nsProxy.ResetAll()
-	b.brokerProxy.ResetAll()
-}
 
 // TestBrokerCrash runs cmd/minirocketmq as a child process with a data directory and
 // SYNC_FLUSH, and the app (cmd/app, a child process too) on it while orders are posted;
@@ -70,14 +24,14 @@ func (b *brokerChild) kill(t testing.TB) {
 // acknowledged send of the test's publishers is consumed, every order with a row is
 // CONFIRMED once, and the app never restarted.
 func TestBrokerCrash(t *testing.T) {
-	kills := pick(2, 8)
-	bc := newBrokerChild(t)
-	bc.start(t)
-	s := newAppSetup(t, bc.ns())
+	kills := rel.Pick(2, 8)
+	bc := rel.NewBrokerChild(t, builds.Binary(t, "../../rocketmq", "./cmd/minirocketmq"))
+	bc.Start(t)
+	s := newAppSetup(t, bc.NameServer())
 	s.write(t)
 	app := startApp(t, s)
-	fl := startFlow(t, bc.ns(), rmqtest.Name(t, "crash"), rmqtest.Name(t, "crashc"), 2)
-	rng := rand.New(rand.NewPCG(seed(t), 0))
+	fl := rel.StartFlow(t, bc.NameServer(), rmqtest.Name(t, "crash"), rmqtest.Name(t, "crashc"), 2)
+	rng := rand.New(rand.NewPCG(rel.Seed(t), 0))
 
 	var (
 		mu       sync.Mutex
@@ -113,33 +67,30 @@ func TestBrokerCrash(t *testing.T) {
 		return len(acked)
 	}
 
-	waitUntil(t, 60*time.Second, "orders and messages to flow", func() bool { return ackedNow() >= 5 && fl.consumed() >= 20 })
+	poll.Until(t, 60*time.Second, "orders and messages to flow", func() bool { return ackedNow() >= 5 && fl.Consumed() >= 20 })
 	for k := 1; k <= kills; k++ {
 		up := time.Duration(500+rng.IntN(1500)) * time.Millisecond
 		time.Sleep(up) // the kill point: how long the broker serves
-		bc.kill(t)
+		bc.Kill(t)
 		down := time.Duration(200+rng.IntN(800)) * time.Millisecond
 		time.Sleep(down) // the outage
-		bc.start(t)
-		t.Logf("kill %d after %s up, %s down; orders acknowledged %d; %s", k, up, down, ackedNow(), fl.tally.figures())
+		bc.Start(t)
+		t.Logf("kill %d after %s up, %s down; orders acknowledged %d; %s", k, up, down, ackedNow(), fl.Tally.Figures())
 		// Both sides must be back before the next kill: a send and an order succeed.
-		orders, sent := ackedNow(), len(fl.tally.missing())+fl.consumed()
-		waitUntil(t, 90*time.Second, "the app and the test's producer to send again after the restart", func() bool {
-			fl.tally.mu.Lock()
-			n := len(fl.tally.sent)
-			fl.tally.mu.Unlock()
-			return ackedNow() > orders && n > sent
+		orders, sent := ackedNow(), fl.Tally.Sent()
+		poll.Until(t, 90*time.Second, "the app and the test's producer to send again after the restart", func() bool {
+			return ackedNow() > orders && fl.Tally.Sent() > sent
 		})
 	}
 	time.Sleep(time.Second)
 	stopOrders()
-	fl.stop()
+	fl.Stop()
 
 	// The consumers' pulls on the killed broker end only at their 30 s timeout.
-	fl.tally.waitAccounted(t, 3*time.Minute)
+	fl.Tally.WaitAccounted(t, 3*time.Minute)
 	db := openDB(t, s.db)
 	var statuses map[string]string
-	waitUntil(t, 3*time.Minute, "every stored order to be CONFIRMED", func() bool {
+	poll.Until(t, 3*time.Minute, "every stored order to be CONFIRMED", func() bool {
 		statuses = orderStatuses(t, db)
 		for _, st := range statuses {
 			if st != biz.StatusConfirmed.String() {
@@ -164,13 +115,13 @@ func TestBrokerCrash(t *testing.T) {
 		t.Errorf("processed OrderCreated events = %d, want one per order (%d)", n, len(statuses))
 	}
 	select {
-	case <-app.exited:
-		t.Fatalf("the app exited during the broker crashes: %v", app.err)
+	case <-app.Exited():
+		t.Fatalf("the app exited during the broker crashes: %v", app.Err())
 	default:
 	}
 	t.Logf("broker crash: %d kills; test publishers: %s, %d sends failed (not counted); app: %d POSTs, %d acknowledged, %d orders stored, all confirmed, lost=%d",
-		kills, fl.tally.figures(), fl.failed.Load(), attempts.Load(), len(ackedIDs), len(statuses), len(lost))
-	if code := app.stop(t, 20*time.Second); code != 0 {
+		kills, fl.Tally.Figures(), fl.Failed.Load(), attempts.Load(), len(ackedIDs), len(statuses), len(lost))
+	if code := app.Stop(t, 20*time.Second); code != 0 {
 		t.Errorf("app exit code after SIGTERM = %d", code)
 	}
 }

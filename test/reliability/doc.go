@@ -1,22 +1,21 @@
-// Package reliability holds the tests that prove the template loses no message under the
-// faults real deployments see; it has no code of its own. Each test runs alone:
+// Package reliability holds the template's app-level reliability tests: they run the
+// service's binary (cmd/app) as a child process and prove that no order is lost or
+// confirmed twice when
 //
-//	go test -race -run TestHandlerFaults ./test/reliability/
-//	go test -run NoRace ./test/reliability/            # the tests the client's races exclude from -race
-//	make reliability                                   # every test in its long form (more runs, more messages)
-//	make soak                                          # 10 minutes at a fixed rate (build tag soak)
+//   - the app is SIGKILLed at random points and restarted (TestAppCrash): every stored
+//     order ends CONFIRMED once, with one OrderCreated and one OrderConfirmed;
+//   - the broker (cmd/minirocketmq, a child process with a data directory) is SIGKILLed
+//     and restarted under load while the app reconnects by itself (TestBrokerCrash);
+//   - careless or hostile input arrives: malformed HTTP requests, wrong-schema messages,
+//     bad configuration (TestBadInput, TestConfigErrorsNameTheKey).
 //
-// What each test does, with the figures it logs (messages sent, consumed, dead-lettered,
-// lost), is written above the test. Messages are counted by their key, so a message
-// handled twice counts once and a missing one is named.
+// The tools (child processes, fault proxies, message tallies) are the library's
+// (github.com/kratos-rocketmq/rocketmq/test/reliability), which also holds the
+// transport-level reliability tests. Each test runs alone:
 //
-// Brokers: tests that only need a broker take ROCKETMQ_NAMESRV when it is set, else an
-// embedded one in the test process (rmqtest). Tests that kill the broker run
-// cmd/minirocketmq as a child process with a data directory; tests that kill the app run
-// cmd/app as a child process. Both binaries are built once per test run.
+//	go test -race -run TestAppCrash ./reliability/      # from test/; RELIABILITY_SEED=N repeats a run
+//	RELIABILITY_LONG=1 go test -race ./reliability/     # more crash runs, more messages (make reliability)
 //
-// By default (what make test runs) every test does a few runs with few messages, to
-// stay within about a minute and a half on two cores; RELIABILITY_LONG=1 (what make
-// reliability sets) does many runs with more messages. -short skips the tests that run
-// child processes.
+// Brokers: ROCKETMQ_NAMESRV when set, else an embedded one in the test process (rmqtest);
+// TestBrokerCrash always runs its own. -short skips the tests that run child processes.
 package reliability

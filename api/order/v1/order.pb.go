@@ -145,14 +145,16 @@ func (x *Item) GetUnitPriceCents() int64 {
 
 // Order is the read model of an order.
 type Order struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	Items         []*Item                `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
-	TotalCents    int64                  `protobuf:"varint,4,opt,name=total_cents,json=totalCents,proto3" json:"total_cents,omitempty"`
-	Status        OrderStatus            `protobuf:"varint,5,opt,name=status,proto3,enum=order.v1.OrderStatus" json:"status,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	CustomerId string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Items      []*Item                `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	TotalCents int64                  `protobuf:"varint,4,opt,name=total_cents,json=totalCents,proto3" json:"total_cents,omitempty"`
+	Status     OrderStatus            `protobuf:"varint,5,opt,name=status,proto3,enum=order.v1.OrderStatus" json:"status,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The customer was told the order is confirmed (the OrderConfirmed subscriber).
+	Notified      bool `protobuf:"varint,8,opt,name=notified,proto3" json:"notified,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -234,6 +236,13 @@ func (x *Order) GetUpdatedAt() *timestamppb.Timestamp {
 		return x.UpdatedAt
 	}
 	return nil
+}
+
+func (x *Order) GetNotified() bool {
+	if x != nil {
+		return x.Notified
+	}
+	return false
 }
 
 type CreateOrderRequest struct {
@@ -448,7 +457,7 @@ const file_order_v1_order_proto_rawDesc = "" +
 	"\x03sku\x18\x01 \x01(\tB\t\xfaB\x06r\x04\x10\x01\x18@R\x03sku\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x05B\n" +
 	"\xfaB\a\x1a\x05\x18\x90N \x00R\bquantity\x121\n" +
-	"\x10unit_price_cents\x18\x03 \x01(\x03B\a\xfaB\x04\"\x02(\x00R\x0eunitPriceCents\"\xa4\x02\n" +
+	"\x10unit_price_cents\x18\x03 \x01(\x03B\a\xfaB\x04\"\x02(\x00R\x0eunitPriceCents\"\xc0\x02\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -460,7 +469,8 @@ const file_order_v1_order_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"r\n" +
+	"updated_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1a\n" +
+	"\bnotified\x18\b \x01(\bR\bnotified\"r\n" +
 	"\x12CreateOrderRequest\x12*\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB\t\xfaB\x06r\x04\x10\x01\x18@R\n" +
 	"customerId\x120\n" +

@@ -287,6 +287,8 @@ func (m *Order) validate(all bool) error {
 		}
 	}
 
+	// no validation rules for Notified
+
 	if len(errors) > 0 {
 		return OrderMultiError(errors)
 	}

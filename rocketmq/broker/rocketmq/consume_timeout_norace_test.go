@@ -16,6 +16,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // A handler that runs past the consume timeout gets its message again while it still
@@ -47,7 +48,7 @@ func TestNoRaceConsumeTimeoutRedeliversSlowHandler(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, &order{ID: 1}, WithKeys([]string{"slow"})); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "the redelivery of the message whose handler is late", func() bool { return deliveries.Load() >= 2 })
+	poll.Until(t, 60*time.Second, "the redelivery of the message whose handler is late", func() bool { return deliveries.Load() >= 2 })
 	close(release)
-	waitFor(t, 10*time.Second, "the late handler to finish", lateDone.Load)
+	poll.Until(t, 10*time.Second, "the late handler to finish", lateDone.Load)
 }

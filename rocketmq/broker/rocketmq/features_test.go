@@ -10,6 +10,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestDelayLevel(t *testing.T) {
@@ -105,7 +106,7 @@ func TestBroadcast(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 60*time.Second, "every message at both consumers", func() bool { return recs[0].len() >= 4 && recs[1].len() >= 4 })
+	poll.Until(t, 60*time.Second, "every message at both consumers", func() bool { return recs[0].len() >= 4 && recs[1].len() >= 4 })
 }
 
 func TestBroadcastRetriesInProcess(t *testing.T) {

@@ -64,18 +64,6 @@ func ensureTopic(t testing.TB, b *Broker, topic string) {
 
 func isWarmup(h broker.Headers) bool { return h[headerWarmup] != "" }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // recorder collects handled events.
 type recorder struct {
 	mu     sync.Mutex

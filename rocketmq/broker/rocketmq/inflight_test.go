@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestInflightDrain(t *testing.T) {
@@ -14,7 +16,7 @@ func TestInflightDrain(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- f.drain(context.Background()) }()
-	waitFor(t, 5*time.Second, "draining bit", func() bool { return f.n.Load()&drainBit != 0 })
+	poll.Until(t, 5*time.Second, "draining bit", func() bool { return f.n.Load()&drainBit != 0 })
 	if f.enter() {
 		t.Fatal("enter allowed while draining")
 	}

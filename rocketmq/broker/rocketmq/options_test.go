@@ -13,6 +13,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestSelectorFor(t *testing.T) {
@@ -67,7 +68,7 @@ func TestNamespaceIsHiddenFromHandlers(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, &order{ID: 1}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the message", func() bool { return rec.len() == 1 })
+	poll.Until(t, 30*time.Second, "the message", func() bool { return rec.len() == 1 })
 	e := rec.all()[0]
 	if e.topic != topic || e.headers[HeaderTopic] != topic {
 		t.Errorf("handler saw topic %q / header %q, want %q", e.topic, e.headers[HeaderTopic], topic)

@@ -1,8 +1,9 @@
 //go:build !race
 
 // The client's orderly push consumer has data races of its own (process_queue.go
-// putMessage vs takeMessages, see shared/design/client-quirks.md), so these tests run
-// only in the non-race pass (make test runs `go test -run NoRace ./...`).
+// putMessage vs takeMessages; see transport/rocketmq/README.md, "rocketmq-client-go v2
+// behaviour this code works around"), so these tests run only in the non-race pass
+// (make test runs `go test -run NoRace ./...`).
 
 package rocketmq
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestNoRaceShardingKeyOrderly(t *testing.T) {
@@ -49,7 +51,7 @@ func TestNoRaceShardingKeyOrderly(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 90*time.Second, "both keys complete", func() bool {
+	poll.Until(t, 90*time.Second, "both keys complete", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen["alpha"]) >= n && len(seen["beta"]) >= n
@@ -94,11 +96,11 @@ func TestNoRaceOrderlyUndecodableGoesToDLQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	dlq := subscribeDLQWhenCreated(t, b, group)
-	waitFor(t, 60*time.Second, "the undecodable message in the DLQ", func() bool { return dlq.len() >= 1 })
+	poll.Until(t, 60*time.Second, "the undecodable message in the DLQ", func() bool { return dlq.len() >= 1 })
 	if e := dlq.all()[0]; e.headers[HeaderKeys] != "garbage" {
 		t.Errorf("dead letter = %q %v", e.body, e.headers)
 	}
-	waitFor(t, 30*time.Second, "the message after it", func() bool {
+	poll.Until(t, 30*time.Second, "the message after it", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(ids) == 1 && ids[0] == 2

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestPublishSubscribeTyped(t *testing.T) {
@@ -38,7 +39,7 @@ func TestPublishSubscribeTyped(t *testing.T) {
 	if res.ID == "" || res.Topic != topic {
 		t.Fatalf("publish result = %+v, want an id and topic %s", res, topic)
 	}
-	waitFor(t, 30*time.Second, "the message", func() bool { return rec.len() == 1 })
+	poll.Until(t, 30*time.Second, "the message", func() bool { return rec.len() == 1 })
 	got := rec.all()[0]
 	if o := got.body.(*order); o.ID != 7 || o.Note != "seven" {
 		t.Errorf("body = %+v", o)
@@ -81,12 +82,12 @@ func TestTagSelectorRoutes(t *testing.T) {
 			t.Fatalf("publish: %v", err)
 		}
 	}
-	waitFor(t, 30*time.Second, "tag a twice and b||c twice", func() bool { return a.len() == 2 && bc.len() == 2 })
+	poll.Until(t, 30*time.Second, "tag a twice and b||c twice", func() bool { return a.len() == 2 && bc.len() == 2 })
 	// A straggler would be a filter bug: give one more poll round a chance to show it.
 	if err := b.Publish(context.Background(), topic, &order{ID: 99}, WithTag("a")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the last tag-a message", func() bool { return a.len() == 3 })
+	poll.Until(t, 30*time.Second, "the last tag-a message", func() bool { return a.len() == 3 })
 	for _, e := range a.all() {
 		if e.headers[HeaderTags] != "a" {
 			t.Errorf("subscriber of 'a' got tag %q", e.headers[HeaderTags])
@@ -149,7 +150,7 @@ func TestAsyncOnewayBatch(t *testing.T) {
 	if res.ID == "" {
 		t.Errorf("batch result has no id: %+v", res)
 	}
-	waitFor(t, 30*time.Second, "5 messages", func() bool { return rec.len() >= 5 })
+	poll.Until(t, 30*time.Second, "5 messages", func() bool { return rec.len() >= 5 })
 	seen := map[int]string{}
 	for _, e := range rec.all() {
 		o := e.body.(*order)
@@ -189,7 +190,7 @@ func TestSeveralTopicsInOneGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 30*time.Second, "one message per topic", func() bool { return rec.len() == 2 })
+	poll.Until(t, 30*time.Second, "one message per topic", func() bool { return rec.len() == 2 })
 	got := map[string]int{}
 	for _, e := range rec.all() {
 		got[e.topic] = e.body.(*order).ID

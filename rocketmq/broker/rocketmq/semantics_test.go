@@ -10,6 +10,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // subscribeDLQWhenCreated polls until the broker has created %DLQ%group (it does on the
@@ -73,9 +74,9 @@ func TestHandlerErrorRetriesThenDLQ(t *testing.T) {
 				t.Fatal(err)
 			}
 			// 1 delivery + maxRecon redeliveries, then the DLQ.
-			waitFor(t, 120*time.Second, "1+maxRecon attempts", func() bool { return attempts.Load() >= maxRecon+1 })
+			poll.Until(t, 120*time.Second, "1+maxRecon attempts", func() bool { return attempts.Load() >= maxRecon+1 })
 			dlq := subscribeDLQWhenCreated(t, b, group)
-			waitFor(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
+			poll.Until(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
 			if got := dlq.all()[0].headers[HeaderKeys]; got != "dlq-me" {
 				t.Errorf("DLQ message keys = %q, want dlq-me", got)
 			}
@@ -108,7 +109,7 @@ func TestUndecodableGoesToDLQAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	dlq := subscribeDLQWhenCreated(t, b, group)
-	waitFor(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
+	poll.Until(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
 	e := dlq.all()[0]
 	if string(e.body.([]byte)) != "not json" || e.headers[HeaderKeys] != "garbage" {
 		t.Errorf("DLQ message = %q %v", e.body, e.headers)
@@ -141,7 +142,7 @@ func TestErrDeadLetterGoesToDLQAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	dlq := subscribeDLQWhenCreated(t, b, group)
-	waitFor(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
+	poll.Until(t, 60*time.Second, "the message in the DLQ", func() bool { return dlq.len() >= 1 })
 	if e := dlq.all()[0]; e.headers[HeaderKeys] != "poison" {
 		t.Errorf("DLQ message = %q %v", e.body, e.headers)
 	}
@@ -171,7 +172,7 @@ func TestAutoAckDisabled(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, "x"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 90*time.Second, "a redelivery of the unacknowledged message", func() bool { return deliveries.Load() >= 2 })
+	poll.Until(t, 90*time.Second, "a redelivery of the unacknowledged message", func() bool { return deliveries.Load() >= 2 })
 }
 
 func TestDrainWaitsForRunningHandler(t *testing.T) {

@@ -2,7 +2,7 @@
 
 // The client races with itself when it answers a transaction check-back (its
 // END_TRANSACTION goroutine reads rmqClient.close while Shutdown writes it;
-// see shared/design/client-quirks.md), so this test runs only in the non-race
+// the client's own race, not ours), so this test runs only in the non-race
 // pass (make test runs `go test -run NoRace ./...`).
 
 package rocketmq
@@ -16,6 +16,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestNoRaceTransactions(t *testing.T) {
@@ -63,7 +64,7 @@ func TestNoRaceTransactions(t *testing.T) {
 	if err := publish("unknown-then-commit", broker.TransactionUnknown); err != nil {
 		t.Fatalf("unknown: %v", err)
 	}
-	waitFor(t, 120*time.Second, "the committed and the checked-back message", func() bool { return rec.len() >= 2 })
+	poll.Until(t, 120*time.Second, "the committed and the checked-back message", func() bool { return rec.len() >= 2 })
 	notes := map[string]bool{}
 	for _, e := range rec.all() {
 		notes[e.body.(*order).Note] = true

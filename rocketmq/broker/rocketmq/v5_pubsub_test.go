@@ -13,6 +13,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
 
@@ -38,7 +39,7 @@ func TestV5PublishSubscribeTyped(t *testing.T) {
 	if res.ID == "" || res.Topic != topic {
 		t.Errorf("publish result = %+v", res)
 	}
-	waitFor(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
+	poll.Until(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
 	got := rec.all()[0]
 	if o := got.body.(*order); *o != (order{ID: 7, Note: "hi"}) || got.topic != topic {
 		t.Errorf("delivered %s %+v", got.topic, o)
@@ -51,7 +52,7 @@ func TestV5PublishSubscribeTyped(t *testing.T) {
 		}
 	}
 	// acknowledged: nothing pending for the group
-	waitFor(t, 5*time.Second, "the ack", func() bool {
+	poll.Until(t, 5*time.Second, "the ack", func() bool {
 		s := e.mini.PopStats(group, topic)
 		return s.InFlight == 0 && s.Ready == 0
 	})
@@ -71,7 +72,7 @@ func TestV5TagSelectorAndSeveralTopics(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 10*time.Second, "a and b on both topics", func() bool { return r1.len() == 2 && r2.len() == 2 })
+	poll.Until(t, 10*time.Second, "a and b on both topics", func() bool { return r1.len() == 2 && r2.len() == 2 })
 	for _, r := range []*recorder{r1, r2} {
 		for _, ev := range r.all() {
 			if tag := ev.headers[HeaderTags]; tag == "c" {
@@ -112,7 +113,7 @@ func TestV5AsyncOnewayBatch(t *testing.T) {
 	if err := b.Publish(ctx, topic, broker.Batch{"b1", "b2", "b3"}, WithTag("batch")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "5 messages", func() bool { return rec.len() == 5 })
+	poll.Until(t, 10*time.Second, "5 messages", func() bool { return rec.len() == 5 })
 	bodies := map[string]bool{}
 	for _, ev := range rec.all() {
 		bodies[string(ev.body.([]byte))] = true
@@ -169,7 +170,7 @@ func TestV5DeliveryTime(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, "timestamp", WithDeliveryTimestamp(sent.Add(1500*time.Millisecond))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "both timed messages", func() bool { return rec.len() == 2 })
+	poll.Until(t, 10*time.Second, "both timed messages", func() bool { return rec.len() == 2 })
 	for _, ev := range rec.all() {
 		// arrival can only be later than due, never earlier
 		due := map[string]time.Duration{"level": time.Second, "timestamp": 1500 * time.Millisecond}[string(ev.body.([]byte))]
@@ -280,7 +281,7 @@ func TestV5LifecycleAndNoLeaks(t *testing.T) {
 				t.Errorf("consumer group = %q", c.Group)
 			}
 		}
-		waitFor(t, 10*time.Second, "the delivery", func() bool { return sub.len() == 1 })
+		poll.Until(t, 10*time.Second, "the delivery", func() bool { return sub.len() == 1 })
 		if k := kinds(); k["PRODUCER"] != 1 || k["PUSH_CONSUMER"] != 1 {
 			t.Errorf("after Subscribe the server knows %v", k)
 		}
@@ -315,7 +316,7 @@ func TestV5ServerSettingsApplied(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, "x"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "the dead letter", func() bool { return dlq.len() == 1 })
+	poll.Until(t, 20*time.Second, "the dead letter", func() bool { return dlq.len() == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if attempts != 2 {

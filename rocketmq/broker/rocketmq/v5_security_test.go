@@ -15,6 +15,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // TestV5SignerMatchesTheServer: the driver's signature is the one the server computes
@@ -70,7 +71,7 @@ accounts:
 		if err := b.Publish(context.Background(), topic, "x"); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
+		poll.Until(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
 	})
 }
 
@@ -96,7 +97,7 @@ func TestV5TLS(t *testing.T) {
 		if err := b.Publish(context.Background(), topic, "x"); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
+		poll.Until(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
 	})
 	for _, tc := range []struct {
 		name string
@@ -136,7 +137,7 @@ func TestV5CrossProtocol(t *testing.T) {
 				WithKeys([]string{"key1", "key2"}), WithProperties(map[string]string{"color": "blue"})); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 30*time.Second, "the delivery", func() bool { return rec.len() == 1 })
+			poll.Until(t, 30*time.Second, "the delivery", func() bool { return rec.len() == 1 })
 			ev := rec.all()[0]
 			if string(ev.body.([]byte)) != body {
 				t.Errorf("body = %q", ev.body)

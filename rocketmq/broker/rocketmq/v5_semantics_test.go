@@ -14,6 +14,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
 
@@ -50,7 +51,7 @@ func TestV5RetryBackoffThenDLQ(t *testing.T) {
 			if err := b.Publish(context.Background(), topic, "x", WithKeys([]string{"dlq-me"})); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 20*time.Second, "the message in the DLQ", func() bool { return dlq.len() == 1 })
+			poll.Until(t, 20*time.Second, "the message in the DLQ", func() bool { return dlq.len() == 1 })
 			if k := dlq.all()[0].headers[HeaderKeys]; k != "dlq-me" {
 				t.Errorf("dead letter keys = %q", k)
 			}
@@ -88,7 +89,7 @@ func TestV5UndecodableAndErrDeadLetterGoToDLQAtOnce(t *testing.T) {
 	if err := b.Publish(ctx, topic, &order{ID: 9}, WithKeys([]string{"dead"})); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "both in the DLQ", func() bool { return dlq.len() == 2 })
+	poll.Until(t, 10*time.Second, "both in the DLQ", func() bool { return dlq.len() == 2 })
 	for _, ev := range dlq.all() {
 		if rc := ev.headers[HeaderReconsumeTimes]; rc != "0" {
 			t.Errorf("%s reached the DLQ with reconsume times %s: retried first", ev.headers[HeaderKeys], rc)
@@ -116,7 +117,7 @@ func TestV5AutoAckDisabled(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, "x"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the acknowledged second delivery", func() bool {
+	poll.Until(t, 10*time.Second, "the acknowledged second delivery", func() bool {
 		s := e.mini.PopStats(group, topic)
 		return calls.Load() == 2 && s.InFlight+s.Ready == 0
 	})
@@ -191,7 +192,7 @@ func TestV5DrainWaitsAndUnfinishedComeBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, fmt.Sprintf("all %d messages", n), func() bool {
+	poll.Until(t, 10*time.Second, fmt.Sprintf("all %d messages", n), func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) == n
@@ -266,7 +267,7 @@ func TestV5Transactions(t *testing.T) {
 	if err := publish("unknown-then-commit", broker.TransactionUnknown); err != nil {
 		t.Fatalf("unknown: %v", err)
 	}
-	waitFor(t, 20*time.Second, "the committed and the checked-back message", func() bool { return rec.len() == 2 })
+	poll.Until(t, 20*time.Second, "the committed and the checked-back message", func() bool { return rec.len() == 2 })
 	got := map[string]bool{}
 	for _, ev := range rec.all() {
 		got[string(ev.body.([]byte))] = true
@@ -324,7 +325,7 @@ func TestV5FIFOOrderPerMessageGroup(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 20*time.Second, "the last message of every group", func() bool {
+	poll.Until(t, 20*time.Second, "the last message of every group", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, g := range groups {
@@ -359,7 +360,7 @@ func TestV5Namespace(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, "x"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
+	poll.Until(t, 10*time.Second, "the delivery", func() bool { return rec.len() == 1 })
 	if ev := rec.all()[0]; ev.topic != topic || ev.headers[HeaderTopic] != topic {
 		t.Errorf("handler saw topic %q / header %q, want %q", ev.topic, ev.headers[HeaderTopic], topic)
 	}
@@ -406,7 +407,7 @@ func TestV5ReceivedDuringDrainIsGivenBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	var msgs []*v2.Message
-	waitFor(t, 10*time.Second, "a received message", func() bool {
+	poll.Until(t, 10*time.Second, "a received message", func() bool {
 		msgs, err = s.receive(context.Background(), s.queues[0], 1)
 		return err == nil && len(msgs) == 1
 	})
@@ -424,7 +425,7 @@ func TestV5ReceivedDuringDrainIsGivenBack(t *testing.T) {
 	}
 	b2 := e.connect()
 	rec := collect(t, b2, topic, group)
-	waitFor(t, 10*time.Second, "the given-back message", func() bool { return rec.len() == 1 })
+	poll.Until(t, 10*time.Second, "the given-back message", func() bool { return rec.len() == 1 })
 	if rc := rec.all()[0].headers[HeaderReconsumeTimes]; rc != "0" {
 		t.Errorf("reconsume times = %s: the give-back counted an attempt", rc)
 	}

@@ -55,6 +55,7 @@ var brokerConfKeys = map[string]confKey{
 	"storePathRootDir":            {"data", same},
 	"flushDiskType":               {"flush", same},
 	"flushIntervalCommitLog":      {"flush-interval", millis},
+	"syncFlushTimeout":            {"sync-flush-timeout", millis},
 	"flushConsumerOffsetInterval": {"persist-interval", millis},
 	"fileReservedTime":            {"retention", hours},
 	"mappedFileSizeCommitLog":     {"segment-size", same},

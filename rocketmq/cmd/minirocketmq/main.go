@@ -10,6 +10,11 @@
 // -delay-levels "1s 5s 10s ..." (messageDelayLevel), -tx-check-interval,
 // -tx-timeout, -tx-check-max, -lock-expiry.
 //
+// Replay a consumer group from a point in time on a running broker (this
+// one or any RocketMQ 4.x), like mqadmin resetOffsetByTime:
+//
+//	minirocketmq reset-offset -n 127.0.0.1:9876 -g GROUP -t TOPIC -s -30m
+//
 // It logs the addresses it listens on and runs until SIGINT or SIGTERM.
 package main
 
@@ -39,8 +44,12 @@ func main() {
 }
 
 // run starts the broker described by args, logs to out, and serves until
-// ctx ends.
+// ctx ends; "reset-offset ..." runs that subcommand instead
+// (resetoffset.go).
 func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "reset-offset" {
+		return runResetOffset(ctx, args[1:], out)
+	}
 	fs := flag.NewFlagSet("minirocketmq", flag.ContinueOnError)
 	fs.SetOutput(out)
 	nsAddr := fs.String("namesrv", minirocketmq.DefaultNameServerAddr, "name server listen address (host:port; port 0 picks one)")
@@ -60,16 +69,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	dataDir := fs.String("data", "", "data directory (storePathRootDir): messages, offsets, topics and groups survive restarts; empty keeps everything in memory")
 	flush := fs.String("flush", "ASYNC_FLUSH", "flushDiskType: ASYNC_FLUSH (fsync every -flush-interval) or SYNC_FLUSH (acknowledge sends after fsync)")
 	flushInterval := fs.Duration("flush-interval", minirocketmq.DefaultFlushInterval, "how often the commit log is fsynced (flushIntervalCommitLog)")
-	retention := fs.Duration("retention", 0, "remove commit-log segments whose newest message is older than this (fileReservedTime; 0 keeps them)")
-	retentionSize := fs.String("retention-size", "0", "keep the commit log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit)")
+	syncFlushTimeout := fs.Duration("sync-flush-timeout", minirocketmq.DefaultSyncFlushTimeout, "with SYNC_FLUSH, answer FLUSH_DISK_TIMEOUT to a send whose fsync takes longer (syncFlushTimeout)")
+	retention := fs.Duration("retention", 0, "remove log segments whose newest message is older than this (fileReservedTime; 0 keeps them; default 48h in memory, 72h with -data)")
+	retentionSize := fs.String("retention-size", "0", "keep the log under this size, oldest segments removed first (e.g. 10GiB; 0: no limit; default 512MiB in memory, no limit with -data)")
 	aclFile := fs.String("acl", "", "plain_acl.yml to check every broker request against (aclEnable); empty: no ACL")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain): both listeners serve TLS (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require and verify client certificates signed by them")
 	tlsMode := fs.String("tls-mode", "enforcing", "with -tls-cert: enforcing (TLS only) or permissive (TLS and plain on the same ports; tls.server.mode)")
-	persistInterval := fs.Duration("persist-interval", minirocketmq.DefaultPersistInterval, "how often consumer offsets and changed topics and groups are written to -data (flushConsumerOffsetInterval)")
+	persistInterval := fs.Duration("persist-interval", minirocketmq.DefaultPersistInterval, "how often consumer offsets are written to -data (flushConsumerOffsetInterval; topics and groups are written when they change)")
 	segmentSize := fs.String("segment-size", "64MiB", "commit-log segment size of -data, the unit of retention (mappedFileSizeCommitLog)")
 	propertyFilter := fs.Bool("property-filter", true, "serve SQL92 subscriptions (enablePropertyFilter)")
+	maxConns := fs.Int("max-connections", minirocketmq.DefaultMaxConnections, "most open connections of both listeners together; more are closed at once")
+	idleTimeout := fs.Duration("idle-timeout", minirocketmq.DefaultIdleTimeout, "close a connection silent both ways for this long (serverChannelMaxIdleTimeSeconds)")
+	tlsHandshakeTimeout := fs.Duration("tls-handshake-timeout", minirocketmq.DefaultTLSHandshakeTimeout, "disconnect a client whose TLS handshake takes longer")
+	maxHeldPulls := fs.Int("max-held-pulls", minirocketmq.DefaultMaxHeldPulls, "most long-polling pulls held for one connection")
 	confFile := fs.String("config", "", "a RocketMQ broker.conf: its keys that apply set the flags not given on the command line")
 	verbose := fs.Bool("v", false, "log every connection (debug level)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -102,6 +116,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithTransactionCheckInterval(*txCheckInterval),
 		minirocketmq.WithTransactionCheckMax(*txCheckMax),
 		minirocketmq.WithLockExpiry(*lockExpiry),
+		minirocketmq.WithMaxConnections(*maxConns),
+		minirocketmq.WithIdleTimeout(*idleTimeout),
+		minirocketmq.WithTLSHandshakeTimeout(*tlsHandshakeTimeout),
+		minirocketmq.WithMaxHeldPulls(*maxHeldPulls),
 	}
 	if *txTimeout > 0 {
 		opts = append(opts, minirocketmq.WithTransactionTimeout(*txTimeout))
@@ -130,10 +148,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	opts = append(opts,
 		minirocketmq.WithFlushDiskType(flushType),
 		minirocketmq.WithFlushInterval(*flushInterval),
+		minirocketmq.WithSyncFlushTimeout(*syncFlushTimeout),
 		minirocketmq.WithPersistInterval(*persistInterval),
 		minirocketmq.WithSegmentSize(segBytes),
-		minirocketmq.WithRetention(*retention, maxBytes),
 		minirocketmq.WithPropertyFilter(*propertyFilter))
+	// Each retention flag replaces its own default.
+	age, bytes := minirocketmq.DefaultMemoryRetentionAge, int64(minirocketmq.DefaultMemoryRetentionBytes)
+	if *dataDir != "" {
+		age, bytes = minirocketmq.DefaultDiskRetentionAge, 0
+	}
+	if flagSet(fs, "retention") {
+		age = *retention
+	}
+	if flagSet(fs, "retention-size") {
+		bytes = maxBytes
+	}
+	opts = append(opts, minirocketmq.WithRetention(age, bytes))
 	if *tlsCert != "" || *tlsKey != "" || *tlsClientCA != "" {
 		cfg, err := minirocketmq.LoadTLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
 		if err != nil {
@@ -178,6 +208,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "minirocketmq: shutting down")
 	return b.Close()
+}
+
+// flagSet reports whether the flag was given (on the command line or by
+// -config).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // parseSize reads a byte count with an optional unit: 512, 64KiB, 10MiB,

@@ -32,7 +32,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
-			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s"}, pw)
+			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s", "-idle-timeout", "300ms", "-max-connections", "50"}, pw)
 		_ = pw.Close()
 	}()
 	started := regexp.MustCompile(`name server (\S+), broker \S+ \(advertised (\S+)\)`)
@@ -77,6 +77,17 @@ func TestRun(t *testing.T) {
 	}
 	if resp.Code != remoting.Success || !regexp.MustCompile(`"readQueueNums":3,`).Match(resp.Body) {
 		t.Fatalf("route of the schedule topic: code %d body %s", resp.Code, resp.Body)
+	}
+	// -idle-timeout: a connection that says nothing is closed.
+	silent, err := remoting.Dial(rctx, nsAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	select {
+	case <-silent.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("-idle-timeout 300ms: a silent connection is still open after 5 s")
 	}
 	cancel()
 	select {
@@ -227,6 +238,7 @@ deleteWhen = 04
 fileReservedTime = 48
 flushDiskType = SYNC_FLUSH
 flushIntervalCommitLog=200
+syncFlushTimeout=2500
 defaultTopicQueueNums = 8
 enablePropertyFilter = false
 autoCreateTopicEnable = FALSE
@@ -238,7 +250,7 @@ transactionTimeOut = 3000
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	vals := map[string]*string{}
 	for _, name := range []string{"cluster", "name", "broker", "advertise", "retention", "flush", "flush-interval", "queues",
-		"property-filter", "auto-create", "delay-levels", "tx-timeout"} {
+		"property-filter", "auto-create", "delay-levels", "tx-timeout", "sync-flush-timeout"} {
 		vals[name] = fs.String(name, "", "")
 	}
 	*vals["broker"] = "127.0.0.1:10911"
@@ -253,6 +265,7 @@ transactionTimeOut = 3000
 		"cluster": "ProdCluster", "name": "from-flag", "broker": "127.0.0.1:10921", "advertise": "10.1.2.3:10921",
 		"retention": "48h0m0s", "flush": "SYNC_FLUSH", "flush-interval": "200ms", "queues": "8",
 		"property-filter": "false", "auto-create": "false", "delay-levels": "1s 5s", "tx-timeout": "3s",
+		"sync-flush-timeout": "2.5s",
 	}
 	for k, v := range want {
 		if got := *vals[k]; got != v {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-kratos/kratos/v2/config"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/config_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
@@ -215,4 +216,23 @@ func maskUserinfo(raw string) string {
 		return "nacos://xxxxx" + rest[at:]
 	}
 	return raw
+}
+
+// SourceOf returns the configuration source a -conf flag value names: for a nacos:// URL
+// the Nacos configuration it describes, on a new client that cleanup closes (after the
+// config.Config is closed); for anything else orElse(value), for example a file source,
+// with a cleanup that does nothing.
+func SourceOf(value string, orElse func(value string) config.Source) (src config.Source, cleanup func(), err error) {
+	if !IsURL(value) {
+		return orElse(value), func() {}, nil
+	}
+	u, err := ParseURL(value)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := u.NewClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewConfigSource(client, u.Options()...), client.CloseClient, nil
 }

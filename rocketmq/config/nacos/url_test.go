@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kratos/kratos/v2/config"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 
 	"github.com/kratos-rocketmq/rocketmq/config/nacos"
@@ -119,5 +120,31 @@ func TestURLSource(t *testing.T) {
 	kvs, err := nacos.NewConfigSource(client, u.Options()...).Load()
 	if err != nil || len(kvs) != 1 || string(kvs[0].Value) != "a: 1\n" {
 		t.Fatalf("Load = %v, %v", kvs, err)
+	}
+}
+
+// SourceOf reads a nacos:// value through Nacos and hands anything else to its fallback.
+func TestSourceOf(t *testing.T) {
+	t.Parallel()
+	srv := nacostest.RunT(t)
+	srv.Publish("", "G", "of.yaml", "b: 2\n")
+	value := "nacos://" + srv.Addr() + "?dataId=of.yaml&group=G&grpcPort=" +
+		strconv.FormatUint(srv.ServerConfig().GrpcPort, 10) + "&cacheDir=" + t.TempDir() + "&logDir=" + sdkLogDir
+	fallback := func(string) config.Source { t.Error("the fallback was asked for a nacos:// value"); return nil }
+	src, cleanup, err := nacos.SourceOf(value, fallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	if kvs, err := src.Load(); err != nil || len(kvs) != 1 || string(kvs[0].Value) != "b: 2\n" {
+		t.Fatalf("Load = %v, %v", kvs, err)
+	}
+
+	var asked string
+	if _, _, err := nacos.SourceOf("configs", func(v string) config.Source { asked = v; return nil }); err != nil || asked != "configs" {
+		t.Errorf("a path: error %v, fallback asked for %q", err, asked)
+	}
+	if _, _, err := nacos.SourceOf("nacos://127.0.0.1:8848?group=G", fallback); err == nil || !strings.Contains(err.Error(), "dataId") {
+		t.Errorf("a URL without a data ID: %v", err)
 	}
 }

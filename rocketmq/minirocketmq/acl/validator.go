@@ -67,10 +67,26 @@ func denyCheckPerm(line int, format string, args ...any) *Denied {
 }
 
 // adminCodes are the request codes that need an admin account
-// (Permission.ADMIN_CODE).
+// (Permission.ADMIN_CODE), plus the name server's mutating codes (the real
+// name server checks no ACL at all; see NameServerMutation).
 func adminCode(code int16) bool {
 	switch code {
 	case 17, 25, 200, 207, 215: // UPDATE_AND_CREATE_TOPIC, UPDATE_BROKER_CONFIG, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, DELETE_SUBSCRIPTIONGROUP, DELETE_TOPIC_IN_BROKER
+		return true
+	}
+	return NameServerMutation(code)
+}
+
+// NameServerMutation reports whether a name server request code changes
+// the name server's state: DELETE_TOPIC_IN_NAMESRV, PUT_KV_CONFIG,
+// DELETE_KV_CONFIG, REGISTER_BROKER, UNREGISTER_BROKER,
+// WIPE_WRITE_PERM_OF_BROKER, UPDATE_NAMESRV_CONFIG,
+// ADD_WRITE_PERM_OF_BROKER. Where ACL is on, those need the signature of
+// an admin account (the real 4.9 name server checks nothing, so anybody who
+// reaches it can drop any route).
+func NameServerMutation(code int16) bool {
+	switch code {
+	case 216, 100, 102, 103, 104, 205, 318, 327:
 		return true
 	}
 	return false

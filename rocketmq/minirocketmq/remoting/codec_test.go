@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -170,5 +171,44 @@ func TestJSONHeaderIsStandard(t *testing.T) {
 	}
 	if v.Remark != cmd.Remark || v.ExtFields["b\n"] != "\u2028" || v.Flag != 1 || v.Opaque != 5 || v.Language != "JAVA" {
 		t.Fatalf("decoded %+v from %s", v, h)
+	}
+}
+
+// sizeRecorder serves data and remembers the largest buffer a Read was
+// given: what the reader allocated for the frame.
+type sizeRecorder struct {
+	r       io.Reader
+	largest int
+}
+
+func (s *sizeRecorder) Read(p []byte) (int, error) {
+	s.largest = max(s.largest, len(p))
+	return s.r.Read(p)
+}
+
+// TestReadFrameGrowsWithData: the buffer of a frame grows with the bytes
+// that arrive, not with the length the peer announces: a frame that
+// announces 16 MiB and carries 100 bytes costs 64 KiB; a frame that does
+// carry 1 MiB is read whole.
+func TestReadFrameGrowsWithData(t *testing.T) {
+	liar := &sizeRecorder{r: bytes.NewReader(append(binary.BigEndian.AppendUint32(nil, DefaultMaxFrameSize), make([]byte, 100)...))}
+	if _, err := ReadFrame(liar, 0); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("ReadFrame of a short frame = %v", err)
+	}
+	if liar.largest > initialFrameBuffer {
+		t.Fatalf("a frame that sent 100 bytes got a %d-byte buffer", liar.largest)
+	}
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	frame, err := AppendFrame(nil, &Command{Code: 10, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := ReadFrame(&sizeRecorder{r: bytes.NewReader(frame)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := Decode(payload)
+	if err != nil || !bytes.Equal(cmd.Body, body) {
+		t.Fatalf("1 MiB frame: %v, body intact %t", err, err == nil && bytes.Equal(cmd.Body, body))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrClosed is returned for operations on a closed connection.
@@ -20,6 +21,15 @@ var ErrClosed = errors.New("remoting: connection closed")
 // queued).
 var ErrWriteBacklog = errors.New("remoting: write backlog exceeded, peer is not reading")
 
+// ErrIdle is the close reason of a connection that neither received nor
+// sent anything for Config.IdleTimeout.
+var ErrIdle = errors.New("remoting: connection idle")
+
+// closeFlushTimeout bounds the last write of a connection that OnRequest
+// asked to close: its answers queued so far go out first, unless the peer
+// does not read them within this time.
+const closeFlushTimeout = time.Second
+
 // Config configures a Conn.
 type Config struct {
 	// MaxFrameSize is the largest frame read; larger declared lengths
@@ -29,11 +39,17 @@ type Config struct {
 	// MaxPendingWrite is how many bytes may wait for the writer before the
 	// connection is closed with ErrWriteBacklog. Default 256 MiB.
 	MaxPendingWrite int
+	// IdleTimeout closes the connection with ErrIdle when nothing was read
+	// from it or written to it for this long (the Java server's
+	// serverChannelMaxIdleTimeSeconds, an all-idle check). Zero: never.
+	IdleTimeout time.Duration
 	// OnRequest is called on the reading goroutine for every request
 	// (frames without the response flag). It must not block on I/O of this
 	// same connection (e.g. Invoke and wait on c): the reader is the one
 	// that would deliver the answer. Returning an error closes the
-	// connection. Nil means requests are dropped.
+	// connection, after what was queued for writing so far (the answer to
+	// this request included) has been written, or a second has passed.
+	// Nil means requests are dropped.
 	OnRequest func(c *Conn, cmd *Command) error
 }
 
@@ -71,6 +87,11 @@ type Conn struct {
 	done       chan struct{} // closed by Close
 	writerDone chan struct{}
 	nextOpaque atomic.Int32
+
+	// Last read and write (UnixNano), for IdleTimeout. lastRead is the
+	// reader's own; lastWrite is set by whoever flushes.
+	lastRead  int64
+	lastWrite atomic.Int64
 }
 
 // NewConn wraps nc. Call Serve to start reading and writing.
@@ -134,6 +155,7 @@ func (c *Conn) Serve() error {
 
 func (c *Conn) readLoop() error {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
+	c.lastRead = time.Now().UnixNano()
 	for {
 		if !frameBuffered(br) {
 			// About to wait for input: write what the burst produced.
@@ -145,6 +167,9 @@ func (c *Conn) readLoop() error {
 				if err := c.flush(); err != nil {
 					return err
 				}
+			}
+			if err := c.awaitInput(br); err != nil {
+				return err
 			}
 		}
 		payload, err := ReadFrame(br, c.cfg.MaxFrameSize)
@@ -166,10 +191,52 @@ func (c *Conn) readLoop() error {
 		}
 		if c.cfg.OnRequest != nil {
 			if err := c.cfg.OnRequest(c, cmd); err != nil {
+				c.flushBeforeClose()
 				return err
 			}
 		}
 	}
+}
+
+// awaitInput waits until the next byte arrives, for at most IdleTimeout
+// since the last read or write: a connection that stays quiet in both
+// directions that long ends with ErrIdle. Without IdleTimeout it returns
+// at once and the read that follows waits as long as it takes.
+func (c *Conn) awaitInput(br *bufio.Reader) error {
+	idle := c.cfg.IdleTimeout
+	if idle <= 0 {
+		return nil
+	}
+	for {
+		last := max(c.lastRead, c.lastWrite.Load())
+		deadline := time.Unix(0, last).Add(idle)
+		if !time.Now().Before(deadline) {
+			return ErrIdle
+		}
+		if err := c.nc.SetReadDeadline(deadline); err != nil {
+			return err
+		}
+		_, err := br.Peek(1)
+		if err == nil {
+			c.lastRead = time.Now().UnixNano()
+			// The rest of the frame gets another idle period to arrive.
+			return c.nc.SetReadDeadline(time.Unix(0, c.lastRead).Add(idle))
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return err
+		}
+		// Timed out: a write since the deadline was set may keep the
+		// connection alive; the loop decides.
+	}
+}
+
+// flushBeforeClose writes what is queued (the answer that precedes a close
+// requested by OnRequest) unless the peer does not take it within
+// closeFlushTimeout.
+func (c *Conn) flushBeforeClose() {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
+	_ = c.flush()
 }
 
 func (c *Conn) deliver(cmd *Command) {
@@ -227,6 +294,9 @@ func (c *Conn) flush() error {
 	if _, err := c.nc.Write(buf); err != nil {
 		c.closeWith(err)
 		return err
+	}
+	if c.cfg.IdleTimeout > 0 {
+		c.lastWrite.Store(time.Now().UnixNano())
 	}
 	if cap(buf) > 4<<20 { // do not keep a large buffer after a big response
 		buf = nil
@@ -328,6 +398,13 @@ func (c *Conn) Invoke(ctx context.Context, req *Command) (*Command, error) {
 		}
 		return nil, ErrClosed
 	}
+}
+
+// FlushAndClose writes the frames queued so far (giving the peer a second
+// to take them) and closes the connection.
+func (c *Conn) FlushAndClose() {
+	c.flushBeforeClose()
+	c.closeWith(ErrClosed)
 }
 
 // Close closes the connection. Queued but unwritten frames are dropped.

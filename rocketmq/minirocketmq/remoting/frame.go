@@ -24,7 +24,8 @@ var ErrMalformedFrame = errors.New("remoting: malformed frame")
 // ReadFrame reads one frame from r and returns its payload: everything after
 // the 4-byte length, i.e. the header-length word, the header and the body.
 // The declared length is checked against maxSize (DefaultMaxFrameSize when
-// zero or less) before anything is allocated.
+// zero or less) before anything is allocated, and the buffer grows with the
+// bytes received rather than being sized from the declared length.
 func ReadFrame(r io.Reader, maxSize int) ([]byte, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
@@ -40,14 +41,36 @@ func ReadFrame(r io.Reader, maxSize int) ([]byte, error) {
 	if n < 4 {
 		return nil, fmt.Errorf("%w: declared length %d is shorter than the header-length word", ErrMalformedFrame, n)
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	return readPayload(r, int(n))
+}
+
+// initialFrameBuffer is what ReadFrame allocates for a frame before any of
+// its bytes arrived; larger frames grow the buffer as their bytes come in.
+const initialFrameBuffer = 64 << 10
+
+// readPayload reads n bytes. The buffer starts at initialFrameBuffer and
+// doubles only while bytes keep arriving, so a peer that announces 16 MiB
+// and sends nothing costs 64 KiB, not 16 MiB (and at most twice what it
+// actually sent).
+func readPayload(r io.Reader, n int) ([]byte, error) {
+	buf := make([]byte, min(n, initialFrameBuffer))
+	got := 0
+	for {
+		m, err := io.ReadFull(r, buf[got:])
+		got += m
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
-		return nil, err
+		if got == n {
+			return buf, nil
+		}
+		grown := make([]byte, min(n, 2*len(buf)))
+		copy(grown, buf[:got])
+		buf = grown
 	}
-	return payload, nil
 }
 
 // Decode decodes a frame payload as returned by ReadFrame. The command's

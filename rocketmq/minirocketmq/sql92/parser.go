@@ -13,6 +13,20 @@ const (
 	classTokenMgrError     = "org.apache.rocketmq.filter.parser.TokenMgrError"
 	classRuntimeException  = "java.lang.RuntimeException"
 	classNumberFormatError = "java.lang.NumberFormatException"
+	classStackOverflow     = "java.lang.StackOverflowError"
+)
+
+// Limits of Compile, so that a selector from the network cannot exhaust
+// the stack or the CPU.
+const (
+	// MaxDepth is how deeply parentheses, NOT and signs may nest. The
+	// Java parser (4.9.4, 1 MiB thread stack) handles 1,000 nested
+	// parentheses and overflows its stack at 2,000; a deeper selector
+	// fails as it does there, with the cause java.lang.StackOverflowError.
+	MaxDepth = 1024
+	// MaxLength is the longest selector compiled, in bytes (the Java
+	// broker has no such limit; its frames are up to 16 MiB).
+	MaxLength = 64 << 10
 )
 
 // Error is a compile error. Its text is what the Java broker puts in the
@@ -25,7 +39,12 @@ type Error struct {
 	Msg   string
 }
 
-func (e *Error) Error() string { return e.Class + ": " + e.Msg }
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return e.Class // Throwable.toString without a message
+	}
+	return e.Class + ": " + e.Msg
+}
 
 func runtimeErr(format string, args ...any) *Error {
 	return &Error{Class: classRuntimeException, Msg: fmt.Sprintf(format, args...)}
@@ -35,8 +54,9 @@ func runtimeErr(format string, args ...any) *Error {
 // the .jj file's productions, one token of lookahead (two where the
 // grammar says LOOKAHEAD(2)).
 type parser struct {
-	lx   *lexer
-	toks []token // lookahead
+	lx    *lexer
+	toks  []token // lookahead
+	depth int     // nesting of unary, which every parenthesis goes through
 }
 
 func (p *parser) peek(i int) (token, error) {
@@ -403,6 +423,10 @@ func (p *parser) inList(left node, negated bool) (node, error) {
 }
 
 func (p *parser) unary() (node, error) {
+	if p.depth++; p.depth > MaxDepth {
+		return nil, &Error{Class: classStackOverflow}
+	}
+	defer func() { p.depth-- }()
 	k, err := p.peekKind()
 	if err != nil {
 		return nil, err

@@ -33,6 +33,8 @@
 //     0.0 does not compile.
 package sql92
 
+import "fmt"
+
 // Properties looks a message property up by name.
 type Properties func(name string) (string, bool)
 
@@ -44,8 +46,14 @@ type Expr struct {
 }
 
 // Compile parses a selector as the real broker does. The error is an
-// *Error whose text is the Java cause of the real broker's refusal.
+// *Error whose text is the Java cause of the real broker's refusal. A
+// selector nested deeper than MaxDepth fails as it does in Java
+// (java.lang.StackOverflowError); one longer than MaxLength bytes is
+// refused before it is parsed.
 func Compile(expr string) (*Expr, error) {
+	if len(expr) > MaxLength {
+		return nil, &Error{Class: classRuntimeException, Msg: fmt.Sprintf("The expression is %d bytes long, longer than the limit of %d bytes", len(expr), MaxLength)}
+	}
 	p := &parser{lx: newLexer(expr)}
 	n, err := p.selector()
 	if err != nil {

@@ -84,3 +84,43 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return out
 }
+
+// TestLimits: a selector nested deeper than MaxDepth fails as it does in
+// the real broker (cause java.lang.StackOverflowError: the Java parser
+// overflows its stack between 1,000 and 2,000 parentheses), one longer
+// than MaxLength is refused before parsing, and what Java accepts below
+// those limits still compiles. Without the limits, the 2-million-
+// parenthesis heartbeat of issue 16 kills the process with a fatal stack
+// overflow, which no recover catches.
+func TestLimits(t *testing.T) {
+	nest := func(open, close string, n int, inner string) string {
+		return strings.Repeat(open, n) + inner + strings.Repeat(close, n)
+	}
+	chain := "a = 1" + strings.Repeat(" OR a = 1", 5000)
+	for _, tc := range []struct {
+		name, expr, err string
+	}{
+		{"1000 parentheses", nest("(", ")", 1000, "a > 1"), ""},
+		{"2000 parentheses", nest("(", ")", 2000, "a > 1"), "java.lang.StackOverflowError"},
+		{"5000 NOT", strings.Repeat("NOT ", 5000) + "a > 1", "java.lang.StackOverflowError"},
+		{"5000 signs", "a > " + strings.Repeat("-", 5000) + "1", "java.lang.StackOverflowError"},
+		{"2 million parentheses", nest("(", ")", 2_000_000, "a > 1"), "java.lang.RuntimeException: The expression is 4000005 bytes long, longer than the limit of 65536 bytes"},
+		{"5000-term OR chain", chain, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := Compile(tc.expr)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("Compile = %v, want %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			if !e.Match(func(string) (string, bool) { return "2", true }) && !strings.Contains(tc.expr, "OR") {
+				t.Fatal("does not match a=2")
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -20,7 +21,8 @@ func WithNow(now func() time.Time) MemoryOption {
 }
 
 // WithSegmentSize sets the size of the byte slabs the log is kept in
-// (default 4 MiB). A record larger than a slab gets a slab of its own.
+// (default 4 MiB), the unit retention removes. A record larger than a slab
+// gets a slab of its own.
 func WithSegmentSize(n int) MemoryOption {
 	return func(m *Memory) {
 		if n > 0 {
@@ -29,28 +31,60 @@ func WithSegmentSize(n int) MemoryOption {
 	}
 }
 
+// WithMemoryRetention bounds the store (retention.go): sealed slabs are
+// removed, oldest first, while their newest message is older than maxAge
+// or the store holds more than maxBytes; 0 disables a limit (the default
+// keeps everything, as the store did before retention existed).
+func WithMemoryRetention(maxAge time.Duration, maxBytes int64) MemoryOption {
+	return func(m *Memory) { m.maxAge, m.maxBytes = max(maxAge, 0), max(maxBytes, 0) }
+}
+
+// WithMemoryLogf sets where retention says what it removed (default:
+// nowhere).
+func WithMemoryLogf(logf func(format string, args ...any)) MemoryOption {
+	return func(m *Memory) {
+		if logf != nil {
+			m.logf = logf
+		}
+	}
+}
+
 // Memory is the in-memory Store: the log is a list of byte slabs, each queue
 // a slice of index entries, the key index a map. One RWMutex guards it all:
 // Put holds it exclusively for the copy of the records, readers share it.
-// Nothing expires; a slab is released when DeleteTopic has removed every
-// record in it.
+// A slab is released when DeleteTopic has removed every record in it, or
+// by retention (WithMemoryRetention, retention below).
 type Memory struct {
-	now     func() time.Time
-	segSize int
+	now      func() time.Time
+	segSize  int
+	maxAge   time.Duration
+	maxBytes int64
+	logf     func(format string, args ...any)
+
+	retainMu sync.Mutex // one retention pass at a time
 
 	mu     sync.RWMutex
 	closed bool
-	segs   []segment
-	next   int64 // commit-log offset of the next record
-	lastTS int64 // store times never go backwards
+	segs   []segment // live slabs; released ones only between live ones
+	next   int64     // commit-log offset of the next record
+	lastTS int64     // store times never go backwards
 	queues map[queueKey]*queue
 	keys   map[string][]int64 // topic + "\x00" + key → commit-log offsets, oldest first
+	size   int64              // bytes written to live slabs
+	keeper Keeper
+	// pinned holds the records of removed slabs that the keeper still
+	// needed, by commit-log offset; pinnedBytes is their size.
+	pinned      map[int64][]byte
+	pinnedBytes int64
+	stats       RetentionStats // the counters; the rest is filled in by RetentionStats
 }
 
 type segment struct {
-	base int64
-	buf  []byte // nil once released
-	live int    // records in buf that a queue still holds
+	base  int64
+	buf   []byte   // nil once released
+	live  int      // records in buf that a queue still holds
+	maxTS int64    // store time of the newest record
+	keys  []string // key-index entries (m.keys keys) of its records
 }
 
 type queueKey struct {
@@ -79,6 +113,8 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		segSize: 4 << 20,
 		queues:  make(map[queueKey]*queue),
 		keys:    make(map[string][]int64),
+		pinned:  make(map[int64][]byte),
+		logf:    func(string, ...any) {},
 	}
 	for _, o := range opts {
 		o(m)
@@ -107,10 +143,20 @@ func (m *Memory) Put(msgs []*message.Message) error {
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return ErrClosed
+	due, err := m.putLocked(msgs, total)
+	m.mu.Unlock()
+	if due {
+		return errors.Join(err, m.Retain())
 	}
+	return err
+}
+
+// putLocked is Put under m.mu; it reports whether retention is due.
+func (m *Memory) putLocked(msgs []*message.Message, total int) (bool, error) {
+	if m.closed {
+		return false, ErrClosed
+	}
+	topic, qid := msgs[0].Topic, msgs[0].QueueID
 	ts := m.now().UnixMilli()
 	if ts < m.lastTS {
 		ts = m.lastTS
@@ -131,11 +177,13 @@ func (m *Memory) Put(msgs []*message.Message) error {
 		seg.buf = message.AppendRecord(seg.buf, msg)
 		size := len(seg.buf) - before
 		m.next += int64(size)
+		m.size += int64(size)
 		seg.live++
+		seg.maxTS = ts
 		q.entries = append(q.entries, entry{clOffset: msg.CommitLogOffset, tagsCode: msg.TagsCode, storeTS: ts, size: int32(size)})
-		m.indexKeys(msg)
+		m.indexKeys(seg, msg)
 	}
-	return nil
+	return m.retentionDueLocked(ts), nil
 }
 
 // segmentFor returns the last segment, or a new one, with room for n bytes.
@@ -154,29 +202,30 @@ func (m *Memory) segmentFor(n int) *segment {
 	return &m.segs[len(m.segs)-1]
 }
 
-func (m *Memory) indexKeys(msg *message.Message) {
+func (m *Memory) indexKeys(seg *segment, msg *message.Message) {
 	props := msg.Properties
 	if keys, ok := message.Property(props, message.PropertyKeys); ok {
 		for _, k := range strings.Fields(keys) {
-			m.addKey(msg.Topic, k, msg.CommitLogOffset)
+			m.addKey(seg, msg.Topic, k, msg.CommitLogOffset)
 		}
 	}
 	if uniq, ok := message.Property(props, message.PropertyUniqueClientMsgIDKey); ok && uniq != "" {
-		m.addKey(msg.Topic, uniq, msg.CommitLogOffset)
+		m.addKey(seg, msg.Topic, uniq, msg.CommitLogOffset)
 	}
 }
 
-func (m *Memory) addKey(topic, key string, off int64) {
+func (m *Memory) addKey(seg *segment, topic, key string, off int64) {
 	ik := topic + "\x00" + key
 	m.keys[ik] = append(m.keys[ik], off)
+	seg.keys = append(seg.keys, ik)
 }
 
 // record returns the stored bytes at a commit-log offset, or nil. Callers
 // hold m.mu.
 func (m *Memory) record(off int64) []byte {
 	i := m.segmentOf(off)
-	if i < 0 {
-		return nil
+	if i < 0 || m.segs[i].buf == nil {
+		return m.pinned[off]
 	}
 	seg := m.segs[i]
 	at := off - seg.base
@@ -379,19 +428,31 @@ func (m *Memory) DeleteTopic(topic string) error {
 	return nil
 }
 
-// release drops entries' records from their slabs' live counts and frees every
-// slab, the one being written excepted, that no queue holds a record of any more.
-// Callers hold m.mu.
+// release drops entries' records from their slabs' live counts (and from
+// the pinned records) and frees every slab, the one being written excepted,
+// that no queue holds a record of any more. Callers hold m.mu.
 func (m *Memory) release(entries []entry) {
 	for _, e := range entries {
+		if rec, ok := m.pinned[e.clOffset]; ok {
+			delete(m.pinned, e.clOffset)
+			m.pinnedBytes -= int64(len(rec))
+		}
 		if i := m.segmentOf(e.clOffset); i >= 0 {
 			m.segs[i].live--
 		}
 	}
 	for i := range m.segs[:max(len(m.segs)-1, 0)] {
-		if m.segs[i].live == 0 {
-			m.segs[i].buf = nil
+		if s := &m.segs[i]; s.live <= 0 && s.buf != nil {
+			m.size -= int64(len(s.buf))
+			s.buf, s.keys = nil, nil
 		}
+	}
+	released := 0
+	for released < len(m.segs)-1 && m.segs[released].buf == nil {
+		released++
+	}
+	if released > 0 {
+		m.segs = append([]segment(nil), m.segs[released:]...)
 	}
 }
 
@@ -405,6 +466,6 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	m.segs, m.queues, m.keys = nil, nil, nil
+	m.segs, m.queues, m.keys, m.pinned = nil, nil, nil, nil
 	return nil
 }

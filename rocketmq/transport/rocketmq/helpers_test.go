@@ -87,17 +87,6 @@ const headerWarmup = "test-warmup"
 
 func isWarmup(h broker.Headers) bool { return h[headerWarmup] != "" }
 
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // leakOptions ignore goroutines rocketmq-client-go leaves behind after a clean Shutdown
 // (and the embedded broker's side of its connections). Everything of ours is checked,
 // and so is any client loop that Shutdown should have ended (they block in select, not

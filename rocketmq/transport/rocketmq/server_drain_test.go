@@ -13,6 +13,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // TestServerStopDrainsAndLosesNothing: Stop with messages in flight waits for the
@@ -113,7 +114,7 @@ func testStopDrainsAndLosesNothing(t *testing.T, e *driverEnv) {
 		t.Fatal(err)
 	}
 	start(t, srv2)
-	waitFor(t, 60*time.Second, fmt.Sprintf("all %d messages acknowledged", n), func() bool { return count() == n })
+	poll.Until(t, 60*time.Second, fmt.Sprintf("all %d messages acknowledged", n), func() bool { return count() == n })
 }
 
 // testMetricsRetryOutcome stops the server while the failed message is being
@@ -124,7 +125,7 @@ func testMetricsRetryOutcome(t *testing.T, e *driverEnv) {
 		t.Fatal(err)
 	}
 	tp, gr := attribute.String("topic", topic), attribute.String("group", group)
-	waitFor(t, 30*time.Second, "a retry outcome", func() bool {
+	poll.Until(t, 30*time.Second, "a retry outcome", func() bool {
 		return metricsSum(t, reader, rmq.MetricConsumedMessages, tp, gr, attribute.String("outcome", rmq.OutcomeRetry)) >= 1
 	})
 	// The warm-up message of ensureTopic is the only success.

@@ -14,6 +14,7 @@ import (
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // subscribeDLQ subscribes %DLQ%<group> on a started server as soon as the topic can be
@@ -23,7 +24,7 @@ func subscribeDLQ(t *testing.T, srv *Server, group string) <-chan broker.Headers
 	t.Helper()
 	dead := make(chan broker.Headers, 16)
 	reader := rmqtest.Name(t, "DLQ")
-	waitFor(t, 90*time.Second, "a subscription of the dead-letter topic", func() bool {
+	poll.Until(t, 90*time.Second, "a subscription of the dead-letter topic", func() bool {
 		return srv.RegisterSubscriber(context.Background(), "%DLQ%"+group, reader, func(_ context.Context, evt broker.Event) error {
 			dead <- evt.Message().Headers
 			return nil
@@ -129,7 +130,7 @@ func testTransactionsWithCheckBack(t *testing.T, e *driverEnv) {
 	if err := publish("unknown", broker.TransactionUnknown); err != nil {
 		t.Fatalf("unknown: %v", err)
 	}
-	waitFor(t, 60*time.Second, "the committed and the checked-back message", func() bool {
+	poll.Until(t, 60*time.Second, "the committed and the checked-back message", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) >= 2
@@ -191,7 +192,7 @@ func testFIFOOrder(t *testing.T, e *driverEnv) {
 			}
 		}
 	}
-	waitFor(t, 60*time.Second, "the last message of every group", func() bool {
+	poll.Until(t, 60*time.Second, "the last message of every group", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, g := range groups {

@@ -19,6 +19,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 type seenTransport struct {
@@ -281,8 +282,8 @@ func testPanicAndErrorGoToDLQ(t *testing.T, e *driverEnv) {
 	if err := srv.Publish(context.Background(), topic, &order{ID: 1}, rmq.WithKeys([]string{"poison"})); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 120*time.Second, "2 attempts", func() bool { return attempts.Load() >= 2 })
-	waitFor(t, 90*time.Second, "the dead-letter topic", func() bool {
+	poll.Until(t, 120*time.Second, "2 attempts", func() bool { return attempts.Load() >= 2 })
+	poll.Until(t, 90*time.Second, "the dead-letter topic", func() bool {
 		srv.mu.Lock()
 		defer srv.mu.Unlock()
 		return srv.subscribeLocked(dlqReg) == nil

@@ -19,6 +19,7 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 func TestTraceContextCrossesTheBroker(t *testing.T) {
@@ -58,7 +59,7 @@ func testTraceContextCrossesTheBroker(t *testing.T, e *driverEnv) {
 		t.Fatalf("consumer trace %s, producer trace %s", consumer.TraceID(), parent.SpanContext().TraceID())
 	}
 	var pub, proc sdktrace.ReadOnlySpan
-	waitFor(t, 10*time.Second, "producer and consumer spans", func() bool {
+	poll.Until(t, 10*time.Second, "producer and consumer spans", func() bool {
 		for _, s := range rec.Ended() {
 			switch s.SpanKind() {
 			case trace.SpanKindProducer:
@@ -184,9 +185,9 @@ func testMetrics(t *testing.T, e *driverEnv) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 30*time.Second, "both messages handled", func() bool { return handled.Load() >= 2 })
+	poll.Until(t, 30*time.Second, "both messages handled", func() bool { return handled.Load() >= 2 })
 	tp, gr := attribute.String("topic", topic), attribute.String("group", group)
-	waitFor(t, 10*time.Second, "success metrics", func() bool {
+	poll.Until(t, 10*time.Second, "success metrics", func() bool {
 		return metricsSum(t, reader, rmq.MetricConsumedMessages, tp, gr, attribute.String("outcome", rmq.OutcomeSuccess)) >= 2
 	})
 	if n := metricsSum(t, reader, rmq.MetricConsumeDuration, tp, gr); n < 2 {

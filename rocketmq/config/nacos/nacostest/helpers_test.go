@@ -91,18 +91,6 @@ func newClient(t *testing.T, srv *nacostest.Server, opts ...clientOption) config
 	return c
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // recv waits for a value on ch.
 func recv[T any](t *testing.T, what string, ch <-chan T, d time.Duration) T {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/kratos-rocketmq/rocketmq/config/nacos/nacostest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // rawConn talks the wire protocol directly, to check answers the client library hides.
@@ -95,7 +96,7 @@ func TestProtocolAnswers(t *testing.T) {
 	}
 
 	c.setup()
-	waitFor(t, "the connection to be registered", 5*time.Second, func() bool { return len(srv.ConnectionIDs()) == 1 })
+	poll.Until(t, 5*time.Second, "the connection to be registered", func() bool { return len(srv.ConnectionIDs()) == 1 })
 	if a := c.call("ConfigQueryRequest", query); a.typ != "ConfigQueryResponse" || !a.Success || a.Content != "a: 1\n" {
 		t.Fatalf("ConfigQueryRequest answered %+v", a)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/kratos-rocketmq/rocketmq/config/nacos/nacostest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 // After a ConnectResetRequest the client reconnects, listens again on the new connection
@@ -31,11 +32,11 @@ func TestNoRaceResetConnections(t *testing.T) {
 		OnChange: func(_, _, _, data string) { changes <- data }}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the client to listen", listenWait, func() bool { return srv.Listening("", "", "reset.yaml") == 1 })
+	poll.Until(t, listenWait, "the client to listen", func() bool { return srv.Listening("", "", "reset.yaml") == 1 })
 	before := srv.ConnectionIDs()
 
 	srv.ResetConnections()
-	waitFor(t, "the client to reconnect and listen", listenWait, func() bool {
+	poll.Until(t, listenWait, "the client to reconnect and listen", func() bool {
 		ids := srv.ConnectionIDs()
 		return len(ids) == 1 && ids[0] != before[0] && srv.Listening("", "", "reset.yaml") == 1
 	})
@@ -58,7 +59,7 @@ func TestNoRaceUnansweredPushes(t *testing.T) {
 	if err := c.ListenConfig(param); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the client to listen", listenWait, func() bool { return srv.Listening("", "", "quiet.yaml") == 1 })
+	poll.Until(t, listenWait, "the client to listen", func() bool { return srv.Listening("", "", "quiet.yaml") == 1 })
 	// Cancel only once the client's listen rounds are over. The first round finds the
 	// configuration changed (the client had no MD5), queries it and hands it to the
 	// listener, which writes the entry back into the client's cache
@@ -74,7 +75,7 @@ func TestNoRaceUnansweredPushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Publish("", "", "quiet.yaml", "v: 2\n")
-	waitFor(t, "the server to drop the connection and the client to come back", listenWait, func() bool {
+	poll.Until(t, listenWait, "the server to drop the connection and the client to come back", func() bool {
 		ids := srv.ConnectionIDs()
 		return len(ids) == 1 && ids[0] != before[0]
 	})

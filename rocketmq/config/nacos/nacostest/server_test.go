@@ -8,6 +8,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/kratos-rocketmq/rocketmq/config/nacos/nacostest"
+	"github.com/kratos-rocketmq/rocketmq/poll"
 )
 
 type change struct{ namespace, group, dataID, content string }
@@ -43,7 +44,7 @@ func TestPublishQueryListen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the client to listen", listenWait, func() bool { return srv.Listening("", "G", "app.yaml") == 1 })
+	poll.Until(t, listenWait, "the client to listen", func() bool { return srv.Listening("", "G", "app.yaml") == 1 })
 	nacostest.WaitClientsIdle(t, 10*time.Second)
 
 	srv.Publish("", "G", "app.yaml", "a: 2\n")

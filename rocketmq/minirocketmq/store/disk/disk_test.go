@@ -548,3 +548,60 @@ func TestLocked(t *testing.T) {
 	s = openStore(t, dir)
 	closeStore(t, s)
 }
+
+// TestRetentionKeepsNeeded: a segment holding a message the keeper still
+// needs (a pending half message, an undelivered delayed one) is not
+// removed, even past the limits, and the store says it is held back; the
+// younger segments past the limits go, leaving a gap that reads skip. Once
+// the keeper lets go, the next run removes it. The keeper given at Open is
+// asked by the retention Open runs.
+func TestRetentionKeepsNeeded(t *testing.T) {
+	dir := t.TempDir()
+	body := strings.Repeat("x", 300)
+	var mu sync.Mutex
+	needFrom, needed := int64(0), true
+	keeper := func(topic string, qid int32) (int64, bool) {
+		if topic != "HALF" {
+			return 0, false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return needFrom, needed
+	}
+	const limit = 2000
+	opts := []disk.Option{disk.WithSegmentSize(1000), disk.WithRetention(0, limit), disk.WithKeeper(keeper)}
+	s := openStore(t, dir, disk.WithSegmentSize(1000))
+	put(t, s, newMsg("HALF", 0, "pending"+body, ""))
+	for i := range 10 {
+		put(t, s, newMsg("T", 0, fmt.Sprint(i, body), ""))
+	}
+	closeStore(t, s)
+	s = openStore(t, dir, opts...) // Open applies retention
+	defer closeStore(t, s)
+	st := s.RetentionStats()
+	if !st.Blocked || st.RemovedSegments == 0 || st.Bytes > limit+1000 {
+		t.Fatalf("with the half message needed: %+v", st)
+	}
+	if got := bodies(t, s, "HALF", 0); len(got) != 1 {
+		t.Fatalf("half message gone: %v", got)
+	}
+	// T's first message shares the kept segment; the next ones were in
+	// removed segments and are skipped; the newest are there.
+	got := bodies(t, s, "T", 0)
+	if len(got) == 0 || len(got) >= 10 || !strings.HasPrefix(got[0], "0") || !strings.HasPrefix(got[len(got)-1], "9") {
+		t.Fatalf("T reads %d messages", len(got))
+	}
+	mu.Lock()
+	needFrom = 1 // resolved: nothing of the queue is needed any more
+	mu.Unlock()
+	for i := range 4 {
+		put(t, s, newMsg("T", 0, fmt.Sprint(10+i, body), ""))
+	}
+	if err := s.Retain(); err != nil {
+		t.Fatal(err)
+	}
+	st = s.RetentionStats()
+	if st.Blocked || s.MinOffset("HALF", 0) != 1 || s.MinOffset("T", 0) == 0 {
+		t.Fatalf("after the keeper let go: %+v, HALF starts at %d, T at %d", st, s.MinOffset("HALF", 0), s.MinOffset("T", 0))
+	}
+}

@@ -39,7 +39,8 @@
 // A failed write or fsync makes the store refuse writes until reopened.
 //
 // Retention (WithRetention) removes sealed segments, oldest first, by age
-// of their newest message and by total size.
+// of their newest message and by total size, except those holding a
+// message the store.Keeper (WithKeeper, SetKeeper) still needs.
 //
 // # Concurrency
 //

@@ -1,6 +1,10 @@
 package disk
 
-import "time"
+import (
+	"time"
+
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/store"
+)
 
 // Defaults of the options.
 const (
@@ -33,6 +37,7 @@ type options struct {
 	retentionAge       time.Duration
 	retentionBytes     int64
 	retentionInterval  time.Duration
+	keeper             store.Keeper
 	logf               func(format string, args ...any)
 }
 
@@ -99,6 +104,10 @@ func WithRetention(age time.Duration, bytes int64) Option {
 		o.retentionBytes = max(bytes, 0)
 	}
 }
+
+// WithKeeper sets the store.Keeper retention consults from Open on (see
+// Store.Retain); Store.SetKeeper replaces it later.
+func WithKeeper(k store.Keeper) Option { return func(o *options) { o.keeper = k } }
 
 // WithRetentionInterval sets how often retention runs (default 10 s).
 func WithRetentionInterval(d time.Duration) Option {

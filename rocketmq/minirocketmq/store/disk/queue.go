@@ -308,8 +308,15 @@ func (q *cqueue) cutAt(keep int64) error {
 
 // trimBelow moves the queue's min offset past the entries that point below
 // logMin (their segments were removed) and removes index files left with
-// no live entry. The caller holds the store's files lock exclusively.
-func (q *cqueue) trimBelow(logMin int64) error {
+// no live entry; it returns how many entries it moved past. The caller
+// holds the store's files lock exclusively.
+func (q *cqueue) trimBelow(logMin int64) (int64, error) {
+	return q.trimGone(func(off int64) bool { return off >= logMin })
+}
+
+// trimGone is trimBelow for a log with gaps: the min offset moves past the
+// entries whose record is not present any more.
+func (q *cqueue) trimGone(present func(off int64) bool) (int64, error) {
 	v := q.view()
 	newMin := v.min
 	const chunk = 4096
@@ -318,10 +325,10 @@ scan:
 		to := min(v.max, newMin+chunk)
 		es, err := v.entries(nil, newMin, to)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for _, e := range es {
-			if e.off != holeOffset && e.off >= logMin {
+			if e.off != holeOffset && present(e.off) {
 				break scan
 			}
 			newMin++
@@ -329,6 +336,7 @@ scan:
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	moved := max(newMin-q.min, 0)
 	q.min = max(q.min, newMin)
 	for len(q.files) > 0 {
 		cf := q.files[0]
@@ -341,9 +349,9 @@ scan:
 		}
 		_ = cf.f.Close()
 		if err := removeFile(cf.path); err != nil {
-			return fmt.Errorf("remove index %s: %w", cf.path, err)
+			return moved, fmt.Errorf("remove index %s: %w", cf.path, err)
 		}
 		q.files = q.files[1:]
 	}
-	return nil
+	return moved, nil
 }

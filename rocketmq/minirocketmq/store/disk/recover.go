@@ -77,6 +77,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		kick:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 	}
+	s.ret.keeper = o.keeper
 	start := time.Now()
 	rep, err := s.recover()
 	if err != nil {
@@ -269,7 +270,7 @@ func (s *Store) recover() (*recovery, error) {
 	}
 	s.lastTS = lastTS
 	for _, q := range s.queues {
-		if err := q.trimBelow(s.segs[0].base); err != nil {
+		if _, err := q.trimBelow(s.segs[0].base); err != nil {
 			return nil, err
 		}
 	}

@@ -6,20 +6,95 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/store"
 )
 
 func (s *Store) retentionOn() bool { return s.opt.retentionAge > 0 || s.opt.retentionBytes > 0 }
 
+// retention holds what Retain needs besides the options: the keeper and
+// the counters. Owner: its mutex.
+type retention struct {
+	mu     sync.Mutex
+	keeper store.Keeper
+	stats  store.RetentionStats // counters only
+}
+
+var _ store.Retainer = (*Store)(nil)
+
+// SetKeeper implements store.Retainer: retention never removes a segment
+// that holds, or lies after, a message the keeper still needs.
+func (s *Store) SetKeeper(k store.Keeper) {
+	s.ret.mu.Lock()
+	defer s.ret.mu.Unlock()
+	s.ret.keeper = k
+}
+
+// RetentionStats implements store.Retainer.
+func (s *Store) RetentionStats() store.RetentionStats {
+	s.ret.mu.Lock()
+	st := s.ret.stats
+	s.ret.mu.Unlock()
+	st.MaxAge, st.MaxBytes = s.opt.retentionAge, s.opt.retentionBytes
+	s.fmu.RLock()
+	defer s.fmu.RUnlock()
+	for _, g := range s.segs {
+		st.Bytes += g.size.Load()
+	}
+	st.Segments = len(s.segs)
+	return st
+}
+
+// neededSegments returns the segments (by base offset) that hold a message
+// the keeper still needs. Called with fmu held.
+func (s *Store) neededSegments() (map[int64]bool, error) {
+	s.ret.mu.Lock()
+	k := s.ret.keeper
+	s.ret.mu.Unlock()
+	needed := make(map[int64]bool)
+	if k == nil {
+		return needed, nil
+	}
+	for _, q := range s.queueList() {
+		first, ok := k(q.topic, q.id)
+		if !ok {
+			continue
+		}
+		v := q.view()
+		var es []entry
+		for from := max(first, v.min); from < v.max; from += 4096 {
+			var err error
+			if es, err = v.entries(es[:0], from, min(v.max, from+4096)); err != nil {
+				return nil, err
+			}
+			for _, e := range es {
+				if e.off == holeOffset {
+					continue
+				}
+				if g := s.segmentAt(e.off); g != nil && e.off < g.end() {
+					needed[g.base] = true
+				}
+			}
+		}
+	}
+	return needed, nil
+}
+
 // Retain applies the retention policy of WithRetention now: sealed
 // segments are removed oldest first while the newest message of the
 // oldest is older than the age limit or the log is larger than the size
 // limit; the queues' min offsets then move past the removed messages
 // (pulls below them get OFFSET_TOO_SMALL, as on the real broker). The
-// active segment is never removed. It runs by itself every retention
-// interval; tests call it after moving their clock.
+// active segment is never removed, nor is a segment holding a message the
+// keeper (SetKeeper) still needs, a pending transaction's half message or
+// an undelivered delayed message: it stays (logged, and
+// RetentionStats.Blocked) while younger segments past the limits go, so
+// the log can have gaps, which reads skip. It runs by itself every
+// retention interval; tests call it after moving their clock.
 func (s *Store) Retain() error {
 	if !s.retentionOn() {
 		return nil
@@ -30,26 +105,47 @@ func (s *Store) Retain() error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
+	needed, err := s.neededSegments()
+	if err != nil {
+		return fmt.Errorf("disk store: retention: find the messages still needed: %w", err)
+	}
 	var total int64
 	for _, g := range s.segs {
 		total += g.size.Load()
 	}
-	drop := 0
-	for drop < len(s.segs)-1 {
-		g := s.segs[drop]
+	var removed, kept []*segment
+	blocked := false
+	for _, g := range s.segs[:len(s.segs)-1] {
 		expired := s.opt.retentionAge > 0 && g.keys.ok && now-g.keys.maxTS > s.opt.retentionAge.Milliseconds()
 		over := s.opt.retentionBytes > 0 && total > s.opt.retentionBytes
 		if !expired && !over {
 			break
 		}
+		if needed[g.base] {
+			blocked = true
+			continue
+		}
 		total -= g.size.Load()
-		drop++
+		removed = append(removed, g)
 	}
-	if drop == 0 {
+	for _, g := range s.segs {
+		if len(removed) == 0 || !slices.Contains(removed, g) {
+			kept = append(kept, g)
+		}
+	}
+	s.ret.mu.Lock()
+	s.ret.stats.Blocked = blocked
+	s.ret.mu.Unlock()
+	if blocked {
+		s.logf("disk store: retention keeps %d segment(s) past its limits: they hold messages still needed (pending transactions or delayed messages)", countNeeded(kept, needed))
+	}
+	if len(removed) == 0 {
 		return nil
 	}
 	var errs []error
-	for _, g := range s.segs[:drop] {
+	var removedBytes int64
+	for _, g := range removed {
+		removedBytes += g.size.Load()
 		_ = g.f.Close()
 		if err := removeFile(g.path); err != nil {
 			errs = append(errs, fmt.Errorf("remove segment %s: %w", g.path, err))
@@ -58,17 +154,41 @@ func (s *Store) Retain() error {
 			errs = append(errs, fmt.Errorf("remove key index %s: %w", g.path+keysSuffix, err))
 		}
 	}
-	removed := s.segs[:drop]
-	s.segs = append([]*segment(nil), s.segs[drop:]...)
-	logMin := s.segs[0].base
+	s.segs = kept
+	var removedMsgs int64
 	for _, q := range s.queueList() {
-		if err := q.trimBelow(logMin); err != nil {
+		n, err := q.trimGone(s.present)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		removedMsgs += n
 	}
-	s.logf("disk store: retention removed %d segment(s) [%d, %d); the log now starts at %d (%d bytes)",
-		drop, removed[0].base, logMin, logMin, total)
+	s.ret.mu.Lock()
+	s.ret.stats.RemovedSegments += int64(len(removed))
+	s.ret.stats.RemovedBytes += removedBytes
+	s.ret.stats.RemovedMessages += removedMsgs
+	s.ret.stats.LastRemoval = time.UnixMilli(now)
+	s.ret.mu.Unlock()
+	s.logf("disk store: retention removed %d segment(s) from %d to %d, %d bytes, %d messages; the log starts at %d and holds %d bytes",
+		len(removed), removed[0].base, removed[len(removed)-1].end(), removedBytes, removedMsgs, s.segs[0].base, total)
 	return errors.Join(errs...)
+}
+
+// present reports whether the record at commit-log offset off is still in
+// a segment. Callers hold fmu.
+func (s *Store) present(off int64) bool {
+	g := s.segmentAt(off)
+	return g != nil && off < g.end()
+}
+
+func countNeeded(segs []*segment, needed map[int64]bool) int {
+	n := 0
+	for _, g := range segs {
+		if needed[g.base] {
+			n++
+		}
+	}
+	return n
 }
 
 // DeleteTopic implements store.Store: the topic's queues and index files

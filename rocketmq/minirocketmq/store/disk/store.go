@@ -62,6 +62,8 @@ type Store struct {
 	wg         sync.WaitGroup
 
 	readBufs sync.Pool // *[]byte scratch for Get
+
+	ret retention // keeper and counters of Retain (retention.go)
 }
 
 type queueKey struct {

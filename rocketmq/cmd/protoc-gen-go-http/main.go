@@ -1,0 +1,309 @@
+// Command protoc-gen-go-http generates Kratos HTTP bindings (server registration and client)
+// from google.api.http annotations, producing the same API as Kratos' own
+// protoc-gen-go-http (`XxxHTTPServer`, `RegisterXxxHTTPServer`, `XxxHTTPClient`), which the Go
+// module proxy does not serve. Build it and hand it to protoc:
+//
+//	go build -o ./bin/ github.com/kratos-rocketmq/rocketmq/cmd/protoc-gen-go-http
+//	protoc --plugin=protoc-gen-go-http=./bin/protoc-gen-go-http --go-http_out=paths=source_relative:./api ...
+//
+// (the template's make api does both).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/pluginpb"
+)
+
+const version = "v1.0.0"
+
+var (
+	contextPkg = protogen.GoImportPath("context")
+	httpPkg    = protogen.GoImportPath("github.com/go-kratos/kratos/v2/transport/http")
+	bindingPkg = protogen.GoImportPath("github.com/go-kratos/kratos/v2/transport/http/binding")
+)
+
+func main() {
+	flag.Parse()
+	protogen.Options{ParamFunc: flag.CommandLine.Set}.Run(generate)
+}
+
+// generate writes a _http.pb.go file for every file to generate that has HTTP rules.
+func generate(gen *protogen.Plugin) error {
+	gen.SupportedFeatures = uint64(pluginpb.CodeGeneratorResponse_FEATURE_PROTO3_OPTIONAL)
+	for _, f := range gen.Files {
+		if !f.Generate || !hasHTTPRules(f) {
+			continue
+		}
+		if err := generateFile(gen, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// binding is one HTTP rule of one method.
+type binding struct {
+	method       *protogen.Method
+	verb         string // GET, POST, ...
+	path         string // router template, e.g. /v1/orders/{id}
+	body         string // "" (no body), "*" or a field name
+	responseBody string
+	num          int // index among the method's bindings, for unique handler names
+}
+
+func hasHTTPRules(f *protogen.File) bool {
+	for _, s := range f.Services {
+		for _, m := range s.Methods {
+			if rule(m) != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func rule(m *protogen.Method) *annotations.HttpRule {
+	r, ok := proto.GetExtension(m.Desc.Options(), annotations.E_Http).(*annotations.HttpRule)
+	if !ok || r == nil {
+		return nil
+	}
+	return r
+}
+
+func bindings(m *protogen.Method) ([]binding, error) {
+	r := rule(m)
+	if r == nil {
+		return nil, nil
+	}
+	rules := append([]*annotations.HttpRule{r}, r.GetAdditionalBindings()...)
+	out := make([]binding, 0, len(rules))
+	for i, hr := range rules {
+		b := binding{method: m, body: hr.GetBody(), responseBody: hr.GetResponseBody(), num: i}
+		switch p := hr.GetPattern().(type) {
+		case *annotations.HttpRule_Get:
+			b.verb, b.path = "GET", p.Get
+		case *annotations.HttpRule_Post:
+			b.verb, b.path = "POST", p.Post
+		case *annotations.HttpRule_Put:
+			b.verb, b.path = "PUT", p.Put
+		case *annotations.HttpRule_Delete:
+			b.verb, b.path = "DELETE", p.Delete
+		case *annotations.HttpRule_Patch:
+			b.verb, b.path = "PATCH", p.Patch
+		case *annotations.HttpRule_Custom:
+			b.verb, b.path = strings.ToUpper(p.Custom.GetKind()), p.Custom.GetPath()
+		default:
+			return nil, fmt.Errorf("%s: http rule without a pattern", m.Desc.FullName())
+		}
+		b.path = routerPath(b.path)
+		if err := checkField(m.Input, b.body); err != nil {
+			return nil, fmt.Errorf("%s body: %w", m.Desc.FullName(), err)
+		}
+		if err := checkField(m.Output, b.responseBody); err != nil {
+			return nil, fmt.Errorf("%s response_body: %w", m.Desc.FullName(), err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// routerPath turns google.api.http path variables with patterns ({name=shelves/*}) into the
+// Kratos (gorilla/mux) form ({name:.*}); plain variables stay as they are.
+func routerPath(p string) string {
+	var sb strings.Builder
+	for {
+		open := strings.IndexByte(p, '{')
+		if open < 0 {
+			sb.WriteString(p)
+			return sb.String()
+		}
+		end := strings.IndexByte(p[open:], '}')
+		if end < 0 {
+			sb.WriteString(p)
+			return sb.String()
+		}
+		end += open
+		sb.WriteString(p[:open])
+		v := p[open+1 : end]
+		if name, _, ok := strings.Cut(v, "="); ok {
+			v = name + ":.*"
+		}
+		sb.WriteString("{" + v + "}")
+		p = p[end+1:]
+	}
+}
+
+func checkField(msg *protogen.Message, name string) error {
+	if name == "" || name == "*" {
+		return nil
+	}
+	if msg.Desc.Fields().ByName(protoreflect.Name(name)) == nil {
+		return fmt.Errorf("message %s has no field %q", msg.Desc.FullName(), name)
+	}
+	return nil
+}
+
+// fieldSuffix is the Go selector for a body/response_body field ("" for the whole message).
+func fieldSuffix(msg *protogen.Message, name string) string {
+	if name == "" || name == "*" {
+		return ""
+	}
+	for _, f := range msg.Fields {
+		if string(f.Desc.Name()) == name {
+			return "." + f.GoName
+		}
+	}
+	return ""
+}
+
+func generateFile(gen *protogen.Plugin, file *protogen.File) error {
+	g := gen.NewGeneratedFile(file.GeneratedFilenamePrefix+"_http.pb.go", file.GoImportPath)
+	g.P("// Code generated by protoc-gen-go-http (github.com/kratos-rocketmq/rocketmq/cmd). DO NOT EDIT.")
+	g.P("// versions:")
+	g.P("// - protoc-gen-go-http ", version)
+	g.P("// source: ", file.Desc.Path())
+	g.P()
+	g.P("package ", file.GoPackageName)
+	g.P()
+	g.P("// This is a compile-time assertion that this generated file is compatible with the")
+	g.P("// kratos package it is being compiled against.")
+	g.P("var _ = new(", contextPkg.Ident("Context"), ")")
+	g.P("var _ = ", bindingPkg.Ident("EncodeURL"))
+	g.P()
+	g.P("const _ = ", httpPkg.Ident("SupportPackageIsVersion1"))
+	for _, s := range file.Services {
+		if err := generateService(g, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func generateService(g *protogen.GeneratedFile, s *protogen.Service) error {
+	var all []binding
+	var methods []*protogen.Method
+	for _, m := range s.Methods {
+		bs, err := bindings(m)
+		if err != nil {
+			return err
+		}
+		if len(bs) == 0 {
+			continue
+		}
+		methods = append(methods, m)
+		all = append(all, bs...)
+	}
+	if len(methods) == 0 {
+		return nil
+	}
+	svc := s.GoName
+	g.P()
+	for _, m := range methods {
+		g.P("const Operation", svc, m.GoName, ` = "/`, s.Desc.FullName(), "/", m.Desc.Name(), `"`)
+	}
+	g.P()
+	g.P("// ", svc, "HTTPServer is the server API of ", s.Desc.FullName(), " over HTTP.")
+	g.P("type ", svc, "HTTPServer interface {")
+	for _, m := range methods {
+		g.P(m.Comments.Leading, m.GoName, "(", contextPkg.Ident("Context"), ", *", m.Input.GoIdent, ") (*", m.Output.GoIdent, ", error)")
+	}
+	g.P("}")
+	g.P()
+	g.P("// Register", svc, "HTTPServer routes the HTTP bindings of ", s.Desc.FullName(), " to srv.")
+	g.P("func Register", svc, "HTTPServer(s *", httpPkg.Ident("Server"), ", srv ", svc, "HTTPServer) {")
+	g.P(`r := s.Route("/")`)
+	for _, b := range all {
+		g.P("r.", b.verb, `("`, b.path, `", _`, svc, "_", b.method.GoName, b.num, "_HTTP_Handler(srv))")
+	}
+	g.P("}")
+	for _, b := range all {
+		generateHandler(g, svc, b)
+	}
+	generateClient(g, svc, methods, all)
+	return nil
+}
+
+func generateHandler(g *protogen.GeneratedFile, svc string, b binding) {
+	m := b.method
+	g.P()
+	g.P("func _", svc, "_", m.GoName, b.num, "_HTTP_Handler(srv ", svc, "HTTPServer) func(ctx ", httpPkg.Ident("Context"), ") error {")
+	g.P("return func(ctx ", httpPkg.Ident("Context"), ") error {")
+	g.P("var in ", m.Input.GoIdent)
+	if b.body != "" {
+		g.P("if err := ctx.Bind(&in", fieldSuffix(m.Input, b.body), "); err != nil {")
+		g.P("return err")
+		g.P("}")
+	}
+	g.P("if err := ctx.BindQuery(&in); err != nil {")
+	g.P("return err")
+	g.P("}")
+	if strings.Contains(b.path, "{") {
+		g.P("if err := ctx.BindVars(&in); err != nil {")
+		g.P("return err")
+		g.P("}")
+	}
+	g.P(httpPkg.Ident("SetOperation"), "(ctx, Operation", svc, m.GoName, ")")
+	g.P("h := ctx.Middleware(func(ctx ", contextPkg.Ident("Context"), ", req any) (any, error) {")
+	g.P("return srv.", m.GoName, "(ctx, req.(*", m.Input.GoIdent, "))")
+	g.P("})")
+	g.P("out, err := h(ctx, &in)")
+	g.P("if err != nil {")
+	g.P("return err")
+	g.P("}")
+	g.P("reply := out.(*", m.Output.GoIdent, ")")
+	g.P("return ctx.Result(200, reply", fieldSuffix(m.Output, b.responseBody), ")")
+	g.P("}")
+	g.P("}")
+}
+
+func generateClient(g *protogen.GeneratedFile, svc string, methods []*protogen.Method, all []binding) {
+	g.P()
+	g.P("// ", svc, "HTTPClient calls ", svc, " over HTTP.")
+	g.P("type ", svc, "HTTPClient interface {")
+	for _, m := range methods {
+		g.P(m.GoName, "(ctx ", contextPkg.Ident("Context"), ", req *", m.Input.GoIdent, ", opts ...", httpPkg.Ident("CallOption"), ") (rsp *", m.Output.GoIdent, ", err error)")
+	}
+	g.P("}")
+	g.P()
+	g.P("// ", svc, "HTTPClientImpl implements ", svc, "HTTPClient on a Kratos HTTP client.")
+	g.P("type ", svc, "HTTPClientImpl struct {")
+	g.P("cc *", httpPkg.Ident("Client"))
+	g.P("}")
+	g.P()
+	g.P("// New", svc, "HTTPClient returns a client of ", svc, " that sends requests through client.")
+	g.P("func New", svc, "HTTPClient(client *", httpPkg.Ident("Client"), ") ", svc, "HTTPClient {")
+	g.P("return &", svc, "HTTPClientImpl{client}")
+	g.P("}")
+	seen := map[*protogen.Method]bool{}
+	for _, b := range all {
+		m := b.method
+		if seen[m] { // the client uses a method's primary binding
+			continue
+		}
+		seen[m] = true
+		g.P()
+		g.P("func (c *", svc, "HTTPClientImpl) ", m.GoName, "(ctx ", contextPkg.Ident("Context"), ", in *", m.Input.GoIdent, ", opts ...", httpPkg.Ident("CallOption"), ") (*", m.Output.GoIdent, ", error) {")
+		g.P("var out ", m.Output.GoIdent)
+		g.P(`pattern := "`, b.path, `"`)
+		g.P("path := ", bindingPkg.Ident("EncodeURL"), "(pattern, in, ", b.body == "", ")")
+		g.P("opts = append(opts, ", httpPkg.Ident("Operation"), "(Operation", svc, m.GoName, "))")
+		g.P("opts = append(opts, ", httpPkg.Ident("PathTemplate"), "(pattern))")
+		body := "nil"
+		if b.body != "" {
+			body = "in" + fieldSuffix(m.Input, b.body)
+		}
+		g.P(`err := c.cc.Invoke(ctx, "`, b.verb, `", path, `, body, ", &out", fieldSuffix(m.Output, b.responseBody), ", opts...)")
+		g.P("if err != nil {")
+		g.P("return nil, err")
+		g.P("}")
+		g.P("return &out, nil")
+		g.P("}")
+	}
+}
