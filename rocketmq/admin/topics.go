@@ -14,15 +14,32 @@ import (
 // real broker's defaultTopicQueueNums).
 const DefaultTopicQueues = 8
 
+// TopicOption changes how EnsureTopics creates a topic.
+type TopicOption func(*topicSpec)
+
+type topicSpec struct{ messageType string }
+
+// WithMessageType gives the topics EnsureTopics creates the RocketMQ 5 attribute
+// message.type (NORMAL, FIFO, DELAY, TRANSACTION or MIXED): a 5.x proxy accepts on a
+// topic only the messages of its type (MIXED: any). RocketMQ 4.x brokers ignore it.
+// Topics that exist already are left as they are.
+func WithMessageType(t string) TopicOption {
+	return func(s *topicSpec) { s.messageType = t }
+}
+
 // EnsureTopics makes sure every topic has a route: topics the name servers do not know
 // are created on every master broker of the cluster (UPDATE_AND_CREATE_TOPIC, what
 // `mqadmin updateTopic -c` does), then their routes are awaited. Push consumers refuse
 // to start on a topic without a route, so the application calls this before it
 // subscribes. Creating needs admin rights where ACL is on; the error then says how to
 // create the topic by hand.
-func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
+func EnsureTopics(ctx context.Context, nameServers, topics []string, opts ...TopicOption) error {
 	if len(topics) == 0 {
 		return nil
+	}
+	var spec topicSpec
+	for _, o := range opts {
+		o(&spec)
 	}
 	ns, err := firstAnswer(ctx, nameServers, topics)
 	if err != nil {
@@ -43,7 +60,7 @@ func EnsureTopics(ctx context.Context, nameServers, topics []string) error {
 	brokers := ns.brokerAddrs()
 	for _, t := range missing {
 		for _, addr := range brokers {
-			if err := createTopic(ctx, addr, t, DefaultTopicQueues); err != nil {
+			if err := createTopic(ctx, addr, t, DefaultTopicQueues, spec); err != nil {
 				return fmt.Errorf("topic %s does not exist and could not be created on %s: %w "+
 					"(create it with: mqadmin updateTopic -n %s -c DefaultCluster -t %s)", t, addr, err, ns.Addr, t)
 			}
@@ -74,11 +91,14 @@ func (ns *NameServerReport) brokerAddrs() []string {
 	return brokers
 }
 
-func createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
+func createTopic(ctx context.Context, brokerAddr, topic string, queues int, spec topicSpec) error {
 	n := fmt.Sprint(queues)
-	return invokeAdmin(ctx, brokerAddr, remoting.NewRequest(remoting.UpdateAndCreateTopic,
-		"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
-		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false"))
+	fields := []string{"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
+		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false"}
+	if spec.messageType != "" {
+		fields = append(fields, "attributes", "+message.type="+spec.messageType)
+	}
+	return invokeAdmin(ctx, brokerAddr, remoting.NewRequest(remoting.UpdateAndCreateTopic, fields...))
 }
 
 // waitForRoutes polls the name server until every topic has a route (a real broker

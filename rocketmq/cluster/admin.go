@@ -22,7 +22,11 @@ const MetricConsumerLag = "rocketmq.consumer.lag"
 // EnsureTopics creates the topics (names as the client uses them: the namespace is
 // added) that have no route yet, on every master broker, and waits for their routes.
 // Push consumers refuse a topic without a route, and a transactional producer needs one
-// to be asked about earlier half messages.
+// to be asked about earlier half messages. With DriverV5 the topics it creates have
+// message.type MIXED, so a 5.x proxy accepts every kind of message on them (normal,
+// FIFO, delayed, transactional); topics that exist keep their type. The calls go to the
+// name servers and brokers over the remoting protocol, with either driver: that is
+// where a RocketMQ cluster, 5.x included, serves its admin requests.
 func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
 	q := make([]string, 0, len(topics))
 	seen := map[string]bool{}
@@ -35,7 +39,11 @@ func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
 	if len(q) == 0 {
 		return nil
 	}
-	if err := admin.EnsureTopics(ctx, c.NameServers(), q); err != nil {
+	var opts []admin.TopicOption
+	if c.Settings.UsesV5() {
+		opts = append(opts, admin.WithMessageType("MIXED"))
+	}
+	if err := admin.EnsureTopics(ctx, c.NameServers(), q, opts...); err != nil {
 		return fmt.Errorf("ensure topics %v: %w", q, err)
 	}
 	return nil

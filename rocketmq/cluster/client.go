@@ -25,14 +25,23 @@ type Client struct {
 	tracer   trace.TracerProvider
 }
 
-// NameServers returns the name servers the client dials.
+// NameServers returns the name servers the client dials (for the admin calls too).
 func (c *Client) NameServers() []string { return c.Settings.NameServers }
 
-// BrokerOptions returns the driver options of the connection: name servers (or domain),
-// namespace, instance name, credentials, retry count, send timeout, codec, TLS,
-// RocketMQ's message trace, the logger and the client log level, and the telemetry of
-// WithTelemetry (spans only with Trace.Enabled). Add the group and what is specific to
-// the client (transaction checker, ...).
+// Driver returns the driver type of the client's connections (DriverV2 when unset): the
+// one to give rocketmq.NewServer, which Connect uses too.
+func (c *Client) Driver() rmq.DriverType {
+	if c.Settings.UsesV5() {
+		return rmq.DriverTypeV5
+	}
+	return rmq.DriverTypeV2
+}
+
+// BrokerOptions returns the driver options of the connection: name servers (or domain;
+// with DriverV5 the proxy endpoints instead), namespace, instance name, credentials,
+// retry count, send timeout, codec, TLS, RocketMQ's message trace, the logger and the
+// client log level, and the telemetry of WithTelemetry (spans only with Trace.Enabled).
+// Add the group and what is specific to the client (transaction checker, ...).
 func (c *Client) BrokerOptions() ([]broker.Option, error) {
 	s := c.Settings
 	level := log.LevelWarn
@@ -47,7 +56,10 @@ func (c *Client) BrokerOptions() ([]broker.Option, error) {
 		broker.WithLogger(c.logger),
 		broker.WithClientLogLevel(level),
 	}
-	if s.NameServerDomain != "" {
+	switch {
+	case s.UsesV5():
+		opts[0] = rmq.WithNameServer(s.ProxyEndpoints) // the domain serves the admin calls only
+	case s.NameServerDomain != "":
 		opts = append(opts, rmq.WithNameServerDomain(s.NameServerDomain))
 	}
 	if s.Namespace != "" {
@@ -94,7 +106,7 @@ func (c *Client) Connect(opts ...broker.Option) (broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := rmq.NewBroker(rmq.DriverTypeV2, append(all, opts...)...)
+	b, err := rmq.NewBroker(c.Driver(), append(all, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,12 @@
 //		cluster.WithLogger(logger), cluster.WithTelemetry(mp, tp))
 //	defer ep.Close()
 //	err = ep.Producer.EnsureTopics(ctx, "orders")
-//	opts, err := ep.Producer.BrokerOptions()
-//	pub, err := rmq.NewBroker(rmq.DriverTypeV2, append(opts, rmq.WithGroupName("pg"))...)
+//	pub, err := ep.Producer.Connect(rmq.WithGroupName("pg"))   // BrokerOptions + the driver
 //	srvOpts, err := ep.Consumer.ServerOptions()
-//	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, srvOpts...)
+//	srv := rocketmq.NewServer(ep.Consumer.Driver(), srvOpts...)
+//
+// Settings.Driver picks the client library: DriverV2 (rocketmq-client-go, remoting; the
+// default) or DriverV5 (RocketMQ 5's gRPC proxy API, at ProxyEndpoints). The admin calls
+// use the name servers with either, as RocketMQ 5 clusters serve them there; with the
+// embedded broker and DriverV5, Open also starts the broker's gRPC endpoint.
 package cluster

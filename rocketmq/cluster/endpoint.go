@@ -43,8 +43,10 @@ func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 // Open resolves the settings of a service's producer and consumer, each taking the
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
-// settings that are set) and points that side at it. Settings that cannot work (see
-// Settings.Validate) are an error naming each. Close stops the broker.
+// settings that are set; with its RocketMQ 5 gRPC endpoint too when that side's driver
+// is DriverV5) and points that side at it. Settings that cannot work (see
+// Settings.Validate, and DriverV5 on a cluster without proxy endpoints) are an error
+// naming each. Close stops the broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
 	o := openOptions{logger: log.GetLogger()}
 	for _, opt := range opts {
@@ -60,7 +62,8 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		if emb == nil {
 			emb = c.Embedded
 		}
-		b, err := startEmbedded(ctx, emb, o.logger)
+		grpc := (p.UsesEmbedded() && p.UsesV5()) || (c.UsesEmbedded() && c.UsesV5())
+		b, err := startEmbedded(ctx, emb, grpc, o.logger)
 		if err != nil {
 			return nil, err
 		}
@@ -68,8 +71,24 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		for _, s := range []*Settings{&p, &c} {
 			if s.UsesEmbedded() {
 				s.NameServers = []string{b.Addr()}
+				if s.UsesV5() && IsEmbedded(s.ProxyEndpoints) {
+					s.ProxyEndpoints = []string{b.GRPCAddr()}
+				}
 			}
 		}
+	}
+	var errs []error
+	for _, side := range []struct {
+		name string
+		s    Settings
+	}{{"producer", p}, {"consumer", c}} {
+		if side.s.UsesV5() && IsEmbedded(side.s.ProxyEndpoints) {
+			errs = append(errs, fmt.Errorf("%s %w", side.name, FieldError{"proxy_endpoints",
+				"driver v5 needs the RocketMQ 5 proxies' gRPC endpoints (host:8081) when name_servers names a cluster"}))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(err, ep.Close())
 	}
 	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer}
 	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer}
@@ -87,7 +106,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, grpc bool, logger log.Logger) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -103,6 +122,13 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*miniro
 		minirocketmq.WithNameServerAddr(nsAddr),
 		minirocketmq.WithBrokerAddr(brokerAddr),
 		minirocketmq.WithLogger(brokerLogger{h: h}),
+	}
+	if grpc {
+		addr := e.GRPCAddr
+		if addr == "" {
+			addr = DefaultEmbeddedGRPCAddr
+		}
+		opts = append(opts, minirocketmq.WithGRPCAddr(addr))
 	}
 	if e.TransactionCheckInterval > 0 {
 		opts = append(opts, minirocketmq.WithTransactionCheckInterval(e.TransactionCheckInterval))
@@ -123,7 +149,11 @@ func startEmbedded(ctx context.Context, e *Embedded, logger log.Logger) (*miniro
 	if store == "" {
 		store = "memory"
 	}
-	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store)
+	kv := []any{"msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store}
+	if grpc {
+		kv = append(kv, "grpc", b.GRPCAddr())
+	}
+	h.Infow(kv...)
 	return b, nil
 }
 

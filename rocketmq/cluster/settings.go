@@ -9,16 +9,35 @@ import (
 	"time"
 )
 
-// Defaults of the embedded broker's listeners: RocketMQ's own ports, on loopback.
+// Defaults of the embedded broker's listeners: RocketMQ's own ports, on loopback (the
+// gRPC one, the 5.x proxy's, only when a side's driver is DriverV5).
 const (
 	DefaultEmbeddedNameServerAddr = "127.0.0.1:9876"
 	DefaultEmbeddedBrokerAddr     = "127.0.0.1:10911"
+	DefaultEmbeddedGRPCAddr       = "127.0.0.1:8081"
+)
+
+// Drivers Settings.Driver names.
+const (
+	// DriverV2 is rocketmq-client-go/v2 over the remoting protocol (RocketMQ 4.x and
+	// 5.x brokers, through their name servers); the default.
+	DriverV2 = "v2"
+	// DriverV5 is the library's client of RocketMQ 5's gRPC proxy API: publishing and
+	// consuming go to ProxyEndpoints, while admin calls (topic creation, readiness,
+	// consumer lag) stay on the name servers, as a 5.x cluster serves them there.
+	DriverV5 = "v5"
 )
 
 // Settings is how one client reaches RocketMQ. The zero value (or NameServers
 // ["embedded"]) selects the embedded broker with its defaults. A nil pointer or a zero
 // value means "not set": Inherit fills it from the other side of the service.
 type Settings struct {
+	// Driver is the client library: DriverV2 ("" means it) or DriverV5.
+	Driver string
+	// ProxyEndpoints are the RocketMQ 5 proxies' gRPC endpoints (host:port, 8081 by
+	// default) that DriverV5 publishes and consumes through; with the embedded broker
+	// they are its gRPC endpoint, which Open then starts.
+	ProxyEndpoints []string
 	// NameServers are host:port addresses; empty or ["embedded"] selects the embedded
 	// broker.
 	NameServers []string
@@ -84,6 +103,9 @@ type Embedded struct {
 	// NameServerAddr and BrokerAddr are the listen addresses (defaults
 	// DefaultEmbeddedNameServerAddr, DefaultEmbeddedBrokerAddr; port 0 picks a free one).
 	NameServerAddr, BrokerAddr string
+	// GRPCAddr is the listen address of the RocketMQ 5 gRPC endpoint, served when a side
+	// uses DriverV5 (default DefaultEmbeddedGRPCAddr).
+	GRPCAddr string
 	// DataDir is the directory of the durable store; "" keeps messages in memory.
 	DataDir string
 	// TransactionCheckInterval is how often the broker asks about unresolved
@@ -106,6 +128,9 @@ func IsEmbedded(nameServers []string) bool {
 // UsesEmbedded reports whether s selects the embedded broker.
 func (s Settings) UsesEmbedded() bool { return IsEmbedded(s.NameServers) && s.NameServerDomain == "" }
 
+// UsesV5 reports whether s selects DriverV5.
+func (s Settings) UsesV5() bool { return s.Driver == DriverV5 }
+
 // Qualified returns name (a topic or group) as the broker knows it in s's namespace:
 // "ns%name", or name without a namespace.
 func (s Settings) Qualified(name string) string {
@@ -116,10 +141,17 @@ func (s Settings) Qualified(name string) string {
 }
 
 // Inherit returns s with every connection setting it leaves unset taken from other: the
-// name servers and their domain, namespace, instance name, credentials, TLS, trace,
-// retry count, send timeout, codec, client log level and the embedded broker. This is
-// how a service's producer and consumer share what is written once.
+// driver and proxy endpoints, the name servers and their domain, namespace, instance
+// name, credentials, TLS, trace, retry count, send timeout, codec, client log level and
+// the embedded broker. This is how a service's producer and consumer share what is
+// written once.
 func (s Settings) Inherit(other Settings) Settings {
+	if s.Driver == "" {
+		s.Driver = other.Driver
+	}
+	if len(s.ProxyEndpoints) == 0 {
+		s.ProxyEndpoints = append([]string(nil), other.ProxyEndpoints...)
+	}
 	if len(s.NameServers) == 0 && s.NameServerDomain == "" {
 		s.NameServers = append([]string(nil), other.NameServers...)
 		s.NameServerDomain = other.NameServerDomain

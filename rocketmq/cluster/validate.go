@@ -21,9 +21,10 @@ var namePattern = regexp.MustCompile(`^[%|a-zA-Z0-9_-]{1,127}$`)
 // ValidName reports whether s is a name RocketMQ accepts for a topic or a group.
 func ValidName(s string) bool { return namePattern.MatchString(s) }
 
-// Validate reports every setting of s that cannot work (Open refuses them): a name
-// server that is not host:port, a namespace RocketMQ does not allow, a negative retry
-// count or send timeout, credentials or a client certificate given by halves.
+// Validate reports every setting of s that cannot work (Open refuses them): an unknown
+// driver, a name server or proxy endpoint that is not host:port, a namespace RocketMQ
+// does not allow, a negative retry count or send timeout, credentials or a client
+// certificate given by halves, RocketMQ's message trace with driver v5.
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -34,6 +35,20 @@ func (s Settings) Validate() []FieldError {
 			if _, port, err := net.SplitHostPort(ns); err != nil || port == "" {
 				fail(fmt.Sprintf("name_servers[%d]", i), "%q is not host:port or \"embedded\"", ns)
 			}
+		}
+	}
+	switch s.Driver {
+	case "", DriverV2:
+	case DriverV5:
+		if s.Trace != nil && s.Trace.MessageTrace {
+			fail("trace.message_trace", "RocketMQ's message trace is not part of the RocketMQ 5 gRPC API (driver v5)")
+		}
+	default:
+		fail("driver", "%q: want %q (rocketmq-client-go, remoting) or %q (RocketMQ 5 gRPC proxy)", s.Driver, DriverV2, DriverV5)
+	}
+	for i, ep := range s.ProxyEndpoints {
+		if _, port, err := net.SplitHostPort(ep); err != nil || port == "" {
+			fail(fmt.Sprintf("proxy_endpoints[%d]", i), "%q is not host:port", ep)
 		}
 	}
 	if s.Namespace != "" && !ValidName(s.Namespace) {

@@ -24,6 +24,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"negatives", cluster.Settings{RetryCount: -1, SendTimeout: -time.Second}, []string{"retry_count: must not be negative", "send_timeout: must not be negative"}},
 		{"half credentials", cluster.Settings{Credentials: &cluster.Credentials{AccessKey: "a"}}, []string{"credentials: access_key and secret_key"}},
 		{"half certificate", cluster.Settings{TLS: &cluster.TLS{KeyFile: "k"}}, []string{"tls: cert_file and key_file"}},
+		{"v5", cluster.Settings{Driver: cluster.DriverV5, ProxyEndpoints: []string{"10.0.0.1:8081"}}, nil},
+		{"unknown driver", cluster.Settings{Driver: "v3"}, []string{`driver: "v3"`}},
+		{"v5 with message trace", cluster.Settings{Driver: cluster.DriverV5, Trace: &cluster.Trace{MessageTrace: true}}, []string{"trace.message_trace: "}},
+		{"proxy endpoint without port", cluster.Settings{Driver: cluster.DriverV5, ProxyEndpoints: []string{"proxy"}}, []string{`proxy_endpoints[0]: "proxy" is not host:port`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assertFieldErrors(t, tc.s.Validate(), tc.want)
@@ -66,5 +70,12 @@ func TestOpenRefusesSettingsThatCannotWork(t *testing.T) {
 		cluster.Settings{Credentials: &cluster.Credentials{SecretKey: "s"}})
 	if err == nil || !strings.Contains(err.Error(), `producer name_servers[0]: "nohost"`) || !strings.Contains(err.Error(), "consumer credentials:") {
 		t.Fatalf("Open = %v, want both sides' errors named", err)
+	}
+}
+
+func TestOpenRefusesV5WithoutProxyOnACluster(t *testing.T) {
+	_, err := cluster.Open(context.Background(), cluster.Settings{Driver: cluster.DriverV5, NameServers: []string{"10.0.0.1:9876"}}, cluster.Settings{})
+	if err == nil || !strings.Contains(err.Error(), "producer proxy_endpoints: driver v5 needs") || !strings.Contains(err.Error(), "consumer proxy_endpoints") {
+		t.Fatalf("Open = %v, want both sides' proxy_endpoints named", err)
 	}
 }
