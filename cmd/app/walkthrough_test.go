@@ -36,10 +36,24 @@ func readmeWalkthrough(t *testing.T) string {
 
 // TestREADMEWalkthrough starts the binary as make run does (configs/, its own embedded
 // broker; ports moved off the defaults), runs README's curl walkthrough verbatim but for
-// the address, and stops the app with SIGTERM.
+// the address, and stops the app with SIGTERM; once per driver (data.rocketmq.driver:
+// v5 publishes and consumes over the embedded broker's RocketMQ 5 gRPC endpoint).
 func TestREADMEWalkthrough(t *testing.T) {
-	dir := t.TempDir()
-	p := start(t, "../..", testEnv(dir))
+	for _, driver := range []string{"v2", "v5"} {
+		t.Run(driver, func(t *testing.T) {
+			env := append(testEnv(t.TempDir()), "APP_DATA_ROCKETMQ_DRIVER="+driver,
+				"APP_DATA_ROCKETMQ_EMBEDDED_GRPC_ADDR=127.0.0.1:0")
+			// the embedded broker's start line names its gRPC endpoint when v5 asked for it
+			want := map[string]string{"v5": "grpc=127.0.0.1:"}[driver]
+			testREADMEWalkthrough(t, env, want)
+		})
+	}
+}
+
+// testREADMEWalkthrough runs the walkthrough with env; the app's output must contain
+// want.
+func testREADMEWalkthrough(t *testing.T, env []string, want string) {
+	p := start(t, "../..", env)
 	addr := p.httpAddr(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusOK; code, _ = get(t, "http://"+addr+"/readyz") {
@@ -65,6 +79,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 	}
 	if code := p.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, p.output())
+	}
+	if want != "" && !strings.Contains(p.output(), want) {
+		t.Errorf("app output lacks %q:\n%s", want, p.output())
 	}
 }
 

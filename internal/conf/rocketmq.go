@@ -15,6 +15,8 @@ func (r *RocketMQ) Cluster() cluster.Settings {
 		return cluster.Settings{}
 	}
 	s := cluster.Settings{
+		Driver:           r.Driver,
+		ProxyEndpoints:   r.ProxyEndpoints,
 		NameServers:      r.NameServers,
 		NameServerDomain: r.NameServerDomain,
 		Namespace:        r.Namespace,
@@ -35,7 +37,7 @@ func (r *RocketMQ) Cluster() cluster.Settings {
 	}
 	if e := r.Embedded; e != nil || r.TransactionCheckInterval != nil {
 		s.Embedded = &cluster.Embedded{NameServerAddr: e.GetNameServerAddr(), BrokerAddr: e.GetBrokerAddr(),
-			DataDir: e.GetDataDir(), TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
+			GRPCAddr: e.GetGrpcAddr(), DataDir: e.GetDataDir(), TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
 	}
 	return s
 }

@@ -31,7 +31,7 @@ func NewRocketMQServer(c *conf.Server, ep *cluster.Endpoint, handlers service.Ha
 	if rc.GetGroup() != "" {
 		opts = append(opts, rocketmq.WithGroupName(rc.GetGroup()))
 	}
-	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, opts...)
+	srv := rocketmq.NewServer(ep.Consumer.Driver(), opts...)
 	var subs []cluster.Subscription
 	used := map[string]bool{}
 	for i, cs := range rc.GetSubscriptions() {
