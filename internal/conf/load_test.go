@@ -84,6 +84,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"half credentials", "data:\n  rocketmq:\n    credentials:\n      access_key: ak\n", nil, []string{"data.rocketmq.credentials"}},
 		{"log level", "app:\n  log:\n    level: loud\n", nil, []string{"app.log.level", `"loud"`}},
 		{"driver", "data:\n  database:\n    driver: oracle\n", nil, []string{"data.database.driver", `"oracle"`}},
+		{"rocketmq driver", "data:\n  rocketmq:\n    driver: v3\n", nil, []string{"data.rocketmq.driver", `"v3"`}},
 		{"env negative duration", "{}\n", []string{"APP_APP_SHUTDOWN_TIMEOUT=-1s"}, []string{"app.shutdown_timeout", "negative"}},
 		{"env bad enum", "server:\n  rocketmq:\n    subscriptions: []\n", []string{"APP_SERVER_ROCKETMQ_CODEC=yaml"}, []string{"server.rocketmq.codec"}},
 		{"two errors", "app:\n  shutdown_timeout: -1s\nserver:\n  http:\n    timeout: soon\n", nil, []string{"app.shutdown_timeout", "server.http.timeout"}},
