@@ -2,7 +2,7 @@
 // rocketmq-client-go/v2 client on the same broker, in the same process and the
 // same run, prints a table and writes it to bench/results.md.
 //
-//	make bench                                    # go run ./cmd/rmqbench -short (≤ 2 min)
+//	make bench                                    # go run ./cmd/rmqbench -short (about 2 min)
 //	make bench-full                               # 100,000-message drains, longer windows
 //	go run ./cmd/rmqbench -short -run consume -cpuprofile cpu.out
 //	ROCKETMQ_NAMESRV=127.0.0.1:9876 go run ./cmd/rmqbench -short -o bench/results-rocketmq-4.9.4.md
@@ -72,7 +72,7 @@ var scenarios = []scenario{
 func run(ctx context.Context, args []string, stdout, progress io.Writer) error {
 	fs := flag.NewFlagSet("rmqbench", flag.ContinueOnError)
 	fs.SetOutput(progress)
-	short := fs.Bool("short", false, "short mode: smaller counts and windows, ≤ 2 minutes")
+	short := fs.Bool("short", false, "short mode: smaller counts and windows, about 2 minutes")
 	out := fs.String("o", "bench/results.md", "write the report (Markdown) to this file; empty: stdout only")
 	only := fs.String("run", "", "comma-separated scenarios to run (publish,consume,latency,store,startup,v5); empty: all")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
