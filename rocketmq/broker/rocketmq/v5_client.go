@@ -50,6 +50,10 @@ type v5Client struct {
 	ready    chan struct{} // closed at the first answer, or when firstErr is set
 
 	sendMu sync.Mutex
+	// lifeMu orders heartbeats before the goodbye: a heartbeat after
+	// NotifyClientTermination would make the server know the client again.
+	lifeMu sync.Mutex
+	closed bool
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -226,8 +230,13 @@ func (c *v5Client) handle(stream v2.MessagingService_TelemetryClient, cmd *v2.Te
 	}
 }
 
-// heartbeat tells the server the client is alive.
+// heartbeat tells the server the client is alive (nothing once it said goodbye).
 func (c *v5Client) heartbeat(ctx context.Context) error {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
+	if c.closed {
+		return nil
+	}
 	req := &v2.HeartbeatRequest{ClientType: c.kind}
 	if c.group != "" {
 		req.Group = c.conn.resource(c.group)
@@ -241,9 +250,16 @@ func (c *v5Client) heartbeat(ctx context.Context) error {
 	return statusErr("rocketmq v5: heartbeat of "+c.id, resp.GetStatus())
 }
 
-// close says goodbye (NotifyClientTermination: the server releases the messages it
-// kept invisible for this client), then ends the Telemetry stream.
+// close ends the Telemetry stream, then says goodbye (NotifyClientTermination: the
+// server forgets the client and releases the messages it kept invisible for it). In
+// this order, and with no heartbeat after it, nothing makes the server know the client
+// again.
 func (c *v5Client) close(ctx context.Context) error {
+	c.lifeMu.Lock()
+	c.closed = true
+	c.lifeMu.Unlock()
+	c.cancel()
+	<-c.done
 	req := &v2.NotifyClientTerminationRequest{}
 	if c.group != "" {
 		req.Group = c.conn.resource(c.group)
@@ -254,8 +270,6 @@ func (c *v5Client) close(ctx context.Context) error {
 	if err == nil {
 		err = statusErr("notify client termination", resp.GetStatus())
 	}
-	c.cancel()
-	<-c.done
 	if err != nil {
 		return fmt.Errorf("rocketmq v5: client %s: %w", c.id, err)
 	}

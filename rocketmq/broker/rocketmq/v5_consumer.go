@@ -32,6 +32,10 @@ type v5Group struct {
 	model   groupModel
 	slots   chan struct{}
 	credits chan struct{}
+	// settles tracks acks, changes and forwards of handled messages: shutdown waits for
+	// them before the client says goodbye, and refuses later ones (a handler that
+	// outlives Disconnect cannot settle its message, which comes again).
+	settles tasks
 
 	fifo        bool
 	policy      *v2.RetryPolicy
@@ -237,12 +241,14 @@ func (g *v5Group) subsLocked() []*v5Sub {
 	return out
 }
 
-// shutdown stops the receivers and says goodbye. Called with V5Broker.mu held.
+// shutdown stops the receivers, waits for the settling of messages whose handlers
+// are done, and says goodbye. Called with V5Broker.mu held.
 func (g *v5Group) shutdown() error {
 	for _, s := range g.subsLocked() {
 		s.stopReceivers()
 		s.stopCtx()
 	}
+	g.settles.closeAndWait()
 	ctx, cancel := context.WithTimeout(context.Background(), g.b.timeout)
 	defer cancel()
 	return g.client.close(ctx)
@@ -334,6 +340,7 @@ func (s *v5Sub) Unsubscribe(bool) error {
 		if g.ses.groups[g.name] == g {
 			delete(g.ses.groups, g.name)
 		}
+		g.settles.closeAndWait()
 		if err := g.client.close(context.Background()); err != nil {
 			return fmt.Errorf("rocketmq v5: unsubscribe %s: %w", s.topic, err)
 		}

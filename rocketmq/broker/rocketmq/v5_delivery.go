@@ -231,6 +231,10 @@ func (s *v5Sub) call(ctx context.Context, ev *event) (err error) {
 
 // ack acknowledges a handled message (batched with other handlers' acks, see acker).
 func (s *v5Sub) ack(m *v2.Message) {
+	if !s.g.settles.start() {
+		return // the group has shut down: the message comes again
+	}
+	defer s.g.settles.done()
 	sp := m.GetSystemProperties()
 	err := s.acks.ack(&v2.AckMessageEntry{MessageId: sp.GetMessageId(), ReceiptHandle: sp.GetReceiptHandle()})
 	if err != nil {
@@ -285,6 +289,10 @@ func (s *v5Sub) deadLetter(m *v2.Message, attempt int32) {
 
 // settle runs one of the calls that end a delivery and logs its failure.
 func (s *v5Sub) settle(what string, m *v2.Message, call func(ctx context.Context) error) {
+	if !s.g.settles.start() {
+		return // the group has shut down: the message comes again
+	}
+	defer s.g.settles.done()
 	if err := s.settleCall(call); err != nil {
 		s.settleFailed(what, m, err)
 	}
