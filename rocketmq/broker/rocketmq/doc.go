@@ -60,7 +60,9 @@
 // connect and whenever they change) and the server's answer, which the client applies
 // (producer: send attempts, message type validation; consumer: FIFO, max delivery
 // attempts, back-off, batch size, long polling); Heartbeat every 10 s;
-// NotifyClientTermination on Disconnect. Several endpoints are balanced round-robin.
+// NotifyClientTermination on Disconnect. Several endpoints are balanced round-robin;
+// every call goes through them (RocketMQ 5 proxies are stateless and routes name the
+// proxies), so the endpoints in routes and assignments are not dialled separately.
 // Credentials sign every call with the v5 signature (HMAC-SHA1 of x-mq-date-time);
 // WithNamespace sets the resources' namespace; TLS verifies the proxy's certificate
 // with the given tls.Config (system roots with broker.WithEnableSecure alone).
