@@ -126,6 +126,10 @@ func (b *V5Broker) Subscribe(topic string, handler broker.Handler, binder broker
 			sub.Subscriptions = append(sub.Subscriptions, entry)
 		})
 	}
+	if o.ConsumeFrom == broker.ConsumeFromFirst {
+		b.log.Infow("msg", "WithConsumeFromFirst: a RocketMQ 5 server starts a new group itself (at the beginning of a queue while its first message is in memory, else at its end)",
+			"group", group, "topic", topic)
+	}
 	s := g.newSub(topic, handler, binder, o, filter, queues)
 	g.subs[topic] = s
 	s.start()
