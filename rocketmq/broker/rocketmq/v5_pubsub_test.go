@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 	"github.com/kratos-rocketmq/rocketmq/poll"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
@@ -296,17 +297,18 @@ func TestV5LifecycleAndNoLeaks(t *testing.T) {
 }
 
 // TestV5ServerSettingsApplied: the group's retry limit comes from the server's answer
-// to the client's settings (retryMaxTimes 1 → 2 attempts, then the DLQ).
+// to the client's settings (retryMaxTimes 1: 2 attempts), and the driver forwards the
+// message to the DLQ itself on the last one. The broker's clock is manual and never
+// advanced after the second attempt, so the server's own rule (dead-letter when the
+// last delivery's invisible time ends) cannot be what moved it.
 func TestV5ServerSettingsApplied(t *testing.T) {
-	e := newV5Env(t)
+	clk := minirocketmq.NewManualClock(time.Now())
+	e := newV5Env(t, minirocketmq.WithClock(clk))
 	b := e.connect()
 	topic, group := e.topic("NORMAL"), e.group(false, 1)
-	var mu sync.Mutex
-	attempts := 0
+	var attempts atomic.Int32
 	_, err := b.Subscribe(topic, func(context.Context, broker.Event) error {
-		mu.Lock()
-		attempts++
-		mu.Unlock()
+		attempts.Add(1)
 		return errors.New("always fails")
 	}, nil, broker.WithQueueName(group), WithRetryDelayLevel(1))
 	if err != nil {
@@ -316,11 +318,14 @@ func TestV5ServerSettingsApplied(t *testing.T) {
 	if err := b.Publish(context.Background(), topic, "x"); err != nil {
 		t.Fatal(err)
 	}
-	poll.Until(t, 20*time.Second, "the dead letter", func() bool { return dlq.len() == 1 })
-	mu.Lock()
-	defer mu.Unlock()
-	if attempts != 2 {
-		t.Errorf("attempts = %d, want 2 (the server's retryMaxTimes 1 + 1)", attempts)
+	poll.Until(t, 10*time.Second, "the first attempt", func() bool { return attempts.Load() == 1 })
+	poll.Until(t, 10*time.Second, "the second attempt after the back-off", func() bool {
+		clk.Advance(100 * time.Millisecond) // the back-off is 1 s of broker time
+		return attempts.Load() == 2
+	})
+	poll.Until(t, 10*time.Second, "the dead letter", func() bool { return dlq.len() == 1 })
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("attempts = %d, want 2 (the server's retryMaxTimes 1 + 1)", n)
 	}
 }
 
