@@ -32,6 +32,9 @@ func newV5Env(t testing.TB, opts ...minirocketmq.Option) *v5Env {
 	return &v5Env{t: t, mini: minirocketmq.RunT(t, all...)}
 }
 
+// in returns the env for subtest t (helpers then fail t, not the parent test).
+func (e *v5Env) in(t testing.TB) *v5Env { return &v5Env{t: t, mini: e.mini} }
+
 // connect returns a connected v5 driver on the endpoint, disconnected in Cleanup.
 func (e *v5Env) connect(opts ...broker.Option) *V5Broker {
 	e.t.Helper()

@@ -65,6 +65,7 @@ accounts:
 		}
 	})
 	t.Run("right secret", func(t *testing.T) {
+		e := e.in(t)
 		b := e.connect(WithCredentials("app-client", "app-secret-1", ""))
 		topic, group := e.topic("NORMAL"), e.group(false, 0)
 		rec := collect(t, b, topic, group)
@@ -91,6 +92,7 @@ func TestV5TLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	t.Run("verified", func(t *testing.T) {
+		e := e.in(t)
 		b := e.connect(broker.WithTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}))
 		topic, group := e.topic("NORMAL"), e.group(false, 0)
 		rec := collect(t, b, topic, group)
@@ -130,6 +132,7 @@ func TestV5CrossProtocol(t *testing.T) {
 		{"gRPC to remoting", v5, v2b},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			e := e.in(t)
 			topic, group := e.topic("NORMAL"), e.group(false, 0)
 			rec := collect(t, tc.sub, topic, group, WithConsumeFromFirst())
 			body := fmt.Sprintf(`{"id":1,"note":%q}`, tc.name)
