@@ -237,6 +237,7 @@ func TestServerCrossProtocol(t *testing.T) {
 		{"gRPC producer to remoting consumer", v5, v2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			e := &driverEnv{t: t, driver: e.driver, ns: e.ns, mini: e.mini}
 			topic, group := e.topic("NORMAL"), e.group(false)
 			got := make(chan broker.Headers, 4)
 			var body atomic.Value
