@@ -424,12 +424,15 @@ type RocketMQ struct {
 	TransactionCheckInterval *durationpb.Duration `protobuf:"bytes,15,opt,name=transaction_check_interval,json=transactionCheckInterval,proto3" json:"transaction_check_interval,omitempty"`
 	// Serve an HTTP endpoint so registries can register the consumer (transport keep-alive).
 	EnableKeepAlive bool `protobuf:"varint,16,opt,name=enable_keep_alive,json=enableKeepAlive,proto3" json:"enable_keep_alive,omitempty"`
-	// Client driver: v2 (default; rocketmq-client-go, remoting) or v5 (RocketMQ 5 gRPC proxy).
+	// Client library: v2 (default; rocketmq-client-go, the remoting protocol), v5 (the
+	// RocketMQ 5 proxy's gRPC API) or aliyun (the HTTP API of Aliyun's RocketMQ 4.x
+	// instances; namespace is the instance id).
 	Driver string `protobuf:"bytes,17,opt,name=driver,proto3" json:"driver,omitempty"`
-	// With driver v5: the proxies' gRPC endpoints (host:8081); empty with the embedded broker.
-	ProxyEndpoints []string `protobuf:"bytes,18,rep,name=proxy_endpoints,json=proxyEndpoints,proto3" json:"proxy_endpoints,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Endpoint of driver aliyun (http://<id>.mqrest.<region>.aliyuncs.com) or v5 (the
+	// proxies' gRPC host:8081, several separated by ';'); empty: the embedded broker's.
+	Endpoint      string `protobuf:"bytes,18,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RocketMQ) Reset() {
@@ -581,11 +584,11 @@ func (x *RocketMQ) GetDriver() string {
 	return ""
 }
 
-func (x *RocketMQ) GetProxyEndpoints() []string {
+func (x *RocketMQ) GetEndpoint() string {
 	if x != nil {
-		return x.ProxyEndpoints
+		return x.Endpoint
 	}
-	return nil
+	return ""
 }
 
 type App_Log struct {
@@ -1038,8 +1041,12 @@ type RocketMQ_Embedded struct {
 	BrokerAddr string `protobuf:"bytes,2,opt,name=broker_addr,json=brokerAddr,proto3" json:"broker_addr,omitempty"`
 	// Data directory of the durable store; empty keeps messages in memory.
 	DataDir string `protobuf:"bytes,3,opt,name=data_dir,json=dataDir,proto3" json:"data_dir,omitempty"`
-	// RocketMQ 5 gRPC listen address, served with driver v5. Default 127.0.0.1:8081.
-	GrpcAddr      string `protobuf:"bytes,4,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	// Listen address of its Aliyun MQ HTTP API, served when driver is aliyun.
+	// Default 127.0.0.1:8082.
+	HttpAddr string `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	// Listen address of its RocketMQ 5 gRPC API, served when driver is v5.
+	// Default 127.0.0.1:8081.
+	GrpcAddr      string `protobuf:"bytes,5,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1091,6 +1098,13 @@ func (x *RocketMQ_Embedded) GetBrokerAddr() string {
 func (x *RocketMQ_Embedded) GetDataDir() string {
 	if x != nil {
 		return x.DataDir
+	}
+	return ""
+}
+
+func (x *RocketMQ_Embedded) GetHttpAddr() string {
+	if x != nil {
+		return x.HttpAddr
 	}
 	return ""
 }
@@ -1277,7 +1291,7 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12$\n" +
 	"\x0emax_open_conns\x18\x03 \x01(\x05R\fmaxOpenConns\x12$\n" +
 	"\x0emax_idle_conns\x18\x04 \x01(\x05R\fmaxIdleConns\x12E\n" +
-	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xf3\r\n" +
+	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\x83\x0e\n" +
 	"\bRocketMQ\x12!\n" +
 	"\fname_servers\x18\x01 \x03(\tR\vnameServers\x12,\n" +
 	"\x12name_server_domain\x18\x02 \x01(\tR\x10nameServerDomain\x12\x1c\n" +
@@ -1297,8 +1311,8 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x05topic\x18\x0e \x01(\tR\x05topic\x12W\n" +
 	"\x1atransaction_check_interval\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\x18transactionCheckInterval\x12*\n" +
 	"\x11enable_keep_alive\x18\x10 \x01(\bR\x0fenableKeepAlive\x12\x16\n" +
-	"\x06driver\x18\x11 \x01(\tR\x06driver\x12'\n" +
-	"\x0fproxy_endpoints\x18\x12 \x03(\tR\x0eproxyEndpoints\x1ar\n" +
+	"\x06driver\x18\x11 \x01(\tR\x06driver\x12\x1a\n" +
+	"\bendpoint\x18\x12 \x01(\tR\bendpoint\x1ar\n" +
 	"\vCredentials\x12\x1d\n" +
 	"\n" +
 	"access_key\x18\x01 \x01(\tR\taccessKey\x12\x1d\n" +
@@ -1315,13 +1329,14 @@ const file_conf_conf_proto_rawDesc = "" +
 	"serverName\x1aF\n" +
 	"\x05Trace\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12#\n" +
-	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\x8d\x01\n" +
+	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\xaa\x01\n" +
 	"\bEmbedded\x12(\n" +
 	"\x10name_server_addr\x18\x01 \x01(\tR\x0enameServerAddr\x12\x1f\n" +
 	"\vbroker_addr\x18\x02 \x01(\tR\n" +
 	"brokerAddr\x12\x19\n" +
 	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x12\x1b\n" +
-	"\tgrpc_addr\x18\x04 \x01(\tR\bgrpcAddr\x1a\xb3\x03\n" +
+	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x12\x1b\n" +
+	"\tgrpc_addr\x18\x05 \x01(\tR\bgrpcAddr\x1a\xb3\x03\n" +
 	"\fSubscription\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12%\n" +

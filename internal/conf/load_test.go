@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/log"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/cluster"
 	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
@@ -84,7 +85,10 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"half credentials", "data:\n  rocketmq:\n    credentials:\n      access_key: ak\n", nil, []string{"data.rocketmq.credentials"}},
 		{"log level", "app:\n  log:\n    level: loud\n", nil, []string{"app.log.level", `"loud"`}},
 		{"driver", "data:\n  database:\n    driver: oracle\n", nil, []string{"data.database.driver", `"oracle"`}},
-		{"rocketmq driver", "data:\n  rocketmq:\n    driver: v3\n", nil, []string{"data.rocketmq.driver", `"v3"`}},
+		{"rocketmq driver", "data:\n  rocketmq:\n    driver: kafka\n", nil, []string{"data.rocketmq.driver", `"kafka"`, "v2, v5, aliyun"}},
+		{"endpoint without aliyun", "data:\n  rocketmq:\n    endpoint: http://h\n", nil, []string{"data.rocketmq.endpoint", "driver"}},
+		{"aliyun bad endpoint", "", []string{"APP_DATA_ROCKETMQ_DRIVER=aliyun", "APP_DATA_ROCKETMQ_ENDPOINT=h:80"}, []string{"data.rocketmq.endpoint", `"h:80"`}},
+		{"v5 bad endpoint", "", []string{"APP_DATA_ROCKETMQ_DRIVER=v5", "APP_DATA_ROCKETMQ_ENDPOINT=http://h"}, []string{"data.rocketmq.endpoint", `"http://h"`}},
 		{"env negative duration", "{}\n", []string{"APP_APP_SHUTDOWN_TIMEOUT=-1s"}, []string{"app.shutdown_timeout", "negative"}},
 		{"env bad enum", "server:\n  rocketmq:\n    subscriptions: []\n", []string{"APP_SERVER_ROCKETMQ_CODEC=yaml"}, []string{"server.rocketmq.codec"}},
 		{"two errors", "app:\n  shutdown_timeout: -1s\nserver:\n  http:\n    timeout: soon\n", nil, []string{"app.shutdown_timeout", "server.http.timeout"}},
@@ -159,6 +163,7 @@ data:
 		{"env map merges", bc.GetApp().GetMetadata()["region"] + "/" + bc.GetApp().GetMetadata()["zone"], "eu/a"},
 		{"env level", bc.GetApp().GetLog().GetLevel(), "debug"},
 		{"db default", bc.GetData().GetDatabase().GetSource(), DefaultDatabaseSource},
+		{"driver default", bc.GetData().GetRocketmq().Cluster().DriverType(), rmq.DriverTypeV2},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

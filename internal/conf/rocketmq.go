@@ -16,7 +16,7 @@ func (r *RocketMQ) Cluster() cluster.Settings {
 	}
 	s := cluster.Settings{
 		Driver:           r.Driver,
-		ProxyEndpoints:   r.ProxyEndpoints,
+		Endpoint:         r.Endpoint,
 		NameServers:      r.NameServers,
 		NameServerDomain: r.NameServerDomain,
 		Namespace:        r.Namespace,
@@ -37,7 +37,8 @@ func (r *RocketMQ) Cluster() cluster.Settings {
 	}
 	if e := r.Embedded; e != nil || r.TransactionCheckInterval != nil {
 		s.Embedded = &cluster.Embedded{NameServerAddr: e.GetNameServerAddr(), BrokerAddr: e.GetBrokerAddr(),
-			GRPCAddr: e.GetGrpcAddr(), DataDir: e.GetDataDir(), TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
+			HTTPAddr: e.GetHttpAddr(), GRPCAddr: e.GetGrpcAddr(), DataDir: e.GetDataDir(),
+			TransactionCheckInterval: r.TransactionCheckInterval.AsDuration()}
 	}
 	return s
 }

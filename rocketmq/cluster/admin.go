@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -22,12 +24,16 @@ const MetricConsumerLag = "rocketmq.consumer.lag"
 // EnsureTopics creates the topics (names as the client uses them: the namespace is
 // added) that have no route yet, on every master broker, and waits for their routes.
 // Push consumers refuse a topic without a route, and a transactional producer needs one
-// to be asked about earlier half messages. With DriverV5 the topics it creates have
-// message.type MIXED, so a 5.x proxy accepts every kind of message on them (normal,
-// FIFO, delayed, transactional); topics that exist keep their type. The calls go to the
-// name servers and brokers over the remoting protocol, with either driver: that is
-// where a RocketMQ cluster, 5.x included, serves its admin requests.
+// to be asked about earlier half messages. For driver "aliyun" on an endpoint without
+// name servers (an Aliyun instance, whose topics are created in its console) it does
+// nothing. For driver "v5" the topics it creates have message.type MIXED, so a 5.x
+// proxy accepts every kind of message on them (normal, FIFO, delayed, transactional);
+// topics that exist keep their type. The calls go to the name servers and brokers over
+// the remoting protocol, which is where a RocketMQ cluster, 5.x included, serves them.
 func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
+	if c.httpOnly() {
+		return nil // an Aliyun instance's topics are created in its console
+	}
 	q := make([]string, 0, len(topics))
 	seen := map[string]bool{}
 	for _, t := range topics {
@@ -40,7 +46,7 @@ func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
 		return nil
 	}
 	var opts []admin.TopicOption
-	if c.Settings.UsesV5() {
+	if c.Settings.Driver == DriverV5 {
 		opts = append(opts, admin.WithMessageType("MIXED"))
 	}
 	if err := admin.EnsureTopics(ctx, c.NameServers(), q, opts...); err != nil {
@@ -61,11 +67,15 @@ func (c *Client) Probe(ctx context.Context, topics ...string) admin.Report {
 
 // HealthCheck returns the readiness check "rocketmq": it passes when a name server
 // answers and every broker address it hands out accepts connections, within
-// ProbeTimeout.
+// ProbeTimeout; for driver "aliyun" without name servers, when the HTTP endpoint
+// accepts connections.
 func (c *Client) HealthCheck() health.Checker {
 	return health.CheckFunc("rocketmq", func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 		defer cancel()
+		if c.httpOnly() {
+			return c.dialEndpoint(ctx)
+		}
 		return c.Probe(ctx).Err()
 	})
 }
@@ -75,6 +85,9 @@ func (c *Client) HealthCheck() health.Checker {
 // broker knows no lag for them). Topics and groups are reported as the broker knows
 // them (with the namespace).
 func (c *Client) ConsumerLag(ctx context.Context, subs ...Subscription) ([]admin.QueueLag, error) {
+	if c.httpOnly() {
+		return nil, nil // no offsets to read over the HTTP API
+	}
 	var q []admin.Subscription
 	for _, s := range subs {
 		if !s.Broadcast {
@@ -85,8 +98,12 @@ func (c *Client) ConsumerLag(ctx context.Context, subs ...Subscription) ([]admin
 }
 
 // RegisterLagMetrics adds the MetricConsumerLag gauge of subs to the meter provider of
-// WithTelemetry; every collection (a /metrics scrape) asks the brokers.
+// WithTelemetry; every collection (a /metrics scrape) asks the brokers. Driver "aliyun"
+// without name servers has no gauge (the HTTP API reads no offsets).
 func (c *Client) RegisterLagMetrics(subs ...Subscription) error {
+	if c.httpOnly() {
+		return nil
+	}
 	if c.meter == nil {
 		return fmt.Errorf("consumer lag gauge: no meter provider (cluster.WithTelemetry)")
 	}
@@ -110,4 +127,33 @@ func (c *Client) RegisterLagMetrics(subs ...Subscription) error {
 		return fmt.Errorf("consumer lag gauge: %w", err)
 	}
 	return nil
+}
+
+// httpOnly reports whether the client reaches RocketMQ over driver "aliyun" alone: no
+// name server for the admin calls (an Aliyun instance).
+func (c *Client) httpOnly() bool {
+	s := c.Settings
+	return s.Driver == DriverAliyun && len(s.NameServers) == 0 && s.NameServerDomain == ""
+}
+
+// dialEndpoint checks that the HTTP endpoint accepts connections.
+func (c *Client) dialEndpoint(ctx context.Context) error {
+	u, err := url.Parse(c.Settings.Endpoint)
+	if err != nil {
+		return fmt.Errorf("endpoint %q: %w", c.Settings.Endpoint, err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return fmt.Errorf("HTTP endpoint %s: %w", c.Settings.Endpoint, err)
+	}
+	return conn.Close()
 }

@@ -25,23 +25,20 @@ type Client struct {
 	tracer   trace.TracerProvider
 }
 
-// NameServers returns the name servers the client dials (for the admin calls too).
+// NameServers returns the name servers the client (and its admin calls) dials; none
+// for driver "aliyun" on an endpoint of its own unless the settings name some.
 func (c *Client) NameServers() []string { return c.Settings.NameServers }
 
-// Driver returns the driver type of the client's connections (DriverV2 when unset): the
-// one to give rocketmq.NewServer, which Connect uses too.
-func (c *Client) Driver() rmq.DriverType {
-	if c.Settings.UsesV5() {
-		return rmq.DriverTypeV5
-	}
-	return rmq.DriverTypeV2
-}
+// Driver returns the driver type of the client's publisher and subscriber: give it to
+// transport/rocketmq.NewServer with ServerOptions.
+func (c *Client) Driver() rmq.DriverType { return c.Settings.DriverType() }
 
 // BrokerOptions returns the driver options of the connection: name servers (or domain;
-// with DriverV5 the proxy endpoints instead), namespace, instance name, credentials,
-// retry count, send timeout, codec, TLS, RocketMQ's message trace, the logger and the
-// client log level, and the telemetry of WithTelemetry (spans only with Trace.Enabled).
-// Add the group and what is specific to the client (transaction checker, ...).
+// driver "aliyun": its HTTP endpoint; driver "v5": the proxies' gRPC endpoints),
+// namespace, instance name, credentials, retry count, send timeout, codec, TLS,
+// RocketMQ's message trace, the logger and the client log level, and the telemetry of
+// WithTelemetry (spans only with Trace.Enabled). Add the group and what is specific to
+// the client (transaction checker, ...).
 func (c *Client) BrokerOptions() ([]broker.Option, error) {
 	s := c.Settings
 	level := log.LevelWarn
@@ -51,15 +48,19 @@ func (c *Client) BrokerOptions() ([]broker.Option, error) {
 			return nil, fmt.Errorf("client log level %q: want debug, info, warn or error", s.ClientLogLevel)
 		}
 	}
+	addrs := s.NameServers
+	switch s.Driver {
+	case DriverAliyun:
+		addrs = []string{s.Endpoint} // the driver's address is its HTTP endpoint
+	case DriverV5:
+		addrs = s.ProxyEndpoints()
+	}
 	opts := []broker.Option{
-		rmq.WithNameServer(s.NameServers),
+		rmq.WithNameServer(addrs),
 		broker.WithLogger(c.logger),
 		broker.WithClientLogLevel(level),
 	}
-	switch {
-	case s.UsesV5():
-		opts[0] = rmq.WithNameServer(s.ProxyEndpoints) // the domain serves the admin calls only
-	case s.NameServerDomain != "":
+	if s.NameServerDomain != "" && s.Driver != DriverV5 { // v5: the domain serves the admin calls only
 		opts = append(opts, rmq.WithNameServerDomain(s.NameServerDomain))
 	}
 	if s.Namespace != "" {
@@ -106,7 +107,7 @@ func (c *Client) Connect(opts ...broker.Option) (broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := rmq.NewBroker(c.Driver(), append(all, opts...)...)
+	b, err := rmq.NewBroker(c.Settings.DriverType(), append(all, opts...)...)
 	if err != nil {
 		return nil, err
 	}

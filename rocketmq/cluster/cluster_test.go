@@ -55,7 +55,7 @@ func open(t *testing.T, producer, consumer cluster.Settings, opts ...cluster.Opt
 
 func TestInheritFillsWhatOneSideLeavesOut(t *testing.T) {
 	producer := cluster.Settings{
-		Driver: cluster.DriverV5, ProxyEndpoints: []string{"10.0.0.1:8081"},
+		Driver: cluster.DriverV5, Endpoint: "10.0.0.1:8081",
 		NameServers: []string{"10.0.0.1:9876"}, Namespace: "ns", RetryCount: 4, SendTimeout: time.Second,
 		Credentials: &cluster.Credentials{AccessKey: "ak", SecretKey: "sk"},
 		Trace:       &cluster.Trace{Enabled: true},
@@ -69,7 +69,7 @@ func TestInheritFillsWhatOneSideLeavesOut(t *testing.T) {
 	}{
 		{"consumer name servers", strings.Join(c.NameServers, ","), "10.0.0.1:9876"},
 		{"consumer driver", c.Driver, cluster.DriverV5},
-		{"consumer proxy endpoints", strings.Join(c.ProxyEndpoints, ","), "10.0.0.1:8081"},
+		{"consumer endpoint", c.Endpoint, "10.0.0.1:8081"},
 		{"consumer keeps its namespace", c.Namespace, "other"},
 		{"consumer credentials", c.Credentials.AccessKey, "ak"},
 		{"consumer retry", c.RetryCount, 4},
@@ -245,13 +245,12 @@ func TestSubscriptionOptions(t *testing.T) {
 	}
 }
 
-// TestClientsMeetInTheirNamespace publishes with BrokerOptions and consumes with
-// ServerOptions of a namespaced endpoint on the embedded broker (or ROCKETMQ_NAMESRV): the
-// topic EnsureTopics created carries the namespace, the message arrives, and the lag gauge
-// and ConsumerLag report the group's queues under their namespaced names.
-// TestClientsMeetInTheirNamespace: with either driver, a publisher and a subscriber of
-// the two sides meet on a topic EnsureTopics created in their namespace, and the
-// consumer lag of the subscription (an admin call over remoting) goes to 0.
+// TestClientsMeetInTheirNamespace publishes with Connect and consumes with
+// ServerOptions of a namespaced endpoint on the embedded broker (or ROCKETMQ_NAMESRV),
+// with driver v2 and v5: the topic EnsureTopics created carries the namespace (and with
+// v5 message.type MIXED), the message arrives, and the lag gauge and ConsumerLag (admin
+// calls over remoting with either driver) report the group's queues under their
+// namespaced names.
 func TestClientsMeetInTheirNamespace(t *testing.T) {
 	for _, driver := range []string{cluster.DriverV2, cluster.DriverV5} {
 		t.Run(driver, func(t *testing.T) { testClientsMeetInTheirNamespace(t, driver) })

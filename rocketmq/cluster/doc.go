@@ -1,9 +1,10 @@
 // Package cluster says how a service reaches RocketMQ, and hands each of its clients what
 // it needs to get there. Settings is a plain struct of what a configuration file holds
-// (name servers, namespace, credentials, TLS, trace, retries, codec, the embedded
-// broker); Open resolves a producer's and a consumer's Settings and, when they name no
-// cluster, starts the embedded broker (minirocketmq) in the process. Each side is then a
-// Client whose methods give
+// (the driver, name servers, the endpoint of driver "v5" or "aliyun", namespace,
+// credentials, TLS, trace, retries, codec, the embedded broker); Open resolves a
+// producer's and a consumer's Settings and, when they name no cluster, starts the
+// embedded broker (minirocketmq) in the process, with the gRPC or HTTP endpoint a "v5"
+// or "aliyun" side needs. Each side is then a Client whose methods give
 //
 //   - BrokerOptions: the driver's options, for a publisher (broker/rocketmq.NewBroker);
 //   - ServerOptions: the transport's options, for a subscriber (transport/rocketmq.NewServer);
@@ -16,12 +17,16 @@
 //		cluster.WithLogger(logger), cluster.WithTelemetry(mp, tp))
 //	defer ep.Close()
 //	err = ep.Producer.EnsureTopics(ctx, "orders")
-//	pub, err := ep.Producer.Connect(rmq.WithGroupName("pg"))   // BrokerOptions + the driver
+//	opts, err := ep.Producer.BrokerOptions()
+//	pub, err := rmq.NewBroker(ep.Producer.Driver(), append(opts, rmq.WithGroupName("pg"))...)
 //	srvOpts, err := ep.Consumer.ServerOptions()
 //	srv := rocketmq.NewServer(ep.Consumer.Driver(), srvOpts...)
 //
-// Settings.Driver picks the client library: DriverV2 (rocketmq-client-go, remoting; the
-// default) or DriverV5 (RocketMQ 5's gRPC proxy API, at ProxyEndpoints). The admin calls
-// use the name servers with either, as RocketMQ 5 clusters serve them there; with the
-// embedded broker and DriverV5, Open also starts the broker's gRPC endpoint.
+// The admin calls speak the remoting protocol whatever the driver, as a real cluster
+// offers it: with driver "v5" they go to the cluster's name servers (a 5.x cluster has
+// them next to its proxies; EnsureTopics gives the topics message.type MIXED); with
+// driver "aliyun" on the embedded broker they go to its name server;
+// on an Aliyun instance (an Endpoint and no name servers) there is none, so topic
+// creation and consumer lag are the instance console's and the health check dials the
+// endpoint.
 package cluster

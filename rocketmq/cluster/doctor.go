@@ -17,6 +17,15 @@ import (
 // returns the number of problems found.
 func (c *Client) Doctor(ctx context.Context, w io.Writer, nameServerHint string, topics ...string) int {
 	topics = slices.Compact(slices.Sorted(slices.Values(topics)))
+	if c.httpOnly() {
+		fmt.Fprintf(w, "driver aliyun, HTTP endpoint %s (instance %s)\n", c.Settings.Endpoint, c.Settings.Namespace)
+		if err := c.dialEndpoint(ctx); err != nil {
+			fmt.Fprintf(w, "✗ %v\n  Fix: check the endpoint (the instance's HTTP endpoint in its console) and the network to it.\n1 problem(s) found.\n", err)
+			return 1
+		}
+		fmt.Fprintln(w, "✓ HTTP endpoint reachable (topics and groups are the instance's: create them in its console).")
+		return 0
+	}
 	fmt.Fprintf(w, "name servers: %s\n", strings.Join(c.NameServers(), ", "))
 	rep := c.Probe(ctx, topics...)
 	problems := 0

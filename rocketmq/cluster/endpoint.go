@@ -43,10 +43,10 @@ func WithTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) Option {
 // Open resolves the settings of a service's producer and consumer, each taking the
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
-// settings that are set; with its RocketMQ 5 gRPC endpoint too when that side's driver
-// is DriverV5) and points that side at it. Settings that cannot work (see
-// Settings.Validate, and DriverV5 on a cluster without proxy endpoints) are an error
-// naming each. Close stops the broker.
+// settings that are set; with its HTTP endpoint too when a side of driver "aliyun" uses
+// it, its gRPC endpoint when a side of driver "v5" does) and points that side at it.
+// Settings that cannot work (see Settings.Validate; driver "v5" on a cluster without
+// an endpoint) are an error naming each. Close stops the broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
 	o := openOptions{logger: log.GetLogger()}
 	for _, opt := range opts {
@@ -56,34 +56,44 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		return nil, err
 	}
 	p, c := producer.Inherit(consumer), consumer.Inherit(producer)
+	sides := []*Settings{&p, &c}
+	for _, s := range sides {
+		if s.aliyunRemote() && IsEmbedded(s.NameServers) {
+			s.NameServers = nil // an Aliyun instance: no name server for the admin calls
+		}
+	}
 	ep := &Endpoint{}
 	if p.UsesEmbedded() || c.UsesEmbedded() {
 		emb := p.Embedded
 		if emb == nil {
 			emb = c.Embedded
 		}
-		grpc := (p.UsesEmbedded() && p.UsesV5()) || (c.UsesEmbedded() && c.UsesV5())
-		b, err := startEmbedded(ctx, emb, grpc, o.logger)
+		withHTTP, withGRPC := false, false
+		for _, s := range sides {
+			withHTTP = withHTTP || (s.UsesEmbedded() && s.Driver == DriverAliyun)
+			withGRPC = withGRPC || (s.UsesEmbedded() && s.Driver == DriverV5 && s.Endpoint == "")
+		}
+		b, err := startEmbedded(ctx, emb, withHTTP, withGRPC, o.logger)
 		if err != nil {
 			return nil, err
 		}
 		ep.Embedded = b
-		for _, s := range []*Settings{&p, &c} {
+		for _, s := range sides {
 			if s.UsesEmbedded() {
-				s.NameServers = []string{b.Addr()}
-				if s.UsesV5() && IsEmbedded(s.ProxyEndpoints) {
-					s.ProxyEndpoints = []string{b.GRPCAddr()}
+				switch {
+				case s.Driver == DriverAliyun:
+					s.Endpoint = "http://" + b.HTTPAddr()
+				case s.Driver == DriverV5 && s.Endpoint == "":
+					s.Endpoint = b.GRPCAddr()
 				}
+				s.NameServers = []string{b.Addr()}
 			}
 		}
 	}
 	var errs []error
-	for _, side := range []struct {
-		name string
-		s    Settings
-	}{{"producer", p}, {"consumer", c}} {
-		if side.s.UsesV5() && IsEmbedded(side.s.ProxyEndpoints) {
-			errs = append(errs, fmt.Errorf("%s %w", side.name, FieldError{"proxy_endpoints",
+	for i, s := range sides {
+		if s.Driver == DriverV5 && s.Endpoint == "" {
+			errs = append(errs, fmt.Errorf("%s %w", [2]string{"producer", "consumer"}[i], FieldError{"endpoint",
 				"driver v5 needs the RocketMQ 5 proxies' gRPC endpoints (host:8081) when name_servers names a cluster"}))
 		}
 	}
@@ -106,7 +116,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, grpc bool, logger log.Logger) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, withHTTP, withGRPC bool, logger log.Logger) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -123,18 +133,25 @@ func startEmbedded(ctx context.Context, e *Embedded, grpc bool, logger log.Logge
 		minirocketmq.WithBrokerAddr(brokerAddr),
 		minirocketmq.WithLogger(brokerLogger{h: h}),
 	}
-	if grpc {
-		addr := e.GRPCAddr
-		if addr == "" {
-			addr = DefaultEmbeddedGRPCAddr
-		}
-		opts = append(opts, minirocketmq.WithGRPCAddr(addr))
-	}
 	if e.TransactionCheckInterval > 0 {
 		opts = append(opts, minirocketmq.WithTransactionCheckInterval(e.TransactionCheckInterval))
 	}
 	if e.DataDir != "" {
 		opts = append(opts, minirocketmq.WithDataDir(e.DataDir))
+	}
+	if withHTTP {
+		addr := e.HTTPAddr
+		if addr == "" {
+			addr = DefaultEmbeddedHTTPAddr
+		}
+		opts = append(opts, minirocketmq.WithHTTPAddr(addr))
+	}
+	if withGRPC {
+		addr := e.GRPCAddr
+		if addr == "" {
+			addr = DefaultEmbeddedGRPCAddr
+		}
+		opts = append(opts, minirocketmq.WithGRPCAddr(addr))
 	}
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
@@ -149,11 +166,8 @@ func startEmbedded(ctx context.Context, e *Embedded, grpc bool, logger log.Logge
 	if store == "" {
 		store = "memory"
 	}
-	kv := []any{"msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store}
-	if grpc {
-		kv = append(kv, "grpc", b.GRPCAddr())
-	}
-	h.Infow(kv...)
+	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store,
+		"http", b.HTTPAddr(), "grpc", b.GRPCAddr())
 	return b, nil
 }
 

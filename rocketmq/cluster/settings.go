@@ -7,24 +7,32 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 )
 
-// Defaults of the embedded broker's listeners: RocketMQ's own ports, on loopback (the
-// gRPC one, the 5.x proxy's, only when a side's driver is DriverV5).
+// Defaults of the embedded broker's listeners: RocketMQ's own ports, on loopback.
 const (
 	DefaultEmbeddedNameServerAddr = "127.0.0.1:9876"
 	DefaultEmbeddedBrokerAddr     = "127.0.0.1:10911"
-	DefaultEmbeddedGRPCAddr       = "127.0.0.1:8081"
+	// DefaultEmbeddedHTTPAddr is where the embedded broker serves the Aliyun MQ HTTP API
+	// when a client of driver "aliyun" uses it.
+	DefaultEmbeddedHTTPAddr = "127.0.0.1:8082"
+	// DefaultEmbeddedGRPCAddr is where the embedded broker serves the RocketMQ 5 gRPC
+	// API (the proxy's port) when a client of driver "v5" uses it.
+	DefaultEmbeddedGRPCAddr = "127.0.0.1:8081"
 )
 
-// Drivers Settings.Driver names.
+// Drivers of Settings.Driver.
 const (
-	// DriverV2 is rocketmq-client-go/v2 over the remoting protocol (RocketMQ 4.x and
-	// 5.x brokers, through their name servers); the default.
+	// DriverV2 is rocketmq-client-go (the remoting protocol): the default.
 	DriverV2 = "v2"
+	// DriverAliyun is Aliyun's MQ HTTP API (Message Queue for Apache RocketMQ 4.x
+	// instances; the embedded broker's HTTP endpoint).
+	DriverAliyun = "aliyun"
 	// DriverV5 is the library's client of RocketMQ 5's gRPC proxy API: publishing and
-	// consuming go to ProxyEndpoints, while admin calls (topic creation, readiness,
-	// consumer lag) stay on the name servers, as a 5.x cluster serves them there.
+	// consuming go to Endpoint (the proxies), admin calls to the name servers, where a
+	// 5.x cluster serves them.
 	DriverV5 = "v5"
 )
 
@@ -32,14 +40,17 @@ const (
 // ["embedded"]) selects the embedded broker with its defaults. A nil pointer or a zero
 // value means "not set": Inherit fills it from the other side of the service.
 type Settings struct {
-	// Driver is the client library: DriverV2 ("" means it) or DriverV5.
+	// Driver is the client library of the connections: DriverV2 ("" too), DriverV5 or
+	// DriverAliyun. Admin calls (topic creation, probes, consumer lag) use the remoting
+	// protocol whatever the driver, where the cluster offers it (see Client).
 	Driver string
-	// ProxyEndpoints are the RocketMQ 5 proxies' gRPC endpoints (host:port, 8081 by
-	// default) that DriverV5 publishes and consumes through; with the embedded broker
-	// they are its gRPC endpoint, which Open then starts.
-	ProxyEndpoints []string
+	// Endpoint is the HTTP endpoint of driver "aliyun"
+	// ("http://<id>.mqrest.<region>.aliyuncs.com"; Namespace is then the instance id),
+	// or the RocketMQ 5 proxies' gRPC endpoints of driver "v5" ("host:8081", several
+	// separated by ';'). Empty: the embedded broker's HTTP or gRPC endpoint.
+	Endpoint string
 	// NameServers are host:port addresses; empty or ["embedded"] selects the embedded
-	// broker.
+	// broker (unless driver "aliyun" names an Endpoint).
 	NameServers []string
 	// NameServerDomain is an HTTP endpoint that returns the name server list (instead of
 	// NameServers).
@@ -103,8 +114,11 @@ type Embedded struct {
 	// NameServerAddr and BrokerAddr are the listen addresses (defaults
 	// DefaultEmbeddedNameServerAddr, DefaultEmbeddedBrokerAddr; port 0 picks a free one).
 	NameServerAddr, BrokerAddr string
-	// GRPCAddr is the listen address of the RocketMQ 5 gRPC endpoint, served when a side
-	// uses DriverV5 (default DefaultEmbeddedGRPCAddr).
+	// HTTPAddr is where it serves the Aliyun MQ HTTP API for clients of driver "aliyun"
+	// (default DefaultEmbeddedHTTPAddr; port 0 picks a free one).
+	HTTPAddr string
+	// GRPCAddr is where it serves the RocketMQ 5 gRPC API for clients of driver "v5"
+	// (default DefaultEmbeddedGRPCAddr; port 0 picks a free one).
 	GRPCAddr string
 	// DataDir is the directory of the durable store; "" keeps messages in memory.
 	DataDir string
@@ -125,11 +139,33 @@ func IsEmbedded(nameServers []string) bool {
 	return false
 }
 
-// UsesEmbedded reports whether s selects the embedded broker.
-func (s Settings) UsesEmbedded() bool { return IsEmbedded(s.NameServers) && s.NameServerDomain == "" }
+// UsesEmbedded reports whether s selects the embedded broker: no name servers (or
+// "embedded") and no name server domain, and not driver "aliyun" with an Endpoint.
+func (s Settings) UsesEmbedded() bool {
+	return IsEmbedded(s.NameServers) && s.NameServerDomain == "" && !s.aliyunRemote()
+}
 
-// UsesV5 reports whether s selects DriverV5.
-func (s Settings) UsesV5() bool { return s.Driver == DriverV5 }
+// aliyunRemote reports whether s is driver "aliyun" on an Endpoint of its own.
+func (s Settings) aliyunRemote() bool { return s.Driver == DriverAliyun && s.Endpoint != "" }
+
+// ProxyEndpoints returns the gRPC endpoints of driver "v5": Endpoint split at ';'.
+func (s Settings) ProxyEndpoints() []string {
+	var out []string
+	for _, ep := range strings.Split(s.Endpoint, ";") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
+// DriverType is the driver of the transport and broker/rocketmq for s.Driver.
+func (s Settings) DriverType() rmq.DriverType {
+	if s.Driver == "" {
+		return rmq.DriverTypeV2
+	}
+	return rmq.DriverType(s.Driver)
+}
 
 // Qualified returns name (a topic or group) as the broker knows it in s's namespace:
 // "ns%name", or name without a namespace.
@@ -141,16 +177,16 @@ func (s Settings) Qualified(name string) string {
 }
 
 // Inherit returns s with every connection setting it leaves unset taken from other: the
-// driver and proxy endpoints, the name servers and their domain, namespace, instance
-// name, credentials, TLS, trace, retry count, send timeout, codec, client log level and
-// the embedded broker. This is how a service's producer and consumer share what is
-// written once.
+// driver and its endpoint, the name servers and their domain, namespace, instance name,
+// credentials, TLS, trace, retry count, send timeout, codec, client log level and the
+// embedded broker. This is how a service's producer and consumer share what is written
+// once.
 func (s Settings) Inherit(other Settings) Settings {
 	if s.Driver == "" {
 		s.Driver = other.Driver
 	}
-	if len(s.ProxyEndpoints) == 0 {
-		s.ProxyEndpoints = append([]string(nil), other.ProxyEndpoints...)
+	if s.Endpoint == "" {
+		s.Endpoint = other.Endpoint
 	}
 	if len(s.NameServers) == 0 && s.NameServerDomain == "" {
 		s.NameServers = append([]string(nil), other.NameServers...)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
+	"strconv"
 )
 
 // FieldError is a setting that cannot work, named as a configuration file names it: the
@@ -21,10 +23,13 @@ var namePattern = regexp.MustCompile(`^[%|a-zA-Z0-9_-]{1,127}$`)
 // ValidName reports whether s is a name RocketMQ accepts for a topic or a group.
 func ValidName(s string) bool { return namePattern.MatchString(s) }
 
-// Validate reports every setting of s that cannot work (Open refuses them): an unknown
-// driver, a name server or proxy endpoint that is not host:port, a namespace RocketMQ
-// does not allow, a negative retry count or send timeout, credentials or a client
-// certificate given by halves, RocketMQ's message trace with driver v5.
+// Validate reports every setting of s that cannot work (Open refuses them): a name
+// server that is not host:port, a namespace RocketMQ does not allow, a negative retry
+// count or send timeout, credentials or a client certificate given by halves, an
+// unknown driver, an endpoint that is not an HTTP URL (driver "aliyun") or host:port
+// (driver "v5") or that driver "v2" has no use for, and what drivers "aliyun" and "v5"
+// cannot do (aliyun: a name server domain, an instance name; both: RocketMQ's message
+// trace).
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -35,20 +40,6 @@ func (s Settings) Validate() []FieldError {
 			if _, port, err := net.SplitHostPort(ns); err != nil || port == "" {
 				fail(fmt.Sprintf("name_servers[%d]", i), "%q is not host:port or \"embedded\"", ns)
 			}
-		}
-	}
-	switch s.Driver {
-	case "", DriverV2:
-	case DriverV5:
-		if s.Trace != nil && s.Trace.MessageTrace {
-			fail("trace.message_trace", "RocketMQ's message trace is not part of the RocketMQ 5 gRPC API (driver v5)")
-		}
-	default:
-		fail("driver", "%q: want %q (rocketmq-client-go, remoting) or %q (RocketMQ 5 gRPC proxy)", s.Driver, DriverV2, DriverV5)
-	}
-	for i, ep := range s.ProxyEndpoints {
-		if _, port, err := net.SplitHostPort(ep); err != nil || port == "" {
-			fail(fmt.Sprintf("proxy_endpoints[%d]", i), "%q is not host:port", ep)
 		}
 	}
 	if s.Namespace != "" && !ValidName(s.Namespace) {
@@ -65,6 +56,37 @@ func (s Settings) Validate() []FieldError {
 	}
 	if t := s.TLS; t != nil && (t.CertFile == "") != (t.KeyFile == "") {
 		fail("tls", "cert_file and key_file go together")
+	}
+	switch s.Driver {
+	case "", DriverV2:
+		if s.Endpoint != "" {
+			fail("endpoint", "is the endpoint of driver %q or %q; driver %q dials name_servers", DriverAliyun, DriverV5, DriverV2)
+		}
+	case DriverV5:
+		for i, ep := range s.ProxyEndpoints() {
+			host, port, err := net.SplitHostPort(ep)
+			if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
+				fail("endpoint", "%q (endpoint %d) is not host:port", ep, i+1)
+			}
+		}
+		if s.Trace != nil && s.Trace.MessageTrace {
+			fail("trace.message_trace", "RocketMQ's message trace is not part of the gRPC API of driver %q", DriverV5)
+		}
+	case DriverAliyun:
+		if u, err := url.Parse(s.Endpoint); s.Endpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			fail("endpoint", "%q is not http://host[:port] or https://host[:port]", s.Endpoint)
+		}
+		if s.NameServerDomain != "" {
+			fail("name_server_domain", "driver %q reaches its endpoint, not name servers", DriverAliyun)
+		}
+		if s.InstanceName != "" {
+			fail("instance_name", "driver %q has no client instance", DriverAliyun)
+		}
+		if s.Trace != nil && s.Trace.MessageTrace {
+			fail("trace.message_trace", "RocketMQ's message trace is not part of the HTTP API of driver %q", DriverAliyun)
+		}
+	default:
+		fail("driver", "unknown driver %q (valid: %s, %s, %s)", s.Driver, DriverV2, DriverV5, DriverAliyun)
 	}
 	return errs
 }

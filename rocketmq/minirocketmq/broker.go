@@ -32,6 +32,7 @@ type Broker struct {
 	hooks   hooks
 	sem     semantics    // retry, delay, transactions, locks (semantics.go)
 	v5      v5State      // timer, pop engine and gRPC endpoint (v5.go)
+	http    *httpServer  // the Aliyun MQ HTTP endpoint (http.go); nil without WithHTTPAddr
 	persist *persister   // the data directory's tables (persist.go); nil without one
 	syncer  store.Syncer // set with SYNC_FLUSH: sends are answered after fsync
 
@@ -199,6 +200,15 @@ func (b *Broker) Start(ctx context.Context) error {
 		_ = brLn.Close()
 		return err
 	}
+	httpLn, err := b.listenHTTP(ctx)
+	if err != nil {
+		_ = nsLn.Close()
+		_ = brLn.Close()
+		if grpcLn != nil {
+			_ = grpcLn.Close()
+		}
+		return err
+	}
 	b.lns = []net.Listener{nsLn, brLn}
 	b.started = true
 	b.booted = time.Now()
@@ -208,6 +218,7 @@ func (b *Broker) Start(ctx context.Context) error {
 	go b.expireLoop()
 	b.startSemantics()
 	b.startV5(grpcLn)
+	b.startHTTP(httpLn)
 	if b.persist != nil {
 		b.wg.Add(1)
 		go b.persistLoop()
@@ -240,6 +251,7 @@ func (b *Broker) Close() error {
 	for _, c := range conns {
 		_ = c.Close()
 	}
+	b.stopHTTP()
 	b.stopV5()
 	b.wg.Wait()
 	b.holds.stopAll()

@@ -82,6 +82,11 @@
 //     of its own; the client registry (v5Clients) has a mutex; each
 //     Telemetry stream is written by one goroutine of its own, others queue
 //     commands for it. Close stops the server and waits for its handlers.
+//   - the HTTP endpoint (http*.go): net/http runs each request on a
+//     goroutine of its own; it keeps no state but a mutex-guarded map of
+//     the check times of half messages HTTP producers consumed. Close
+//     cancels the requests' base context (ending long polls) and shuts the
+//     server down before the pop engine closes.
 //   - Broker.mu: the lifecycle (listeners, connection set) only.
 //   - the ACL validator (WithACL) is immutable; it runs in the interceptor,
 //     on the reading goroutine. TLS handshakes (and, in permissive mode,
@@ -97,7 +102,8 @@
 //
 // Goroutines besides the connections' run for the broker's lifetime: the
 // delay scheduler, the transaction checker, the timer, the pop engine's
-// expiry (and, with WithGRPCAddr, the gRPC server and its client expiry);
+// expiry (and, with WithGRPCAddr, the gRPC server and its client expiry;
+// with WithHTTPAddr, the HTTP server);
 // with a data directory, the persister too (and store/disk's syncer and
 // indexer, ended by the store's Close). Broker→client calls that
 // wait for an answer (the request-reply push, GET_CONSUMER_RUNNING_INFO and

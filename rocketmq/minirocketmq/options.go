@@ -55,6 +55,7 @@ type config struct {
 	store           store.Store
 	interceptors    []Interceptor
 	v5              v5Config        // options_v5.go
+	http            httpConfig      // options_http.go
 	sem             semanticsConfig // options_semantics.go
 	dur             durableConfig   // options_durable.go
 	security        securityConfig  // options_security.go

@@ -1,7 +1,10 @@
-// Package rocketmq holds the broker drivers for Apache RocketMQ: DriverTypeV2 on the
-// official github.com/apache/rocketmq-client-go/v2 client (remoting protocol, RocketMQ
-// 4.x and 5.x brokers), and DriverTypeV5, our own client of the RocketMQ 5 proxy's gRPC
-// API (section "RocketMQ 5" below).
+// Package rocketmq holds the broker drivers for Apache RocketMQ: DriverTypeV2 (Broker)
+// on the official github.com/apache/rocketmq-client-go/v2 client (remoting protocol,
+// RocketMQ 4.x and 5.x brokers); DriverTypeV5 (V5Broker), our own client of the
+// RocketMQ 5 proxy's gRPC API (section "RocketMQ 5" below); and DriverTypeAliyun
+// (AliyunBroker), a client of the HTTP API of Aliyun's Message Queue for Apache
+// RocketMQ (see aliyun_broker.go and aliyun_consumer.go for what differs). What comes
+// first is about the v2 driver.
 //
 //	b, err := rocketmq.NewBroker(rocketmq.DriverTypeV2,
 //		rocketmq.WithNameServer([]string{"127.0.0.1:9876"}),

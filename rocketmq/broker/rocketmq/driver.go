@@ -12,7 +12,10 @@ import (
 type DriverType string
 
 const (
-	// DriverTypeAliyun is Aliyun's HTTP SDK (github.com/aliyunmq/mq-http-go-sdk): not in this build.
+	// DriverTypeAliyun is Aliyun's MQ HTTP API (Message Queue for Apache RocketMQ 4.x
+	// instances, and the embedded broker's WithHTTPAddr endpoint) on this package's own
+	// HTTP client (AliyunBroker): WithNameServer names the instance's HTTP endpoint
+	// ("http://host[:port]"), WithNamespace its instance id.
 	DriverTypeAliyun DriverType = "aliyun"
 	// DriverTypeV2 is github.com/apache/rocketmq-client-go/v2 (remoting protocol, RocketMQ 4.x and 5.x).
 	DriverTypeV2 DriverType = "v2"
@@ -25,7 +28,7 @@ const (
 var ErrDriverUnavailable = errors.New("rocketmq driver not available in this build")
 
 // NewBroker returns a broker for driverType, initialised with opts. For a driver this
-// build does not include (aliyun), an unknown one or options the driver refuses, it
+// build does not include, an unknown one or options the driver refuses, it
 // returns an error and a Broker whose every method fails with that error, so a caller
 // that keeps the value never gets a nil panic.
 func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, error) {
@@ -44,10 +47,13 @@ func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, err
 		}
 		return b, nil
 	case DriverTypeAliyun:
-		err = fmt.Errorf("driver %q: %w: Aliyun's HTTP SDK is not a dependency of this module; Aliyun RocketMQ 4.x/5.x instances accept %q with WithCredentials",
-			driverType, ErrDriverUnavailable, DriverTypeV2)
+		b := NewAliyun(opts...)
+		if err := b.Init(); err != nil {
+			return unavailable{err}, err
+		}
+		return b, nil
 	default:
-		err = fmt.Errorf("unknown rocketmq driver type %q (want %q or %q)", driverType, DriverTypeV2, DriverTypeV5)
+		err = fmt.Errorf("unknown rocketmq driver type %q (want %q, %q or %q)", driverType, DriverTypeV2, DriverTypeV5, DriverTypeAliyun)
 	}
 	return unavailable{err}, err
 }

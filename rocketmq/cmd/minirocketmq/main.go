@@ -2,6 +2,7 @@
 // package minirocketmq as a standalone process, for clients in any language:
 //
 //	minirocketmq -namesrv 127.0.0.1:9876 -broker 127.0.0.1:10911
+//	minirocketmq -grpc 127.0.0.1:8081 -http 127.0.0.1:8082   (the defaults; "" turns one off)
 //	minirocketmq -data ./data/rocketmq -flush SYNC_FLUSH -retention 72h
 //	minirocketmq -acl conf/plain_acl.yml -tls-cert cert.pem -tls-key key.pem
 //	minirocketmq -config conf/broker.conf -acl conf/plain_acl.yml
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	brokerAddr := fs.String("broker", minirocketmq.DefaultBrokerAddr, "broker listen address (host:port; port 0 picks one)")
 	advertise := fs.String("advertise", "", "broker address put in routes, like brokerIP1:listenPort (default: the listen address)")
 	grpcAddr := fs.String("grpc", minirocketmq.DefaultGRPCAddr, "RocketMQ 5 gRPC endpoint listen address (the 5.x proxy's API, port 0 picks one); empty: no gRPC")
+	httpAddr := fs.String("http", minirocketmq.DefaultHTTPAddr, "Aliyun MQ HTTP endpoint listen address (the HTTP API of Aliyun's RocketMQ 4.x instances, port 0 picks one); empty: no HTTP")
+	httpInvisible := fs.Duration("http-invisible", minirocketmq.DefaultHTTPInvisibleDuration, "how long a message consumed over HTTP stays invisible before it comes again unless acked")
 	queues := fs.Int("queues", minirocketmq.DefaultQueueNums, "queues of topics created on first send")
 	autoCreate := fs.Bool("auto-create", true, "create topics on first send (autoCreateTopicEnable)")
 	maxMsg := fs.Int("max-message-size", minirocketmq.DefaultMaxMessageSize, "largest message body accepted, bytes")
@@ -126,6 +129,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *grpcAddr != "" {
 		opts = append(opts, minirocketmq.WithGRPCAddr(*grpcAddr))
+	}
+	if *httpAddr != "" {
+		opts = append(opts, minirocketmq.WithHTTPAddr(*httpAddr), minirocketmq.WithHTTPInvisibleDuration(*httpInvisible))
 	}
 	if *advertise != "" {
 		opts = append(opts, minirocketmq.WithAdvertisedAddr(*advertise))
@@ -204,6 +210,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		b.NameServerAddr(), b.BrokerAddr(), b.AdvertisedAddr(), b.NameServerAddr())
 	if a := b.GRPCAddr(); a != "" {
 		fmt.Fprintf(out, "minirocketmq: gRPC (RocketMQ 5) endpoint %s\n", a)
+	}
+	if a := b.HTTPAddr(); a != "" {
+		fmt.Fprintf(out, "minirocketmq: HTTP (Aliyun MQ) endpoint http://%s\n", a)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "minirocketmq: shutting down")

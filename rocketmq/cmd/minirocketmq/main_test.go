@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,7 +32,7 @@ func TestRun(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "127.0.0.1:0", "-http", "127.0.0.1:0", "-advertise", "10.9.8.7:10911", "-queues", "6",
 			"-delay-levels", "1s 250ms 2m", "-tx-check-interval", "5s", "-idle-timeout", "300ms", "-max-connections", "50"}, pw)
 		_ = pw.Close()
 	}()
@@ -44,15 +45,19 @@ func TestRun(t *testing.T) {
 			break
 		}
 	}
-	var grpcAddr string
+	var grpcAddr, httpURL string
 	if sc.Scan() {
 		grpcAddr, _ = strings.CutPrefix(sc.Text(), "minirocketmq: gRPC (RocketMQ 5) endpoint ")
+	}
+	if sc.Scan() {
+		httpURL, _ = strings.CutPrefix(sc.Text(), "minirocketmq: HTTP (Aliyun MQ) endpoint ")
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if nsAddr == "" {
 		t.Fatalf("no start line; run returned %v", <-done)
 	}
 	checkGRPC(t, grpcAddr)
+	checkHTTP(t, httpURL)
 	if advertised != "10.9.8.7:10911" {
 		t.Fatalf("advertised %s", advertised)
 	}
@@ -121,7 +126,7 @@ func TestRunDataDir(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "", "-data", dir, "-flush", "SYNC_FLUSH", "-retention", "72h", "-retention-size", "10GiB"}, pw)
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "", "-http", "", "-data", dir, "-flush", "SYNC_FLUSH", "-retention", "72h", "-retention-size", "10GiB"}, pw)
 		_ = pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -178,7 +183,7 @@ func TestRunSecure(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "", "-acl", aclFile,
+		done <- run(ctx, []string{"-namesrv", "127.0.0.1:0", "-broker", "127.0.0.1:0", "-grpc", "", "-http", "", "-acl", aclFile,
 			"-tls-cert", f.ServerCert, "-tls-key", f.ServerKey}, pw)
 		_ = pw.Close()
 	}()
@@ -302,5 +307,28 @@ func checkGRPC(t *testing.T, addr string) {
 	resp, err := v2.NewMessagingServiceClient(cc).QueryRoute(ctx, &v2.QueryRouteRequest{Topic: &v2.Resource{Name: "NoSuchTopic"}})
 	if err != nil || resp.GetStatus().GetCode() != v2.Code_TOPIC_NOT_FOUND {
 		t.Fatalf("gRPC route: %v %v", resp, err)
+	}
+}
+
+// checkHTTP consumes from the -http endpoint: it must answer with the
+// API's error for a topic that does not exist.
+func checkHTTP(t *testing.T, endpoint string) {
+	t.Helper()
+	if !strings.HasPrefix(endpoint, "http://") {
+		t.Fatalf("no HTTP start line (got %q)", endpoint)
+	}
+	req, err := http.NewRequest(http.MethodGet, endpoint+"/topics/NoSuchTopic/messages?consumer=GID_test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "<Code>TopicNotExist</Code>") {
+		t.Fatalf("HTTP consume: %d %s", resp.StatusCode, body)
 	}
 }

@@ -97,24 +97,8 @@ func (v *Validator) CheckGRPC(cred GRPCCredentials, remote netip.Addr, resources
 	if !hmac.Equal(mac.Sum(nil), sig) {
 		return deny("Check signature failed for accessKey=%s", ak)
 	}
-	if acc.resources == nil && acc.admin {
-		return nil
-	}
-	for _, r := range resources {
-		name := r.Name
-		if r.Group {
-			name = retryPrefix + r.Name
-		}
-		owned, listed := acc.resources[name]
-		if !listed {
-			owned = acc.defaultTopic
-			if r.Group {
-				owned = acc.defaultGroup
-			}
-		}
-		if !owned.allows(r.Access.perm()) {
-			return deny("No default permission for %s", printResource(name, r.Group))
-		}
+	if name, ok := acc.denied(resources); !ok {
+		return deny("No default permission for %s", name)
 	}
 	return nil
 }

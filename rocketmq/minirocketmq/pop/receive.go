@@ -70,6 +70,9 @@ type Message struct {
 	// invisible until PopTime + InvisibleDuration.
 	PopTime           time.Time
 	InvisibleDuration time.Duration
+	// FirstPopTime is when the first delivery was (the engine's clock;
+	// since the engine's start: attempts restart after a restart).
+	FirstPopTime time.Time
 }
 
 // PropertyShardingKey is the property holding a message's FIFO message
@@ -277,6 +280,9 @@ func (e *Engine) deliver(en *entry, m *message.Message, req *ReceiveRequest, now
 	en.invisible = req.InvisibleDuration
 	en.visibleAt = now.Add(req.InvisibleDuration)
 	en.deliveredAt = now
+	if en.firstPop.IsZero() {
+		en.firstPop = now
+	}
 	en.fifo = req.FIFO
 	en.maxAttempts = req.MaxAttempts
 	en.owner, en.autoRenew = req.Owner, req.AutoRenew
@@ -289,6 +295,7 @@ func (e *Engine) deliver(en *entry, m *message.Message, req *ReceiveRequest, now
 		Attempt:           en.attempt,
 		PopTime:           now,
 		InvisibleDuration: req.InvisibleDuration,
+		FirstPopTime:      en.firstPop,
 	}
 }
 

@@ -29,6 +29,7 @@ type entry struct {
 	attempt         int // deliveries so far
 	maxAttempts     int // of the latest delivery; 0: no limit
 	suspended       bool
+	firstPop        time.Time // of the first delivery
 
 	// The current delivery (state inflight).
 	seq         uint64

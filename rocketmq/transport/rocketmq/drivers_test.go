@@ -5,14 +5,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kratos-rocketmq/rocketmq/broker"
+	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/rmqtest"
 )
 
 // The transport's suites run for every driver: each test is a table over driver types,
-// a subtest per driver, on an embedded broker that serves both protocols (remoting for
-// v2, the RocketMQ 5 gRPC endpoint for v5). With ROCKETMQ_NAMESRV the v2 subtests run
-// against that cluster and the v5 ones skip (RocketMQ 4.9.4 has no gRPC endpoint).
+// a subtest per driver, on an embedded broker that serves every protocol (remoting for
+// v2, the RocketMQ 5 gRPC endpoint for v5, the Aliyun MQ HTTP API for aliyun). With
+// ROCKETMQ_NAMESRV the v2 subtests run against that cluster and the others skip
+// (RocketMQ 4.9.4 has neither a gRPC nor an HTTP endpoint).
 //
 // Where rocketmq-client-go races with itself (orderly consumption, transaction
 // check-backs, stopping with messages in flight: client-quirks.md), the v2 subtest
@@ -20,11 +23,11 @@ import (
 // drivers (raceFree).
 
 // allDrivers are the drivers every suite covers.
-var allDrivers = []DriverType{DriverTypeV2, DriverTypeV5}
+var allDrivers = []DriverType{DriverTypeV2, DriverTypeV5, DriverTypeAliyun}
 
 // raceFree are the drivers whose clients are race-free where rocketmq-client-go's is
 // not; their subtests run with the race detector.
-var raceFree = []DriverType{DriverTypeV5}
+var raceFree = []DriverType{DriverTypeV5, DriverTypeAliyun}
 
 // driverEnv is the broker one driver's subtest runs against.
 type driverEnv struct {
@@ -50,18 +53,27 @@ func newDriverEnv(t testing.TB, driver DriverType, opts ...minirocketmq.Option) 
 	if driver == DriverTypeV5 && rmqtest.External() != "" {
 		t.Skip("the v5 driver needs the embedded broker's gRPC endpoint (RocketMQ 4.9.4 has none)")
 	}
+	if driver == DriverTypeAliyun && rmqtest.External() != "" {
+		t.Skip("the aliyun driver needs the embedded broker's HTTP endpoint (RocketMQ 4.9.4 has none)")
+	}
 	all := append([]minirocketmq.Option{
 		minirocketmq.WithGRPCAddr("127.0.0.1:0"),
 		minirocketmq.WithGRPCLongPolling(100*time.Millisecond, 2*time.Second),
+		minirocketmq.WithHTTPAddr("127.0.0.1:0"),
+		minirocketmq.WithHTTPInvisibleDuration(aliyunInvisible),
 	}, opts...)
 	ns, mini := rmqtest.Start(t, all...)
 	return &driverEnv{t: t, driver: driver, ns: ns, mini: mini}
 }
 
-// endpoint is what the driver dials: the name server (v2) or the gRPC endpoint (v5).
+// endpoint is what the driver dials: the name server (v2), the gRPC endpoint (v5) or
+// the HTTP endpoint (aliyun).
 func (e *driverEnv) endpoint() string {
-	if e.driver == DriverTypeV5 {
+	switch e.driver {
+	case DriverTypeV5:
 		return e.mini.GRPCAddr()
+	case DriverTypeAliyun:
+		return "http://" + e.mini.HTTPAddr()
 	}
 	return e.ns
 }
@@ -113,4 +125,26 @@ func (e *driverEnv) group(fifo bool) string {
 		}
 	}
 	return name
+}
+
+// aliyunInvisible is the embedded HTTP endpoint's invisible time in these tests: an
+// Aliyun consumer's failed message comes again after it (Aliyun: 5 minutes).
+const aliyunInvisible = time.Second
+
+// retryDelay is WithRetryDelayLevel(level), except for the aliyun driver, which
+// refuses it (its retry interval is the service's invisible time, aliyunInvisible
+// here).
+func (e *driverEnv) retryDelay(level int) broker.SubscribeOption {
+	if e.driver == DriverTypeAliyun {
+		return func(*broker.SubscribeOptions) {}
+	}
+	return rmq.WithRetryDelayLevel(level)
+}
+
+// suspend is WithSuspendInterval(d), except for the aliyun driver (see retryDelay).
+func (e *driverEnv) suspend(d time.Duration) broker.SubscribeOption {
+	if e.driver == DriverTypeAliyun {
+		return func(*broker.SubscribeOptions) {}
+	}
+	return rmq.WithSuspendInterval(d)
 }

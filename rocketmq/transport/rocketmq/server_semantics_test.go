@@ -46,14 +46,14 @@ func TestServerPoisonGoesToDLQAtOnce(t *testing.T) {
 					calls.Add(1)
 				}
 				return nil
-			}, rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(5), rmq.WithRetryDelayLevel(4))
+			}, rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(5), e.retryDelay(4))
 		if err != nil {
 			t.Fatal(err)
 		}
 		start(t, srv)
 		dead := subscribeDLQ(t, srv, group)
 		// Retried, the message would reach the DLQ after 5 back-offs of 30 s (delay
-		// level 4); at once it is there well within the wait below.
+		// level 4; aliyun: 5 invisible times); at once it is there well within the wait.
 		if err := srv.Publish(context.Background(), topic, []byte("not json"), rmq.WithKeys([]string{"poison"})); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func testFIFOOrder(t *testing.T, e *driverEnv) {
 			}
 			seen[o.Note] = append(seen[o.Note], o.ID)
 			return nil
-		}, rmq.WithConsumeFromFirst(), rmq.WithOrderly(), rmq.WithSuspendInterval(100*time.Millisecond), rmq.WithConcurrency(4))
+		}, rmq.WithConsumeFromFirst(), rmq.WithOrderly(), e.suspend(100*time.Millisecond), rmq.WithConcurrency(4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,22 +219,25 @@ func testFIFOOrder(t *testing.T, e *driverEnv) {
 }
 
 // TestServerCrossProtocol: a message published through the v2 driver (remoting)
-// reaches a v5 server's handler (gRPC) and the other way round, with its tag, keys and
-// properties.
+// reaches the handler of a server of each other driver (v5: gRPC, aliyun: HTTP) and
+// the other way round, with its tag, keys and properties.
 func TestServerCrossProtocol(t *testing.T) {
-	e := newDriverEnv(t, DriverTypeV5)
-	v5 := e.server()
+	forDrivers(t, raceFree, nil, testCrossProtocol)
+}
+
+func testCrossProtocol(t *testing.T, e *driverEnv) {
+	other := e.server()
 	v2e := *e
 	v2e.driver = DriverTypeV2
 	v2 := v2e.server()
-	start(t, v5)
+	start(t, other)
 	start(t, v2)
 	for _, tc := range []struct {
 		name     string
 		pub, sub *Server
 	}{
-		{"remoting producer to gRPC consumer", v2, v5},
-		{"gRPC producer to remoting consumer", v5, v2},
+		{"remoting producer to " + string(e.driver) + " consumer", v2, other},
+		{string(e.driver) + " producer to remoting consumer", other, v2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &driverEnv{t: t, driver: e.driver, ns: e.ns, mini: e.mini}

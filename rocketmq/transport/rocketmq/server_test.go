@@ -146,7 +146,7 @@ func TestServerStartFailures(t *testing.T) {
 		{"unknown codec", DriverTypeV2, []ServerOption{WithCodec("yaml-ish")}, `"yaml-ish"`},
 		{"v5 driver, no proxy", DriverTypeV5, []ServerOption{WithBrokerOptions(rmq.WithSendTimeout(time.Second))}, "127.0.0.1:1"},
 		{"v5 driver, unsupported option", DriverTypeV5, []ServerOption{WithEnableTrace()}, "WithEnableTrace"},
-		{"aliyun driver", DriverTypeAliyun, nil, "not available in this build"},
+		{"aliyun driver, unsupported option", DriverTypeAliyun, []ServerOption{WithEnableTrace()}, "WithEnableTrace"},
 		{"tls", DriverTypeV2, []ServerOption{WithTLSConfig(&tls.Config{})}, "TLS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,7 +260,7 @@ func testPanicAndErrorGoToDLQ(t *testing.T, e *driverEnv) {
 			}
 			attempts.Add(1)
 			panic("handler bug")
-		}, rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(1), rmq.WithRetryDelayLevel(1))
+		}, rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(1), e.retryDelay(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,7 +166,7 @@ func metricsServer(t *testing.T, e *driverEnv, fail map[int]bool) (srv *Server, 
 				return errors.New("fail")
 			}
 			return nil
-		}, rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(3), rmq.WithRetryDelayLevel(1))
+		}, rmq.WithConsumeFromFirst(), rmq.WithMaxReconsumeTimes(3), e.retryDelay(1))
 	if err != nil {
 		t.Fatal(err)
 	}
