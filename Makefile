@@ -182,7 +182,7 @@ fuzz:
 	done
 
 .PHONY: bench
-# raw client vs this stack, figures as ratios (short: <= 2 min); prints a table, writes bench/results.md
+# raw client vs this stack (and the v5 driver beside it), figures as ratios (short: about 2 min); prints a table, writes bench/results.md
 bench:
 	cd $(LIB) && go run ./cmd/rmqbench -short
 

@@ -53,6 +53,20 @@ func TestREADMEWalkthroughAliyun(t *testing.T) {
 	terminate(t, p)
 }
 
+// TestREADMEWalkthroughV5 is the walkthrough with data.rocketmq.driver v5: the service
+// publishes and consumes over the RocketMQ 5 gRPC API of its embedded broker, whose
+// start line names that endpoint (topics, readiness and consumer lag stay on the name
+// server).
+func TestREADMEWalkthroughV5(t *testing.T) {
+	p := start(t, "../..", append(testEnv(t.TempDir()),
+		"APP_DATA_ROCKETMQ_DRIVER=v5", "APP_DATA_ROCKETMQ_EMBEDDED_GRPC_ADDR=127.0.0.1:0"))
+	walkthrough(t, p)
+	terminate(t, p)
+	if !strings.Contains(p.output(), "grpc=127.0.0.1:") {
+		t.Errorf("app output lacks the embedded gRPC endpoint (grpc=127.0.0.1:...):\n%s", p.output())
+	}
+}
+
 // terminate stops the app p with SIGTERM; it must exit 0.
 func terminate(t *testing.T, p *process) {
 	t.Helper()

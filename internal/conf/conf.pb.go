@@ -401,11 +401,12 @@ func (x *Data) GetRocketmq() *RocketMQ {
 // and the publisher's own keys (producer).
 type RocketMQ struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Client library: v2 (rocketmq-client-go, the remoting protocol) or aliyun (the HTTP
-	// API of Aliyun's RocketMQ 4.x instances; namespace is the instance id).
+	// Client library: v2 (rocketmq-client-go, the remoting protocol), v5 (the RocketMQ 5
+	// proxy's gRPC API) or aliyun (the HTTP API of Aliyun's RocketMQ 4.x instances;
+	// namespace is the instance id).
 	Driver string `protobuf:"bytes,12,opt,name=driver,proto3" json:"driver,omitempty"`
-	// HTTP endpoint of driver aliyun (http://<id>.mqrest.<region>.aliyuncs.com); empty: the
-	// embedded broker's.
+	// Endpoint of driver aliyun (http://<id>.mqrest.<region>.aliyuncs.com) or v5 (the
+	// proxies' gRPC host:8081, several separated by ';'); empty: the embedded broker's.
 	Endpoint string `protobuf:"bytes,13,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// Name server addresses (host:port). ["embedded"] starts the in-process broker.
 	NameServers []string `protobuf:"bytes,1,rep,name=name_servers,json=nameServers,proto3" json:"name_servers,omitempty"`
@@ -1206,7 +1207,9 @@ type RocketMQ_Embedded struct {
 	// How often the broker asks about an unresolved transaction.
 	TransactionCheckInterval *durationpb.Duration `protobuf:"bytes,4,opt,name=transaction_check_interval,json=transactionCheckInterval,proto3" json:"transaction_check_interval,omitempty"`
 	// Listen address of its Aliyun MQ HTTP API, served when driver is aliyun.
-	HttpAddr      string `protobuf:"bytes,5,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	HttpAddr string `protobuf:"bytes,5,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	// Listen address of its RocketMQ 5 gRPC API, served when driver is v5.
+	GrpcAddr      string `protobuf:"bytes,6,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1272,6 +1275,13 @@ func (x *RocketMQ_Embedded) GetTransactionCheckInterval() *durationpb.Duration {
 func (x *RocketMQ_Embedded) GetHttpAddr() string {
 	if x != nil {
 		return x.HttpAddr
+	}
+	return ""
+}
+
+func (x *RocketMQ_Embedded) GetGrpcAddr() string {
+	if x != nil {
+		return x.GrpcAddr
 	}
 	return ""
 }
@@ -1389,7 +1399,7 @@ const file_conf_conf_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12$\n" +
 	"\x0emax_open_conns\x18\x03 \x01(\x05R\fmaxOpenConns\x12$\n" +
 	"\x0emax_idle_conns\x18\x04 \x01(\x05R\fmaxIdleConns\x12E\n" +
-	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xad\n" +
+	"\x11conn_max_lifetime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fconnMaxLifetime\"\xca\n" +
 	"\n" +
 	"\bRocketMQ\x12\x16\n" +
 	"\x06driver\x18\f \x01(\tR\x06driver\x12\x1a\n" +
@@ -1422,14 +1432,15 @@ const file_conf_conf_proto_rawDesc = "" +
 	"serverName\x1aF\n" +
 	"\x05Trace\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12#\n" +
-	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\xe6\x01\n" +
+	"\rmessage_trace\x18\x02 \x01(\bR\fmessageTrace\x1a\x83\x02\n" +
 	"\bEmbedded\x12(\n" +
 	"\x10name_server_addr\x18\x01 \x01(\tR\x0enameServerAddr\x12\x1f\n" +
 	"\vbroker_addr\x18\x02 \x01(\tR\n" +
 	"brokerAddr\x12\x19\n" +
 	"\bdata_dir\x18\x03 \x01(\tR\adataDir\x12W\n" +
 	"\x1atransaction_check_interval\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x18transactionCheckInterval\x12\x1b\n" +
-	"\thttp_addr\x18\x05 \x01(\tR\bhttpAddr\x1a\x95\x01\n" +
+	"\thttp_addr\x18\x05 \x01(\tR\bhttpAddr\x12\x1b\n" +
+	"\tgrpc_addr\x18\x06 \x01(\tR\bgrpcAddr\x1a\x95\x01\n" +
 	"\bProducer\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1f\n" +

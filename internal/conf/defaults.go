@@ -31,7 +31,7 @@ func Defaults() *Bootstrap {
 				Credentials:    &RocketMQ_Credentials{},
 				Tls:            &RocketMQ_TLS{},
 				Trace:          &RocketMQ_Trace{Enabled: true},
-				Embedded: &RocketMQ_Embedded{NameServerAddr: "127.0.0.1:9876", BrokerAddr: "127.0.0.1:10911", HttpAddr: "127.0.0.1:8082",
+				Embedded: &RocketMQ_Embedded{NameServerAddr: "127.0.0.1:9876", BrokerAddr: "127.0.0.1:10911", HttpAddr: "127.0.0.1:8082", GrpcAddr: "127.0.0.1:8081",
 					DataDir: "data/rocketmq", TransactionCheckInterval: seconds(10)},
 				Producer: &RocketMQ_Producer{Topic: "orders", Group: "order-service-producer", RetryCount: 2, SendTimeout: seconds(3)},
 			},

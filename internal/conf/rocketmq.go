@@ -30,7 +30,7 @@ func (r *RocketMQ) Settings() cluster.Settings {
 	}
 	if e := r.GetEmbedded(); e != nil {
 		s.Embedded = &cluster.Embedded{NameServerAddr: e.NameServerAddr, BrokerAddr: e.BrokerAddr, HTTPAddr: e.HttpAddr,
-			DataDir: e.DataDir, TransactionCheckInterval: e.TransactionCheckInterval.AsDuration()}
+			GRPCAddr: e.GrpcAddr, DataDir: e.DataDir, TransactionCheckInterval: e.TransactionCheckInterval.AsDuration()}
 	}
 	return s
 }

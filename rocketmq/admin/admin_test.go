@@ -109,3 +109,30 @@ func TestEnsureAndDeleteTopics(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureTopicsMessageType: WithMessageType reaches the broker as the RocketMQ 5 topic
+// attribute (the embedded broker keeps it; a 4.x broker ignores it).
+func TestEnsureTopicsMessageType(t *testing.T) {
+	ns, b := rmqtest.Start(t)
+	if b == nil {
+		t.Skip("reads the embedded broker's topic attributes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	typed, plain := rmqtest.Name(t, "typed"), rmqtest.Name(t, "plain")
+	if err := EnsureTopics(ctx, []string{ns}, []string{typed}, WithMessageType("MIXED")); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureTopics(ctx, []string{ns}, []string{plain}); err != nil {
+		t.Fatal(err)
+	}
+	for topic, want := range map[string]string{typed: "MIXED", plain: ""} {
+		tc, ok := b.Topic(topic)
+		if !ok {
+			t.Fatalf("topic %s not created", topic)
+		}
+		if got := tc.Attributes["message.type"]; got != want {
+			t.Errorf("%s: message.type = %q, want %q", topic, got, want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ type Option func(*options)
 type options struct {
 	tls         *tls.Config
 	credentials *credentials
+	messageType string // EnsureTopics: WithMessageType
 }
 
 type credentials struct {

@@ -111,7 +111,7 @@ func TestSignMatchesTheBrokersCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, token := range []string{"", "sts-token"} {
-		req := newTopicRequest("T", 4)
+		req := newTopicRequest("T", 4, "")
 		req.Body = []byte("body")
 		sign(req, &credentials{"admin-key", "admin-secret", token})
 		if err := v.Check(req, localhost); err != nil {

@@ -14,6 +14,14 @@ import (
 // real broker's defaultTopicQueueNums).
 const DefaultTopicQueues = 8
 
+// WithMessageType gives the topics EnsureTopics creates the RocketMQ 5 attribute
+// message.type (NORMAL, FIFO, DELAY, TRANSACTION or MIXED): a 5.x proxy accepts on a
+// topic only the messages of its type (MIXED: any). RocketMQ 4.x brokers ignore it.
+// Topics that exist already are left as they are.
+func WithMessageType(t string) Option {
+	return func(o *options) { o.messageType = t }
+}
+
 // EnsureTopics makes sure every topic has a route: topics the name servers do not know
 // are created on every master broker of the cluster (UPDATE_AND_CREATE_TOPIC, what
 // `mqadmin updateTopic -c` does), then their routes are awaited. Push consumers refuse
@@ -76,15 +84,19 @@ func (ns *NameServerReport) brokerAddrs() []string {
 }
 
 func (o *options) createTopic(ctx context.Context, brokerAddr, topic string, queues int) error {
-	return o.invokeAdmin(ctx, brokerAddr, newTopicRequest(topic, queues))
+	return o.invokeAdmin(ctx, brokerAddr, newTopicRequest(topic, queues, o.messageType))
 }
 
-// newTopicRequest is UPDATE_AND_CREATE_TOPIC for a readable and writable topic.
-func newTopicRequest(topic string, queues int) *remoting.Command {
+// newTopicRequest is UPDATE_AND_CREATE_TOPIC for a readable and writable topic, with the
+// RocketMQ 5 message type attribute when messageType is set.
+func newTopicRequest(topic string, queues int, messageType string) *remoting.Command {
 	n := fmt.Sprint(queues)
-	return remoting.NewRequest(remoting.UpdateAndCreateTopic,
-		"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
-		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false")
+	fields := []string{"topic", topic, "defaultTopic", "TBW102", "readQueueNums", n, "writeQueueNums", n,
+		"perm", "6", "topicFilterType", "SINGLE_TAG", "topicSysFlag", "0", "order", "false"}
+	if messageType != "" {
+		fields = append(fields, "attributes", "+message.type="+messageType)
+	}
+	return remoting.NewRequest(remoting.UpdateAndCreateTopic, fields...)
 }
 
 // waitForRoutes polls the name server until every topic has a route (a real broker

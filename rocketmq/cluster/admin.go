@@ -30,7 +30,10 @@ const MetricConsumerLag = "rocketmq.consumer.lag"
 // Push consumers refuse a topic without a route, and a transactional producer needs one
 // to be asked about earlier half messages. For driver "aliyun" on an endpoint without
 // name servers (an Aliyun instance, whose topics are created in its console) it does
-// nothing.
+// nothing. For driver "v5" the topics it creates have message.type MIXED, so a 5.x
+// proxy accepts every kind of message on them (normal, FIFO, delayed, transactional);
+// topics that exist keep their type. The calls go to the name servers and brokers over
+// the remoting protocol, which is where a RocketMQ cluster, 5.x included, serves them.
 func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
 	if c.httpOnly() {
 		return nil // an Aliyun instance's topics are created in its console
@@ -48,6 +51,9 @@ func (c *Client) EnsureTopics(ctx context.Context, topics ...string) error {
 	}
 	ns, opts, err := c.adminTarget(ctx)
 	if err == nil {
+		if c.Settings.Driver == DriverV5 {
+			opts = append(opts, admin.WithMessageType("MIXED"))
+		}
 		err = admin.EnsureTopics(ctx, ns, q, opts...)
 	}
 	if err != nil {

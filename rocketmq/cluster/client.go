@@ -36,7 +36,7 @@ func (c *Client) NameServers() []string { return c.Settings.NameServers }
 func (c *Client) Driver() rmq.DriverType { return c.Settings.DriverType() }
 
 // BrokerOptions returns the driver options of the connection: name servers (or domain;
-// driver "aliyun": its HTTP endpoint),
+// driver "aliyun": its HTTP endpoint; driver "v5": the proxies' gRPC endpoints),
 // namespace, instance name, credentials, retry count, send timeout, codec, TLS,
 // RocketMQ's message trace, the logger and the client log level, and the telemetry of
 // WithTelemetry (spans only with Trace.Enabled). Add the group and what is specific to
@@ -51,6 +51,8 @@ func (c *Client) BrokerOptions() ([]broker.Option, error) {
 	switch {
 	case s.Driver == DriverAliyun:
 		opts = append(opts, rmq.WithNameServer([]string{s.Endpoint})) // the driver's address is its HTTP endpoint
+	case s.Driver == DriverV5:
+		opts = append(opts, rmq.WithNameServer(s.ProxyEndpoints())) // a name server domain serves the admin calls only
 	case s.NameServerDomain != "":
 		opts = append(opts, rmq.WithNameServerDomain(s.NameServerDomain))
 	default:

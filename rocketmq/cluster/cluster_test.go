@@ -54,6 +54,7 @@ func open(t *testing.T, producer, consumer cluster.Settings, opts ...cluster.Opt
 
 func TestInheritFillsWhatOneSideLeavesOut(t *testing.T) {
 	producer := cluster.Settings{
+		Driver: cluster.DriverV5, Endpoint: "10.0.0.1:8081",
 		NameServers: []string{"10.0.0.1:9876"}, Namespace: "ns", RetryCount: 4, SendTimeout: time.Second,
 		Credentials: &cluster.Credentials{AccessKey: "ak", SecretKey: "sk"},
 		Trace:       &cluster.Trace{Enabled: true},
@@ -66,6 +67,8 @@ func TestInheritFillsWhatOneSideLeavesOut(t *testing.T) {
 		got, want any
 	}{
 		{"consumer name servers", strings.Join(c.NameServers, ","), "10.0.0.1:9876"},
+		{"consumer driver", c.Driver, cluster.DriverV5},
+		{"consumer endpoint", c.Endpoint, "10.0.0.1:8081"},
 		{"consumer keeps its namespace", c.Namespace, "other"},
 		{"consumer credentials", c.Credentials.AccessKey, "ak"},
 		{"consumer retry", c.RetryCount, 4},
@@ -249,16 +252,28 @@ func TestSubscriptionOptions(t *testing.T) {
 	}
 }
 
-// TestClientsMeetInTheirNamespace publishes with BrokerOptions and consumes with
-// ServerOptions of a namespaced endpoint on the embedded broker (or ROCKETMQ_NAMESRV): the
-// topic EnsureTopics created carries the namespace, the message arrives, and the lag gauge
-// and ConsumerLag report the group's queues under their namespaced names.
+// TestClientsMeetInTheirNamespace publishes with Connect and consumes with
+// ServerOptions of a namespaced endpoint on the embedded broker (or ROCKETMQ_NAMESRV),
+// with driver v2 and v5: the topic EnsureTopics created carries the namespace (and with
+// v5 message.type MIXED), the message arrives, and the lag gauge and ConsumerLag (admin
+// calls over remoting with either driver) report the group's queues under their
+// namespaced names.
 func TestClientsMeetInTheirNamespace(t *testing.T) {
+	for _, driver := range []string{cluster.DriverV2, cluster.DriverV5} {
+		t.Run(driver, func(t *testing.T) { testClientsMeetInTheirNamespace(t, driver) })
+	}
+}
+
+func testClientsMeetInTheirNamespace(t *testing.T, driver string) {
 	ns := ""
 	if ext := rmqtest.External(); ext != "" {
+		if driver == cluster.DriverV5 {
+			t.Skip("driver v5 needs the embedded broker's gRPC endpoint (RocketMQ 4.9.4 has none)")
+		}
 		ns = ext
 	}
-	settings := cluster.Settings{NameServers: []string{ns}, Namespace: "cl", Embedded: free}
+	settings := cluster.Settings{Driver: driver, NameServers: []string{ns}, Namespace: "cl",
+		Embedded: &cluster.Embedded{NameServerAddr: "127.0.0.1:0", BrokerAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0"}}
 	if ns == "" {
 		settings.NameServers = nil
 	}
@@ -273,16 +288,26 @@ func TestClientsMeetInTheirNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ep.Embedded != nil {
-		if _, ok := ep.Embedded.Topic("cl%" + topic); !ok {
+		tc, ok := ep.Embedded.Topic("cl%" + topic)
+		if !ok {
 			t.Fatalf("EnsureTopics did not create cl%%%s", topic)
 		}
+		if want := map[string]string{cluster.DriverV5: "MIXED"}[driver]; tc.Attributes["message.type"] != want {
+			t.Errorf("message.type of the topic = %q, want %q", tc.Attributes["message.type"], want)
+		}
+		if grpc := ep.Embedded.GRPCAddr(); (grpc != "") != (driver == cluster.DriverV5) {
+			t.Errorf("gRPC endpoint %q with driver %s", grpc, driver)
+		}
+	}
+	if want := map[string]rocketmq.DriverType{cluster.DriverV2: rocketmq.DriverTypeV2, cluster.DriverV5: rocketmq.DriverTypeV5}[driver]; ep.Producer.Driver() != want || ep.Consumer.Driver() != want {
+		t.Errorf("drivers %s/%s, want %s on both sides", ep.Producer.Driver(), ep.Consumer.Driver(), want)
 	}
 
 	srvOpts, err := ep.Consumer.ServerOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rocketmq.NewServer(rocketmq.DriverTypeV2, append(srvOpts, rocketmq.WithEnableKeepAlive(false))...)
+	srv := rocketmq.NewServer(ep.Consumer.Driver(), append(srvOpts, rocketmq.WithEnableKeepAlive(false))...)
 	var got atomic.Int32
 	sub := cluster.Subscription{Topic: topic, Group: group, ConsumeFrom: broker.ConsumeFromFirst}
 	if err := rocketmq.RegisterSubscriber(srv, context.Background(), topic, group,

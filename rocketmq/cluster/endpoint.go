@@ -57,11 +57,12 @@ func WithTopics(topics ...string) Option {
 // connection settings it leaves unset from the other (Settings.Inherit), and, when
 // either selects the embedded broker, starts it (with the first side's Embedded
 // settings that are set; with its HTTP endpoint too when a side of driver "aliyun" uses
-// it) and points that side at it. Settings that cannot work (see Settings.Validate) are
-// an error naming each. When the embedded broker cannot listen because its address is
-// taken, the error (an *AddrInUseError) says whether a RocketMQ name server answers
-// there and how to use it or move the embedded one (see WithHints). Close stops the
-// broker.
+// it, its gRPC endpoint when a side of driver "v5" does) and points that side at it.
+// Settings that cannot work (see Settings.Validate; driver "v5" on a cluster without
+// an endpoint) are an error naming each. When the embedded broker cannot listen
+// because its address is taken, the error (an *AddrInUseError) says whether a RocketMQ
+// name server answers there and how to use it or move the embedded one (see
+// WithHints). Close stops the broker.
 func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*Endpoint, error) {
 	o := openOptions{logger: log.GetLogger(), hints: defaultHints}
 	for _, opt := range opts {
@@ -89,23 +90,37 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 		if emb == nil {
 			emb = c.Embedded
 		}
-		withHTTP := false
+		withHTTP, withGRPC := false, false
 		for _, s := range sides {
 			withHTTP = withHTTP || (s.UsesEmbedded() && s.Driver == DriverAliyun)
+			withGRPC = withGRPC || (s.UsesEmbedded() && s.Driver == DriverV5 && s.Endpoint == "")
 		}
-		b, err := startEmbedded(ctx, emb, withHTTP, o.logger, o.hints)
+		b, err := startEmbedded(ctx, emb, withHTTP, withGRPC, o.logger, o.hints)
 		if err != nil {
 			return nil, err
 		}
 		ep.Embedded = b
 		for _, s := range sides {
 			if s.UsesEmbedded() {
-				if s.Driver == DriverAliyun {
+				switch {
+				case s.Driver == DriverAliyun:
 					s.Endpoint = "http://" + b.HTTPAddr()
+				case s.Driver == DriverV5 && s.Endpoint == "":
+					s.Endpoint = b.GRPCAddr()
 				}
 				s.NameServers = []string{b.Addr()}
 			}
 		}
+	}
+	var errs []error
+	for i, s := range sides {
+		if s.Driver == DriverV5 && s.Endpoint == "" {
+			errs = append(errs, fmt.Errorf("%s %w", [2]string{"producer", "consumer"}[i], FieldError{"endpoint",
+				"driver v5 needs the RocketMQ 5 proxies' gRPC endpoints (host:8081) when name_servers names a cluster"}))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(err, ep.Close())
 	}
 	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
 	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
@@ -130,7 +145,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.Logger, hints Hints) (*minirocketmq.Broker, error) {
+func startEmbedded(ctx context.Context, e *Embedded, withHTTP, withGRPC bool, logger log.Logger, hints Hints) (*minirocketmq.Broker, error) {
 	if e == nil {
 		e = &Embedded{}
 	}
@@ -160,6 +175,13 @@ func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.L
 		}
 		opts = append(opts, minirocketmq.WithHTTPAddr(addr))
 	}
+	if withGRPC {
+		addr := e.GRPCAddr
+		if addr == "" {
+			addr = DefaultEmbeddedGRPCAddr
+		}
+		opts = append(opts, minirocketmq.WithGRPCAddr(addr))
+	}
 	b, err := minirocketmq.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded RocketMQ broker: %w", err)
@@ -177,7 +199,7 @@ func startEmbedded(ctx context.Context, e *Embedded, withHTTP bool, logger log.L
 		store = "memory"
 	}
 	h.Infow("msg", "embedded RocketMQ broker started", "name_server", b.NameServerAddr(), "broker", b.BrokerAddr(), "store", store,
-		"http", b.HTTPAddr())
+		"http", b.HTTPAddr(), "grpc", b.GRPCAddr())
 	return b, nil
 }
 

@@ -18,6 +18,9 @@ const (
 	// DefaultEmbeddedHTTPAddr is where the embedded broker serves the Aliyun MQ HTTP API
 	// when a client of driver "aliyun" uses it.
 	DefaultEmbeddedHTTPAddr = "127.0.0.1:8082"
+	// DefaultEmbeddedGRPCAddr is where the embedded broker serves the RocketMQ 5 gRPC
+	// API (the proxy's port) when a client of driver "v5" uses it.
+	DefaultEmbeddedGRPCAddr = "127.0.0.1:8081"
 )
 
 // Drivers of Settings.Driver.
@@ -27,19 +30,24 @@ const (
 	// DriverAliyun is Aliyun's MQ HTTP API (Message Queue for Apache RocketMQ 4.x
 	// instances; the embedded broker's HTTP endpoint).
 	DriverAliyun = "aliyun"
+	// DriverV5 is the library's client of RocketMQ 5's gRPC proxy API: publishing and
+	// consuming go to Endpoint (the proxies), admin calls to the name servers, where a
+	// 5.x cluster serves them.
+	DriverV5 = "v5"
 )
 
 // Settings is how one client reaches RocketMQ. The zero value (or NameServers
 // ["embedded"]) selects the embedded broker with its defaults. A nil pointer or a zero
 // value means "not set": Inherit fills it from the other side of the service.
 type Settings struct {
-	// Driver is the client library of the connections: DriverV2 ("" too) or
+	// Driver is the client library of the connections: DriverV2 ("" too), DriverV5 or
 	// DriverAliyun. Admin calls (topic creation, probes, consumer lag) use the remoting
 	// protocol whatever the driver, where the cluster offers it (see Client).
 	Driver string
 	// Endpoint is the HTTP endpoint of driver "aliyun"
-	// ("http://<id>.mqrest.<region>.aliyuncs.com"; Namespace is then the instance id).
-	// Empty: the embedded broker's HTTP endpoint.
+	// ("http://<id>.mqrest.<region>.aliyuncs.com"; Namespace is then the instance id),
+	// or the RocketMQ 5 proxies' gRPC endpoints of driver "v5" ("host:8081", several
+	// separated by ';'). Empty: the embedded broker's HTTP or gRPC endpoint.
 	Endpoint string
 	// NameServers are host:port addresses; empty or ["embedded"] selects the embedded
 	// broker (unless driver "aliyun" names an Endpoint).
@@ -109,6 +117,9 @@ type Embedded struct {
 	// HTTPAddr is where it serves the Aliyun MQ HTTP API for clients of driver "aliyun"
 	// (default DefaultEmbeddedHTTPAddr; port 0 picks a free one).
 	HTTPAddr string
+	// GRPCAddr is where it serves the RocketMQ 5 gRPC API for clients of driver "v5"
+	// (default DefaultEmbeddedGRPCAddr; port 0 picks a free one).
+	GRPCAddr string
 	// DataDir is the directory of the durable store; "" keeps messages in memory.
 	DataDir string
 	// TransactionCheckInterval is how often the broker asks about unresolved
@@ -136,6 +147,17 @@ func (s Settings) UsesEmbedded() bool {
 
 // aliyunRemote reports whether s is driver "aliyun" on an Endpoint of its own.
 func (s Settings) aliyunRemote() bool { return s.Driver == DriverAliyun && s.Endpoint != "" }
+
+// ProxyEndpoints returns the gRPC endpoints of driver "v5": Endpoint split at ';'.
+func (s Settings) ProxyEndpoints() []string {
+	var out []string
+	for _, ep := range strings.Split(s.Endpoint, ";") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
 
 // DriverType is the driver of the transport and broker/rocketmq for s.Driver.
 func (s Settings) DriverType() rmq.DriverType {

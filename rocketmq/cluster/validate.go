@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 
 	"github.com/go-kratos/kratos/v2/encoding"
 
@@ -31,9 +32,10 @@ func ValidName(s string) bool { return namePattern.MatchString(s) }
 // domain that is not an http(s) URL, a namespace RocketMQ does not allow, a negative
 // retry count or send timeout, an unknown codec or client log level, credentials or a
 // client certificate given by halves, the TLS keys the driver cannot honour (see
-// TLS.validate), an unknown driver, an endpoint that is not an HTTP URL or without
-// driver "aliyun", and what driver "aliyun" cannot do (a name server domain, an
-// instance name, RocketMQ's message trace).
+// TLS.validate), an unknown driver, an endpoint that is not an HTTP URL (driver
+// "aliyun") or host:port (driver "v5") or that driver "v2" has no use for, and what
+// drivers "aliyun" and "v5" cannot do (aliyun: a name server domain, an instance name;
+// both: RocketMQ's message trace).
 func (s Settings) Validate() []FieldError {
 	var errs []FieldError
 	fail := func(field, format string, args ...any) {
@@ -76,7 +78,17 @@ func (s Settings) Validate() []FieldError {
 	switch s.Driver {
 	case "", DriverV2:
 		if s.Endpoint != "" {
-			fail("endpoint", "is the HTTP endpoint of driver %q; driver %q dials name_servers", DriverAliyun, DriverV2)
+			fail("endpoint", "is the endpoint of driver %q or %q; driver %q dials name_servers", DriverAliyun, DriverV5, DriverV2)
+		}
+	case DriverV5:
+		for i, ep := range s.ProxyEndpoints() {
+			host, port, err := net.SplitHostPort(ep)
+			if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
+				fail("endpoint", "%q (endpoint %d) is not host:port", ep, i+1)
+			}
+		}
+		if s.Trace != nil && s.Trace.MessageTrace {
+			fail("trace.message_trace", "RocketMQ's message trace is not part of the gRPC API of driver %q", DriverV5)
 		}
 	case DriverAliyun:
 		if u, err := url.Parse(s.Endpoint); s.Endpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
@@ -92,7 +104,7 @@ func (s Settings) Validate() []FieldError {
 			fail("trace.message_trace", "RocketMQ's message trace is not part of the HTTP API of driver %q", DriverAliyun)
 		}
 	default:
-		fail("driver", "unknown driver %q (valid: %s, %s)", s.Driver, DriverV2, DriverAliyun)
+		fail("driver", "unknown driver %q (valid: %s, %s, %s)", s.Driver, DriverV2, DriverV5, DriverAliyun)
 	}
 	return errs
 }
@@ -105,7 +117,8 @@ func (s Settings) Validate() []FieldError {
 // (no CA, no server name) nor presents a client certificate. TLS with it is an
 // encrypted connection to a broker it does not authenticate, which the configuration
 // must say (insecure_skip_verify); keys that would promise more are refused rather
-// than dropped. Driver "aliyun" (Go's HTTP client) honours them all.
+// than dropped. Drivers "aliyun" (Go's HTTP client) and "v5" (gRPC on Go's TLS)
+// honour them all.
 func (t *TLS) validate(v2 bool) []FieldError {
 	if t == nil {
 		return nil

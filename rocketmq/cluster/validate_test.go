@@ -36,10 +36,16 @@ func TestSettingsValidate(t *testing.T) {
 		{"half certificate", cluster.Settings{Driver: "aliyun", TLS: &cluster.TLS{Enabled: true, KeyFile: "k"}}, []string{"tls.cert_file: cert_file and key_file go together"}},
 		{"aliyun honours every TLS key", cluster.Settings{Driver: "aliyun", Endpoint: "https://h", TLS: &cluster.TLS{Enabled: true, CAFile: "ca.pem",
 			ServerName: "mq", CertFile: "c", KeyFile: "k"}}, nil},
+		{"v5", cluster.Settings{Driver: cluster.DriverV5, Endpoint: "10.0.0.1:8081;10.0.0.2:8081"}, nil},
+		{"v5 embedded", cluster.Settings{Driver: cluster.DriverV5}, nil},
+		{"v5 honours every TLS key", cluster.Settings{Driver: cluster.DriverV5, Endpoint: "10.0.0.1:8081", TLS: &cluster.TLS{Enabled: true, CAFile: "ca.pem",
+			ServerName: "mq", CertFile: "c", KeyFile: "k"}}, nil},
+		{"v5 with message trace", cluster.Settings{Driver: cluster.DriverV5, Trace: &cluster.Trace{MessageTrace: true}}, []string{"trace.message_trace: "}},
+		{"v5 endpoint without port", cluster.Settings{Driver: cluster.DriverV5, Endpoint: "10.0.0.1:8081;proxy"}, []string{`endpoint: "proxy" (endpoint 2) is not host:port`}},
 		{"aliyun", cluster.Settings{Driver: "aliyun", Endpoint: "https://1.mqrest.cn-hangzhou.aliyuncs.com", Namespace: "MQ_INST_1_a"}, nil},
 		{"aliyun embedded", cluster.Settings{Driver: "aliyun"}, nil},
 		{"unknown driver", cluster.Settings{Driver: "kafka"}, []string{`driver: unknown driver "kafka"`}},
-		{"endpoint without aliyun", cluster.Settings{Endpoint: "http://h"}, []string{"endpoint: is the HTTP endpoint of driver"}},
+		{"endpoint without aliyun or v5", cluster.Settings{Endpoint: "http://h"}, []string{"endpoint: is the endpoint of driver"}},
 		{"aliyun bad endpoint", cluster.Settings{Driver: "aliyun", Endpoint: "tcp://h:1"}, []string{`endpoint: "tcp://h:1" is not http`}},
 		{"aliyun cannot", cluster.Settings{Driver: "aliyun", NameServerDomain: "http://d", InstanceName: "i", Trace: &cluster.Trace{MessageTrace: true}},
 			[]string{"name_server_domain: driver", "instance_name: driver", "trace.message_trace: RocketMQ's message trace"}},
@@ -102,5 +108,12 @@ func TestOpenRefusesSettingsThatCannotWork(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestOpenRefusesV5WithoutProxyOnACluster(t *testing.T) {
+	_, err := cluster.Open(context.Background(), cluster.Settings{Driver: cluster.DriverV5, NameServers: []string{"10.0.0.1:9876"}}, cluster.Settings{})
+	if err == nil || !strings.Contains(err.Error(), "producer endpoint: driver v5 needs") || !strings.Contains(err.Error(), "consumer endpoint") {
+		t.Fatalf("Open = %v, want both sides' endpoint named", err)
 	}
 }

@@ -1,8 +1,10 @@
-// Package rocketmq is the broker driver for Apache RocketMQ on the official
-// github.com/apache/rocketmq-client-go/v2 client (DriverTypeV2, Broker), and for the
-// HTTP API of Aliyun's Message Queue for Apache RocketMQ on a client of its own
-// (DriverTypeAliyun, AliyunBroker: see aliyun_broker.go and aliyun_consumer.go for
-// what differs). What follows is about the v2 driver.
+// Package rocketmq holds the broker drivers for Apache RocketMQ: DriverTypeV2 (Broker)
+// on the official github.com/apache/rocketmq-client-go/v2 client (remoting protocol,
+// RocketMQ 4.x and 5.x brokers); DriverTypeV5 (V5Broker), our own client of the
+// RocketMQ 5 proxy's gRPC API (section "RocketMQ 5" below); and DriverTypeAliyun
+// (AliyunBroker), a client of the HTTP API of Aliyun's Message Queue for Apache
+// RocketMQ (see aliyun_broker.go and aliyun_consumer.go for what differs). What comes
+// first is about the v2 driver.
 //
 //	b, err := rocketmq.NewBroker(rocketmq.DriverTypeV2,
 //		rocketmq.WithNameServer([]string{"127.0.0.1:9876"}),
@@ -49,4 +51,58 @@
 //     refuses to mix TLS and plain drivers in one process (ErrTLSMixed).
 //   - Consumed topics carry the namespace ("ns%topic") and retries the retry topic;
 //     handlers see the plain topic.
+//
+// # RocketMQ 5 (DriverTypeV5, V5Broker)
+//
+//	b, err := rocketmq.NewBroker(rocketmq.DriverTypeV5,
+//		rocketmq.WithNameServer([]string{"proxy:8081"})) // the proxy's gRPC endpoint, not a name server
+//
+// The client speaks the 5.x proxy's gRPC API (package protocol/v2) the way the official
+// SDKs do (apache/rocketmq-clients): one client id for the producer and one per
+// consumer group; each keeps a Telemetry stream open that carries its settings (sent on
+// connect and whenever they change) and the server's answer, which the client applies
+// (producer: send attempts, message type validation; consumer: FIFO, max delivery
+// attempts, back-off, batch size, long polling); Heartbeat every 10 s;
+// NotifyClientTermination on Disconnect. Several endpoints are balanced round-robin;
+// every call goes through them (RocketMQ 5 proxies are stateless and routes name the
+// proxies), so the endpoints in routes and assignments are not dialled separately.
+// Credentials sign every call with the v5 signature (HMAC-SHA1 of x-mq-date-time);
+// WithNamespace sets the resources' namespace; TLS verifies the proxy's certificate
+// with the given tls.Config (system roots with broker.WithEnableSecure alone).
+//
+// Publishing: the topic's route is queried on its first use (RocketMQ 5 proxies do not
+// create topics: TOPIC_NOT_FOUND); tags, keys and properties map one to one;
+// WithShardingKey (alias WithMessageGroup) is the message group of a FIFO message,
+// WithDelayTimeLevel (RocketMQ's level durations) and broker.WithDeliveryTime the
+// delivery timestamp of a DELAY message, WithTransaction a TRANSACTION message. A
+// message has one type, and the topic must accept it (its message.type attribute; the
+// driver checks the route first when the server validates types). Async and oneway
+// sends wait for the answer on a goroutine of their own. Transactions: the local
+// executor runs after the half message is stored, commit and rollback are
+// EndTransaction; the server's RecoverOrphanedTransactionCommand (on the producer's
+// stream) goes to the TransactionChecker, whose answer is an EndTransaction.
+//
+// Subscribing is push-style delivery over ReceiveMessage and AckMessage: each
+// subscription keeps WithReceivers long-polling receives in flight, handlers run on up
+// to WithConcurrency goroutines per group, messages are received invisible for the
+// subscription's ConsumeTimeout (WithInvisibleDuration) or auto-renewed while the
+// process lives. Outcomes (v5_delivery.go): success is an ack (batched); a failure is
+// ChangeInvisibleDuration to the back-off (WithRetryDelayLevel, else the server's retry
+// policy), so the server delivers the message again with the attempt + 1; the last
+// attempt (the server's max attempts, lowered by WithMaxReconsumeTimes), an error
+// wrapping broker.ErrDeadLetter and an undecodable body are forwarded to %DLQ%<group>
+// with ForwardMessageToDeadLetterQueue at once. That is the proxy's own RPC, and what
+// the official clients do for FIFO messages; the server's rule (a message whose last
+// delivery expires goes to the DLQ) remains the backstop. FIFO groups (the server says
+// so: a subscription group with consumeMessageOrderly) get one message per message
+// group at a time; the driver retries a failed one in place after the back-off, so the
+// group keeps its order. Drain stops receiving, gives back what was received and not
+// started (without counting an attempt), and waits for running handlers.
+//
+// What the gRPC API cannot do is refused with an error naming the option
+// (ErrV5Unsupported): Request (request-reply), WithConsumerModel(BroadCasting),
+// WithConsumeFromTimestamp, WithEnableTrace, WithNameServerDomain; WithOrderly on a
+// group the server does not declare FIFO. A new group starts where the server says
+// (the proxy: at the end of a queue, at its beginning while its first message is
+// still in memory), whatever WithConsumeFromFirst/Last say.
 package rocketmq

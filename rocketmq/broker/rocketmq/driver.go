@@ -19,7 +19,8 @@ const (
 	DriverTypeAliyun DriverType = "aliyun"
 	// DriverTypeV2 is github.com/apache/rocketmq-client-go/v2 (remoting protocol, RocketMQ 4.x and 5.x).
 	DriverTypeV2 DriverType = "v2"
-	// DriverTypeV5 is github.com/apache/rocketmq-clients/golang/v5 (gRPC proxy, RocketMQ 5.x): not in this build.
+	// DriverTypeV5 is this package's own client of the RocketMQ 5 proxy's gRPC API
+	// (V5Broker): WithNameServer names the proxies' gRPC endpoints ("host:8081").
 	DriverTypeV5 DriverType = "v5"
 )
 
@@ -27,7 +28,7 @@ const (
 var ErrDriverUnavailable = errors.New("rocketmq driver not available in this build")
 
 // NewBroker returns a broker for driverType, initialised with opts. For a driver this
-// build does not include (v5), an unknown one or options the driver refuses, it
+// build does not include, an unknown one or options the driver refuses, it
 // returns an error and a Broker whose every method fails with that error, so a caller
 // that keeps the value never gets a nil panic.
 func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, error) {
@@ -40,8 +41,11 @@ func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, err
 		}
 		return b, nil
 	case DriverTypeV5:
-		err = fmt.Errorf("driver %q: %w: it needs github.com/apache/rocketmq-clients/golang/v5 and a RocketMQ 5 gRPC proxy; use %q (rocketmq-client-go/v2), which speaks to RocketMQ 4.x and 5.x brokers",
-			driverType, ErrDriverUnavailable, DriverTypeV2)
+		b := NewV5(opts...)
+		if err := b.Init(); err != nil {
+			return unavailable{err}, err
+		}
+		return b, nil
 	case DriverTypeAliyun:
 		b := NewAliyun(opts...)
 		if err := b.Init(); err != nil {
@@ -49,7 +53,7 @@ func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, err
 		}
 		return b, nil
 	default:
-		err = fmt.Errorf("unknown rocketmq driver type %q (want %q or %q)", driverType, DriverTypeV2, DriverTypeAliyun)
+		err = fmt.Errorf("unknown rocketmq driver type %q (want %q, %q or %q)", driverType, DriverTypeV2, DriverTypeV5, DriverTypeAliyun)
 	}
 	return unavailable{err}, err
 }

@@ -26,6 +26,8 @@ type settings struct {
 	sendTimeout      time.Duration
 	txChecker        broker.TransactionChecker
 	txTopics         []string
+	receivers        int           // v5: concurrent receives per subscription
+	longPolling      time.Duration // v5: long polling of a receive
 }
 
 func driverSettings(o *broker.Options) *settings {
@@ -41,7 +43,8 @@ func driverOption(f func(*settings)) broker.Option {
 	return func(o *broker.Options) { f(driverSettings(o)) }
 }
 
-// WithNameServer sets the name server addresses ("host:port").
+// WithNameServer sets the name server addresses ("host:port"); for DriverTypeV5 they
+// are the RocketMQ 5 proxies' gRPC endpoints (port 8081 by default), not name servers.
 func WithNameServer(addrs []string) broker.Option {
 	return broker.WithAddress(addrs...)
 }

@@ -217,7 +217,7 @@ func TestNewBrokerDrivers(t *testing.T) {
 		driver DriverType
 		ok     bool
 	}{
-		{DriverTypeV2, true}, {DriverTypeV5, false}, {DriverTypeAliyun, true}, {"kafka", false},
+		{DriverTypeV2, true}, {DriverTypeV5, true}, {DriverTypeAliyun, true}, {"kafka", false},
 	} {
 		t.Run(string(tc.driver), func(t *testing.T) {
 			b, err := NewBroker(tc.driver, WithNameServer([]string{"127.0.0.1:1"}))
@@ -237,10 +237,13 @@ func TestNewBrokerDrivers(t *testing.T) {
 			}
 		})
 	}
-	for _, d := range []DriverType{DriverTypeV2, DriverTypeAliyun} {
+	for _, d := range []DriverType{DriverTypeV2, DriverTypeV5, DriverTypeAliyun} {
 		if _, err := NewBroker(d, broker.WithCodec("nope")); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 			t.Errorf("%s: unknown codec: err = %v, want one naming it", d, err)
 		}
+	}
+	if b, _ := NewBroker(DriverTypeV5); b.Name() != "rocketmq-v5-grpc" || b.Address() != DefaultProxyEndpoint {
+		t.Errorf("v5 driver: %s at %s", b.Name(), b.Address())
 	}
 	if b, _ := NewBroker(DriverTypeAliyun); b.Name() != "aliyun-mq-http" || b.Address() != DefaultHTTPEndpoint {
 		t.Errorf("aliyun driver: %s at %s", b.Name(), b.Address())

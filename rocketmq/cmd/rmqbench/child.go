@@ -24,14 +24,19 @@ import (
 
 // childEnv switches this program into child mode: it runs a broker on free loopback
 // ports with the store the value names (see childOptions), prints "ready <name server
-// address>" and serves until its stdin is closed.
+// address> <gRPC address or nothing>" and serves until its stdin is closed.
 const childEnv = "RMQBENCH_BROKER"
 
 // childOptions reads a child's store spec: "memory", or "ASYNC_FLUSH:<data dir>" or
-// "SYNC_FLUSH:<data dir>".
+// "SYNC_FLUSH:<data dir>"; "+grpc" at the end also serves the RocketMQ 5 gRPC API.
 func childOptions(spec string) ([]minirocketmq.Option, error) {
+	var opts []minirocketmq.Option
+	if s, ok := strings.CutSuffix(spec, "+grpc"); ok {
+		spec = s
+		opts = append(opts, minirocketmq.WithGRPCAddr("127.0.0.1:0"))
+	}
 	if spec == "memory" {
-		return nil, nil
+		return opts, nil
 	}
 	flush, dir, ok := strings.Cut(spec, ":")
 	if !ok || dir == "" {
@@ -41,7 +46,7 @@ func childOptions(spec string) ([]minirocketmq.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []minirocketmq.Option{minirocketmq.WithDataDir(dir), minirocketmq.WithFlushDiskType(t)}, nil
+	return append(opts, minirocketmq.WithDataDir(dir), minirocketmq.WithFlushDiskType(t)), nil
 }
 
 func childBroker(spec string) int {
@@ -55,7 +60,7 @@ func childBroker(spec string) int {
 		fmt.Fprintln(os.Stderr, "rmqbench broker:", err)
 		return 1
 	}
-	fmt.Printf("ready %s\n", b.Addr())
+	fmt.Printf("ready %s %s\n", b.Addr(), b.GRPCAddr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	if err := b.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "rmqbench broker:", err)
@@ -69,6 +74,7 @@ type child struct {
 	cmd       *exec.Cmd
 	stdin     io.WriteCloser
 	addr      string
+	grpc      string // the gRPC endpoint ("+grpc" specs)
 	started   time.Time
 	listening time.Duration // process start → "ready"
 }
@@ -101,12 +107,13 @@ func startChild(spec string) (*child, error) {
 	}()
 	select {
 	case s := <-line:
-		addr, ok := strings.CutPrefix(strings.TrimSpace(s), "ready ")
+		addrs, ok := strings.CutPrefix(strings.TrimSpace(s), "ready ")
 		if !ok {
 			_ = c.stop()
 			return nil, fmt.Errorf("broker process said %q", s)
 		}
-		c.addr, c.listening = addr, time.Since(c.started)
+		c.addr, c.grpc, _ = strings.Cut(addrs, " ")
+		c.listening = time.Since(c.started)
 		return c, nil
 	case <-time.After(time.Minute):
 		_ = c.stop()

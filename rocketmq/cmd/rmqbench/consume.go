@@ -85,9 +85,9 @@ func runConsume(ctx context.Context, e *env) ([]*table, error) {
 	return []*table{t}, nil
 }
 
-// drainTurn consumes per messages from topic with side i (0 raw, 1 ours) and returns
-// the messages handled after the first one, the time from the first to the last,
-// and the process CPU time meanwhile.
+// drainTurn consumes per messages from topic with side i (0 raw, 1 ours, 2 ours on
+// the v5 driver) and returns the messages handled after the first one, the time from
+// the first to the last, and the process CPU time meanwhile.
 func drainTurn(ctx context.Context, e *env, i int, topic string, per int) (int64, time.Duration, time.Duration, error) {
 	var count atomic.Int64
 	first := make(chan struct{}) // closed once the first delivery set t0 and c0
@@ -107,14 +107,15 @@ func drainTurn(ctx context.Context, e *env, i int, topic string, per int) (int64
 		return nil
 	}
 	var stop func()
-	if i == 0 {
+	switch i {
+	case 0:
 		c, started, err := startRawConsumer(ctx, e, topic, consumer.ConsumeFromFirstOffset, handle)
 		if err != nil {
 			return 0, 0, 0, err
 		}
 		stop = func() { shutdownConsumer(c, started) }
-	} else {
-		srv, err := startOurServer(ctx, e, topic, handle, rmq.WithConsumeFromFirst())
+	default:
+		srv, err := startOurServer(ctx, e, i == 2, topic, handle, rmq.WithConsumeFromFirst())
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -163,16 +164,19 @@ func startRawConsumer(ctx context.Context, e *env, topic string, from consumer.C
 	return c, time.Now(), nil
 }
 
-// startOurServer starts a transport server with one typed subscription of a new group
-// on topic; it runs with the pprof label side=ours.
-func startOurServer(ctx context.Context, e *env, topic string, handle func(context.Context, *event) error, opts ...broker.SubscribeOption) (*transport.Server, error) {
-	srv := e.newServer()
+// startOurServer starts a transport server (on the v5 driver with v5) with one typed
+// subscription of a new group on topic; it runs with the pprof label side=ours (v5).
+func startOurServer(ctx context.Context, e *env, v5 bool, topic string, handle func(context.Context, *event) error, opts ...broker.SubscribeOption) (*transport.Server, error) {
+	srv, label := e.newServer(), "ours"
+	if v5 {
+		srv, label = e.newV5Server(), "v5"
+	}
 	err := transport.RegisterSubscriber(srv, context.Background(), topic, name("CG"),
 		func(ctx context.Context, _ string, _ broker.Headers, ev *event) error { return handle(ctx, ev) }, opts...)
 	if err != nil {
 		return nil, err
 	}
-	pprof.Do(ctx, pprof.Labels("side", "ours"), func(ctx context.Context) { err = srv.Start(ctx) })
+	pprof.Do(ctx, pprof.Labels("side", label), func(ctx context.Context) { err = srv.Start(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("start transport server: %w", err)
 	}

@@ -26,6 +26,10 @@ import (
 // envNameServer names an external cluster to measure instead of the embedded broker.
 const envNameServer = "ROCKETMQ_NAMESRV"
 
+// envProxy names the gRPC endpoint of that cluster's RocketMQ 5 proxy, for scenario 6
+// (the v5 driver); without it an external cluster's run skips the v5 tables.
+const envProxy = "ROCKETMQ_PROXY"
+
 // config holds the counts and durations of a run.
 type config struct {
 	mode            string        // "short", "full" or "smoke"
@@ -58,6 +62,7 @@ const bodySize = 1024
 type env struct {
 	cfg      config
 	ns       string     // name server address
+	grpc     string     // RocketMQ 5 gRPC endpoint ("" when there is none)
 	embedded *child     // the broker process; nil when ROCKETMQ_NAMESRV is set
 	logger   log.Logger // error level: the harness prints only its report
 	// logSink is a connected driver kept for the whole run: the driver routes the
@@ -70,13 +75,13 @@ type env struct {
 func newEnv(cfg config) (*env, error) {
 	e := &env{cfg: cfg, logger: log.NewFilter(log.NewStdLogger(os.Stderr), log.FilterLevel(log.LevelError))}
 	if ns := strings.TrimSpace(os.Getenv(envNameServer)); ns != "" {
-		e.ns = ns
+		e.ns, e.grpc = ns, strings.TrimSpace(os.Getenv(envProxy))
 	} else {
-		c, err := startChild("memory")
+		c, err := startChild("memory+grpc")
 		if err != nil {
 			return nil, fmt.Errorf("start the embedded broker: %w", err)
 		}
-		e.embedded, e.ns = c, c.addr
+		e.embedded, e.ns, e.grpc = c, c.addr, c.grpc
 	}
 	e.logSink = e.newDriver()
 	if err := e.logSink.Connect(); err != nil {
@@ -161,6 +166,19 @@ func (e *env) newServer() *transport.Server {
 		transport.WithNameServer([]string{e.ns}), transport.WithCodec("json"),
 		transport.WithMiddleware(recovery.Recovery()), transport.WithEnableKeepAlive(false),
 		transport.WithLogger(e.logger), transport.WithInstanceName(name("ours")), transport.WithGroupName(name("PG")))
+}
+
+// newV5Driver returns our RocketMQ 5 driver on the run's gRPC endpoint (not connected).
+func (e *env) newV5Driver() *rmq.V5Broker {
+	return rmq.NewV5(rmq.WithNameServer([]string{e.grpc}), broker.WithLogger(e.logger), rmq.WithInstanceName(name("v5")))
+}
+
+// newV5Server returns a transport server on the v5 driver, built as newServer.
+func (e *env) newV5Server() *transport.Server {
+	return transport.NewServer(transport.DriverTypeV5,
+		transport.WithNameServer([]string{e.grpc}), transport.WithCodec("json"),
+		transport.WithMiddleware(recovery.Recovery()), transport.WithEnableKeepAlive(false),
+		transport.WithLogger(e.logger), transport.WithInstanceName(name("v5")))
 }
 
 // newRawProducer starts a rocketmq-client-go producer on the run's broker.

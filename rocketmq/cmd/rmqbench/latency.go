@@ -32,7 +32,7 @@ func runLatency(ctx context.Context, e *env) ([]*table, error) {
 		return nil, err
 	}
 	defer func() { shutdownConsumer(raw, rawStarted) }()
-	ours, err := startOurServer(ctx, e, oursTopic, rec[1].record)
+	ours, err := startOurServer(ctx, e, false, oursTopic, rec[1].record)
 	if err != nil {
 		return nil, err
 	}

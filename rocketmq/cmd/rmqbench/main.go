@@ -2,7 +2,7 @@
 // rocketmq-client-go/v2 client on the same broker, in the same process and the
 // same run, prints a table and writes it to bench/results.md.
 //
-//	make bench                                    # go run ./cmd/rmqbench -short (≤ 2 min)
+//	make bench                                    # go run ./cmd/rmqbench -short (about 2 min)
 //	make bench-full                               # 100,000-message drains, longer windows
 //	go run ./cmd/rmqbench -short -run consume -cpuprofile cpu.out
 //	ROCKETMQ_NAMESRV=127.0.0.1:9876 go run ./cmd/rmqbench -short -o bench/results-rocketmq-4.9.4.md
@@ -15,6 +15,8 @@
 //	latency  latency.go  send → handler latency at a fixed offered rate, both paths
 //	store    store.go    broker produce+consume by body size and store (memory, ASYNC_FLUSH, SYNC_FLUSH)
 //	startup  startup.go  broker process start → first accepted send; RSS after storing messages
+//	v5       v5.go       the RocketMQ 5 driver (gRPC) beside the raw v2 client and our v2 stack:
+//	                     publish and consume, as ratios v5 ÷ raw v2 and v5 ÷ our v2
 //
 // How to read it: on a shared machine absolute figures move with everybody
 // else's load, so raw and ours always run at the same time, against the same
@@ -62,6 +64,7 @@ var scenarios = []scenario{
 	{"latency", runLatency},
 	{"store", runStore},
 	{"startup", runStartup},
+	{"v5", runV5},
 }
 
 // run parses args, runs the selected scenarios, prints the report to stdout and
@@ -69,9 +72,9 @@ var scenarios = []scenario{
 func run(ctx context.Context, args []string, stdout, progress io.Writer) error {
 	fs := flag.NewFlagSet("rmqbench", flag.ContinueOnError)
 	fs.SetOutput(progress)
-	short := fs.Bool("short", false, "short mode: smaller counts and windows, ≤ 2 minutes")
+	short := fs.Bool("short", false, "short mode: smaller counts and windows, about 2 minutes")
 	out := fs.String("o", "bench/results.md", "write the report (Markdown) to this file; empty: stdout only")
-	only := fs.String("run", "", "comma-separated scenarios to run (publish,consume,latency,store,startup); empty: all")
+	only := fs.String("run", "", "comma-separated scenarios to run (publish,consume,latency,store,startup,v5); empty: all")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
 	rate := fs.Int("rate", 0, "offered rate of the latency scenario, msg/s per path (default 1000)")
@@ -133,7 +136,7 @@ func selectScenarios(only string) ([]scenario, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("-run: unknown scenario %q (known: publish, consume, latency, store, startup)", name)
+			return nil, fmt.Errorf("-run: unknown scenario %q (known: publish, consume, latency, store, startup, v5)", name)
 		}
 	}
 	return sel, nil

@@ -81,7 +81,7 @@ func checkMarkdown(t *testing.T, md string) {
 			}
 		}
 	}
-	for _, s := range []string{"1", "2", "3", "4", "5"} {
+	for _, s := range []string{"1", "2", "3", "4", "5", "6", "7"} {
 		if !titles[s] {
 			t.Errorf("report has no table for scenario %s", s)
 		}

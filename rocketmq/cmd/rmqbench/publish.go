@@ -145,7 +145,7 @@ func rawSender(p rocketmq.Producer, topic string, ev *event, mode publishMode) s
 	}
 }
 
-func ourSender(b *rmq.Broker, topic string, ev *event, mode publishMode) sender {
+func ourSender(b broker.Broker, topic string, ev *event, mode publishMode) sender {
 	switch mode {
 	case modeAsync:
 		return func(ctx context.Context, done func(error)) (int, error) {

@@ -23,11 +23,11 @@ import (
 // drivers (raceFree).
 
 // allDrivers are the drivers every suite covers.
-var allDrivers = []DriverType{DriverTypeV2, DriverTypeAliyun}
+var allDrivers = []DriverType{DriverTypeV2, DriverTypeV5, DriverTypeAliyun}
 
 // raceFree are the drivers whose clients are race-free where rocketmq-client-go's is
 // not; their subtests run with the race detector.
-var raceFree = []DriverType{DriverTypeAliyun}
+var raceFree = []DriverType{DriverTypeV5, DriverTypeAliyun}
 
 // driverEnv is the broker one driver's subtest runs against.
 type driverEnv struct {

@@ -23,10 +23,10 @@ var (
 // DriverType names the RocketMQ client library (see the constants).
 type DriverType = rmq.DriverType
 
-// Driver types: DriverTypeV2 (rocketmq-client-go, remoting protocol) and
-// DriverTypeAliyun (Aliyun's MQ HTTP API; WithNameServer then names the instance's HTTP
-// endpoint, WithNamespace its instance id); DriverTypeV5 is not in this build and
-// makes Start fail.
+// Driver types: DriverTypeV2 (rocketmq-client-go, remoting protocol), DriverTypeV5 (the
+// RocketMQ 5 proxy's gRPC API; WithNameServer then names the proxies' gRPC endpoints)
+// and DriverTypeAliyun (Aliyun's MQ HTTP API; WithNameServer then names the instance's
+// HTTP endpoint, WithNamespace its instance id).
 const (
 	DriverTypeAliyun = rmq.DriverTypeAliyun
 	DriverTypeV2     = rmq.DriverTypeV2

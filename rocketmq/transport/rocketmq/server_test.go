@@ -144,7 +144,8 @@ func TestServerStartFailures(t *testing.T) {
 		want   string
 	}{
 		{"unknown codec", DriverTypeV2, []ServerOption{WithCodec("yaml-ish")}, `"yaml-ish"`},
-		{"v5 driver", DriverTypeV5, nil, "not available in this build"},
+		{"v5 driver, no proxy", DriverTypeV5, []ServerOption{WithBrokerOptions(rmq.WithSendTimeout(time.Second))}, "127.0.0.1:1"},
+		{"v5 driver, unsupported option", DriverTypeV5, []ServerOption{WithEnableTrace()}, "WithEnableTrace"},
 		{"aliyun driver, unsupported option", DriverTypeAliyun, []ServerOption{WithEnableTrace()}, "WithEnableTrace"},
 		{"tls", DriverTypeV2, []ServerOption{WithTLSConfig(&tls.Config{})}, "TLS"},
 	} {
@@ -294,6 +295,9 @@ func testPanicAndErrorGoToDLQ(t *testing.T, e *driverEnv) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("nothing in the DLQ")
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("%d attempts before the DLQ, want 2 (1 + max reconsume times 1)", n)
 	}
 }
 
