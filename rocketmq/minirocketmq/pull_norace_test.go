@@ -1,8 +1,8 @@
 //go:build !race
 
 // The official client's pull consumer races with itself
-// (consumer/pull_consumer.go: pull vs pullMessage, see
-// shared/design/client-quirks.md), so these tests stay out of -race runs;
+// (rocketmq-client-go/v2 consumer/pull_consumer.go: pull vs pullMessage, a data race
+// the race detector reports in the client, not here), so these tests stay out of -race runs;
 // `make test` runs them with `go test -run NoRace ./...`.
 
 package minirocketmq_test

@@ -12,7 +12,7 @@ import (
 // java_results.txt: what the real broker's filter module
 // (rocketmq-filter-4.9.4.jar) answered for the same expression and
 // properties. To regenerate after adding cases (needs a JDK and the
-// RocketMQ 4.9.4 jars, see /work/shared/tools/realmq):
+// RocketMQ 4.9.4 release unpacked at /opt/rocketmq-4.9.4, from apache.org):
 //
 //	cd testdata
 //	javac -cp "/opt/rocketmq-4.9.4/lib/*" -d /tmp/oracle Oracle.java
