@@ -449,7 +449,8 @@ func queryQueues(t *testing.T, ns, topic string, queues int, req func(q int) *re
 // change, a broker process whose periodic persistence is an hour away is
 // SIGKILLed right after that change (its last request): an admin creating
 // a topic or a group, a consumer's heartbeat creating its group and retry
-// topic, an admin deleting a topic. After a restart the change is there.
+// topic, an admin deleting a topic or a group. After a restart the change
+// is there.
 // (A topic a send created is persisted too, but its messages would bring
 // it back anyway: recovery recreates topics found in the store.)
 func TestKillKeepsConfigChanges(t *testing.T) {
@@ -504,6 +505,20 @@ func TestKillKeepsConfigChanges(t *testing.T) {
 			func(t *testing.T, got tables) {
 				if _, ok := got.topics["GoneT"]; ok {
 					t.Error("the deleted topic is back")
+				}
+			}},
+		{"deleteSubGroup",
+			func(t *testing.T, conn *remoting.Conn) {
+				req := remoting.NewRequest(remoting.UpdateAndCreateSubscriptionGroup)
+				req.Body = []byte(`{"groupName":"GoneG"}`)
+				invokeOK(t, conn, req)
+			},
+			func(t *testing.T, conn *remoting.Conn) {
+				invokeOK(t, conn, remoting.NewRequest(remoting.DeleteSubscriptionGroup, "groupName", "GoneG"))
+			},
+			func(t *testing.T, got tables) {
+				if _, ok := got.groups["GoneG"]; ok {
+					t.Error("the deleted group is back")
 				}
 			}},
 	} {

@@ -90,6 +90,16 @@ func TestSendBackGroupRetryMaxTimes(t *testing.T) {
 	}
 	retry := minirocketmq.RetryTopic("RawG")
 	waitFor(t, 10*time.Second, "the retry", func() bool { return b.MaxOffset(retry, 0) == 1 })
+	// delayLevel 0: the broker's back-off, level 3 + reconsume times (1).
+	for q := range 18 {
+		want := int64(0)
+		if q == 3 {
+			want = 1
+		}
+		if n := b.MaxOffset(minirocketmq.ScheduleTopic, q); n != want {
+			t.Errorf("schedule queue of delay level %d holds %d message(s), want %d (level 4 = 3 + reconsume times 1)", q+1, n, want)
+		}
+	}
 	msgs, err := b.Messages(retry, 0)
 	if err != nil {
 		t.Fatal(err)
