@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/pop"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/store"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
@@ -67,12 +66,7 @@ func (s *grpcServer) ReceiveMessage(req *v2.ReceiveMessageRequest, stream v2.Mes
 		_ = stream.Send(&v2.ReceiveMessageResponse{Content: &v2.ReceiveMessageResponse_DeliveryTimestamp{DeliveryTimestamp: timestamppb.New(s.b.clock.Now())}})
 		return nil
 	}
-	c, st := s.begin(ctx, func(c *v5Call) []acl.GRPCResource {
-		return []acl.GRPCResource{
-			{Name: c.wrap(req.GetGroup()), Group: true, Access: acl.AccessSub},
-			{Name: c.wrap(req.GetMessageQueue().GetTopic()), Access: acl.AccessSub},
-		}
-	})
+	c, st := s.begin(ctx, consumerResources(req.GetGroup(), req.GetMessageQueue().GetTopic()))
 	if st != nil {
 		return finish(st)
 	}
