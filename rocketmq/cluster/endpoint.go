@@ -112,16 +112,6 @@ func Open(ctx context.Context, producer, consumer Settings, opts ...Option) (*En
 			}
 		}
 	}
-	var errs []error
-	for i, s := range sides {
-		if s.Driver == DriverV5 && s.Endpoint == "" {
-			errs = append(errs, fmt.Errorf("%s %w", [2]string{"producer", "consumer"}[i], FieldError{"endpoint",
-				"driver v5 needs the RocketMQ 5 proxies' gRPC endpoints (host:8081) when name_servers names a cluster"}))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, errors.Join(err, ep.Close())
-	}
 	ep.Producer = &Client{Settings: p, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
 	ep.Consumer = &Client{Settings: c, logger: o.logger, meter: o.meter, tracer: o.tracer, hints: o.hints}
 	if len(o.topics) > 0 {

@@ -164,8 +164,9 @@ func (t *TLS) validate(v2 bool) []FieldError {
 }
 
 // checkResolved refuses what only shows once both sides are resolved: TLS towards the
-// embedded broker, which serves plain TCP, and a producer and a consumer that disagree
-// on TLS (the driver's TLS switch is one for the whole process).
+// embedded broker, which serves plain TCP, driver "v5" on a cluster without an endpoint
+// (the embedded broker gives its own), and a producer and a consumer that disagree on
+// TLS (the driver's TLS switch is one for the whole process).
 func checkResolved(p, c Settings) error {
 	var errs []error
 	for _, side := range []struct {
@@ -174,6 +175,10 @@ func checkResolved(p, c Settings) error {
 	}{{"producer", p}, {"consumer", c}} {
 		if side.s.TLS.enabled() && side.s.UsesEmbedded() {
 			errs = append(errs, fmt.Errorf("%s tls.enabled: the embedded broker serves plain TCP; TLS needs name_servers of a cluster that serves it", side.name))
+		}
+		if side.s.Driver == DriverV5 && side.s.Endpoint == "" && !side.s.UsesEmbedded() {
+			errs = append(errs, fmt.Errorf("%s %w", side.name, FieldError{"endpoint",
+				"driver v5 needs the RocketMQ 5 proxies' gRPC endpoints (host:8081) when name_servers names a cluster"}))
 		}
 	}
 	if p.TLS.enabled() != c.TLS.enabled() && p.DriverType() == rmq.DriverTypeV2 && c.DriverType() == rmq.DriverTypeV2 {

@@ -327,6 +327,17 @@ func (s *grpcServer) begin(ctx context.Context, resources func(c *v5Call) []acl.
 	return c, nil
 }
 
+// consumerResources is what a consumer's request on a group and a topic
+// needs: SUB on both.
+func consumerResources(group, topic *v2.Resource) func(c *v5Call) []acl.GRPCResource {
+	return func(c *v5Call) []acl.GRPCResource {
+		return []acl.GRPCResource{
+			{Name: c.wrap(group), Group: true, Access: acl.AccessSub},
+			{Name: c.wrap(topic), Access: acl.AccessSub},
+		}
+	}
+}
+
 // grpcStatus builds a response status; an empty message is the code's name,
 // as ResponseBuilder does.
 func grpcStatus(code v2.Code, msg string) *v2.Status {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/pop"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
@@ -47,17 +46,6 @@ func popStatus(err error) *v2.Status {
 		return grpcStatus(v2.Code_INTERNAL_SERVER_ERROR, "the broker is shutting down")
 	}
 	return grpcStatus(v2.Code_INTERNAL_SERVER_ERROR, err.Error())
-}
-
-// consumerResources is what a consumer's request on a group and a topic
-// needs: SUB on both.
-func consumerResources(group, topic *v2.Resource) func(c *v5Call) []acl.GRPCResource {
-	return func(c *v5Call) []acl.GRPCResource {
-		return []acl.GRPCResource{
-			{Name: c.wrap(group), Group: true, Access: acl.AccessSub},
-			{Name: c.wrap(topic), Access: acl.AccessSub},
-		}
-	}
 }
 
 // AckMessage serves the RPC.

@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/pop"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/store"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
@@ -67,12 +66,7 @@ func (s *grpcServer) ReceiveMessage(req *v2.ReceiveMessageRequest, stream v2.Mes
 		_ = stream.Send(&v2.ReceiveMessageResponse{Content: &v2.ReceiveMessageResponse_DeliveryTimestamp{DeliveryTimestamp: timestamppb.New(s.b.clock.Now())}})
 		return nil
 	}
-	c, st := s.begin(ctx, func(c *v5Call) []acl.GRPCResource {
-		return []acl.GRPCResource{
-			{Name: c.wrap(req.GetGroup()), Group: true, Access: acl.AccessSub},
-			{Name: c.wrap(req.GetMessageQueue().GetTopic()), Access: acl.AccessSub},
-		}
-	})
+	c, st := s.begin(ctx, consumerResources(req.GetGroup(), req.GetMessageQueue().GetTopic()))
 	if st != nil {
 		return finish(st)
 	}
@@ -105,13 +99,9 @@ func (s *grpcServer) ReceiveMessage(req *v2.ReceiveMessageRequest, stream v2.Mes
 	if batch <= 0 || batch > maxReceiveBatch {
 		return finish(grpcStatus(v2.Code_BAD_REQUEST, fmt.Sprintf("the broker[%s] pop message's num is greater than 32 or not positive: %d", s.b.cfg.brokerName, batch)))
 	}
-	queues := make([]int32, tc.ReadQueueNums)
-	for i := range queues {
-		queues[i] = int32(i)
-	}
 	gc := s.b.groups.getOrCreate(group)
 	msgs, err := s.b.v5.pop.Receive(ctx, &pop.ReceiveRequest{
-		Group: group, Topic: topic, QueueIDs: queues, MaxMessages: batch,
+		Group: group, Topic: topic, QueueIDs: tc.readQueueIDs(), MaxMessages: batch,
 		InvisibleDuration: invisible, Filter: filter, Wait: wait,
 		FIFO: gc.ConsumeMessageOrderly, MaxAttempts: gc.RetryMaxTimes + 1,
 		Owner: c.clientID, AutoRenew: req.GetAutoRenew(),
@@ -127,27 +117,18 @@ func (s *grpcServer) ReceiveMessage(req *v2.ReceiveMessageRequest, stream v2.Mes
 		return finish(grpcStatus(v2.Code_MESSAGE_NOT_FOUND, "no new message"))
 	}
 	if err := stream.Send(&v2.ReceiveMessageResponse{Content: &v2.ReceiveMessageResponse_Status{Status: okStatus()}}); err != nil {
-		s.nack(group, topic, msgs)
+		s.b.popGiveBack("gRPC receive", group, topic, msgs)
 		return nil
 	}
 	for i, m := range msgs {
 		pm := protoMessage(m.Message, delivery{handle: m.ReceiptHandle, attempt: m.Attempt, invisible: m.InvisibleDuration})
 		if err := stream.Send(&v2.ReceiveMessageResponse{Content: &v2.ReceiveMessageResponse_Message{Message: pm}}); err != nil {
-			s.nack(group, topic, msgs[i:])
+			s.b.popGiveBack("gRPC receive", group, topic, msgs[i:])
 			return nil
 		}
 	}
 	_ = stream.Send(&v2.ReceiveMessageResponse{Content: &v2.ReceiveMessageResponse_DeliveryTimestamp{DeliveryTimestamp: timestamppb.New(s.b.clock.Now())}})
 	return nil
-}
-
-// nack makes messages a client did not get visible again soon.
-func (s *grpcServer) nack(group, topic string, msgs []*pop.Message) {
-	for _, m := range msgs {
-		if _, err := s.b.v5.pop.ChangeInvisibleDuration(group, topic, m.ReceiptHandle, nackInvisible, false); err != nil {
-			s.b.log.Logf(LogLevelDebug, "gRPC receive: give back undelivered message of %s: %v", topic, err)
-		}
-	}
 }
 
 // pollingTime is how long the receive may wait (ReceiveMessageActivity).

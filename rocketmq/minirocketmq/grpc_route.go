@@ -2,7 +2,6 @@ package minirocketmq
 
 import (
 	"context"
-	"strings"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/acl"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
@@ -65,25 +64,15 @@ func (s *grpcServer) QueryRoute(ctx context.Context, req *v2.QueryRouteRequest) 
 // topic that does not exist yet, the config it will have (one queue per
 // retry queue of the group, one for a dead-letter queue), so consumers can
 // route and read it from the start; TOPIC_NOT_FOUND for any other unknown
-// topic. Nothing is created here.
+// topic. Nothing is created here (Broker.groupTopicConfig).
 func (s *grpcServer) topicConfig(topic string) (*TopicConfig, *v2.Status) {
 	if tc := s.b.topics.get(topic); tc != nil {
 		return tc, nil
 	}
-	queues := 0
-	switch {
-	case strings.HasPrefix(topic, RetryGroupTopicPrefix) && len(topic) > len(RetryGroupTopicPrefix):
-		queues = defaultGroupConfig("").RetryQueueNums
-		if gc := s.b.groups.get(strings.TrimPrefix(topic, RetryGroupTopicPrefix)); gc != nil {
-			queues = gc.RetryQueueNums
-		}
-	case strings.HasPrefix(topic, DLQGroupTopicPrefix) && len(topic) > len(DLQGroupTopicPrefix):
-		queues = 1 // DLQ_NUMS_PER_GROUP
+	if tc := s.b.groupTopicConfig(topic); tc != nil {
+		return tc, nil
 	}
-	if queues <= 0 {
-		return nil, grpcStatus(v2.Code_TOPIC_NOT_FOUND, remarkf(msgNoTopicRoute, topic))
-	}
-	return &TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues, Perm: PermRead | PermWrite, TopicFilterType: "SINGLE_TAG"}, nil
+	return nil, grpcStatus(v2.Code_TOPIC_NOT_FOUND, remarkf(msgNoTopicRoute, topic))
 }
 
 // broker is the route's broker, at the endpoints the client used.
@@ -131,12 +120,7 @@ func permission(perm int) v2.Permission {
 
 // QueryAssignment serves the RPC.
 func (s *grpcServer) QueryAssignment(ctx context.Context, req *v2.QueryAssignmentRequest) (*v2.QueryAssignmentResponse, error) {
-	c, st := s.begin(ctx, func(c *v5Call) []acl.GRPCResource {
-		return []acl.GRPCResource{
-			{Name: c.wrap(req.GetGroup()), Group: true, Access: acl.AccessSub},
-			{Name: c.wrap(req.GetTopic()), Access: acl.AccessSub},
-		}
-	})
+	c, st := s.begin(ctx, consumerResources(req.GetGroup(), req.GetTopic()))
 	if st != nil {
 		return &v2.QueryAssignmentResponse{Status: st}, nil
 	}

@@ -129,16 +129,11 @@ func (b *Broker) checkTransactionV5(h *halfMessage) bool {
 	if !ok {
 		return true // resolved meanwhile
 	}
-	m, err := b.sem.tx.halfRecord(h)
+	m, err := b.sem.tx.sentRecord(h)
 	if err != nil {
 		b.log.Logf(LogLevelError, "transaction at %d: %v", h.commitLogOffset, err)
 		return true
 	}
-	topic, _ := message.Property(m.Properties, message.PropertyRealTopic)
-	qidStr, _ := message.Property(m.Properties, message.PropertyRealQueueID)
-	qid, _ := strconv.Atoi(qidStr)
-	m.Topic, m.QueueID = topic, int32(qid)
-	m.Properties = message.EditProperties(m.Properties, []string{message.PropertyRealTopic, message.PropertyRealQueueID})
 	cmd := &v2.TelemetryCommand{Command: &v2.TelemetryCommand_RecoverOrphanedTransactionCommand{
 		RecoverOrphanedTransactionCommand: &v2.RecoverOrphanedTransactionCommand{
 			Message:       protoMessage(m, delivery{}),

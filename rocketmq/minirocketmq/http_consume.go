@@ -100,14 +100,10 @@ func (s *httpServer) consume(c *httpCall) {
 		c.fail(errHTTPInvalidArgument, "The value of tag is invalid: "+remark)
 		return
 	}
-	queues := make([]int32, tc.ReadQueueNums)
-	for i := range queues {
-		queues[i] = int32(i)
-	}
 	gc := s.b.groups.getOrCreate(c.group)
 	invisible := s.b.cfg.http.invisibleDuration()
 	msgs, err := s.b.v5.pop.Receive(c.r.Context(), &pop.ReceiveRequest{
-		Group: c.group, Topic: c.topic, QueueIDs: queues, MaxMessages: num,
+		Group: c.group, Topic: c.topic, QueueIDs: tc.readQueueIDs(), MaxMessages: num,
 		InvisibleDuration: invisible, Filter: sub.filter, Wait: wait,
 		FIFO: c.trans == httpTransOrder, MaxAttempts: gc.RetryMaxTimes + 1,
 	})
@@ -125,7 +121,7 @@ func (s *httpServer) consume(c *httpCall) {
 		c.fail(errHTTPMessageNotExist, msgHTTPMessageNotExist)
 		return
 	case c.r.Context().Err() != nil:
-		s.nack(c, msgs) // taken as the client went away: visible again soon, as the gRPC endpoint does
+		s.b.popGiveBack("HTTP consume", c.group, c.topic, msgs) // taken as the client went away: visible again soon, as the gRPC endpoint does
 		return
 	}
 	resp := &httpMessages{XMLNS: httpNamespace, Messages: make([]httpMessageX, 0, len(msgs))}
@@ -225,14 +221,5 @@ func (s *httpServer) httpMessage(m *message.Message, d httpDelivery) httpMessage
 		ConsumedTimes:    d.attempt,
 		MessageTag:       tag,
 		Properties:       pb.String(),
-	}
-}
-
-// nack makes messages a client will not get visible again after a second.
-func (s *httpServer) nack(c *httpCall, msgs []*pop.Message) {
-	for _, m := range msgs {
-		if _, err := s.b.v5.pop.ChangeInvisibleDuration(c.group, c.topic, m.ReceiptHandle, nackInvisible, false); err != nil {
-			s.b.log.Logf(LogLevelDebug, "HTTP consume: give back undelivered message of %s: %v", c.topic, err)
-		}
 	}
 }

@@ -3,7 +3,6 @@ package minirocketmq
 import (
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -129,7 +128,7 @@ func (s *httpServer) dueHalf(topic string, num int) []httpMessageX {
 		hc.mu.Unlock()
 		var rec *message.Message
 		if e == nil {
-			m, err := s.b.sem.tx.halfRecord(h)
+			m, err := s.b.sem.tx.sentRecord(h)
 			if err != nil {
 				s.b.log.Logf(LogLevelError, "HTTP half-message consume of %s: %v", topic, err)
 				continue
@@ -160,18 +159,13 @@ func (s *httpServer) dueHalf(topic string, num int) []httpMessageX {
 			continue // resolved meanwhile
 		}
 		if rec == nil {
-			m, err := s.b.sem.tx.halfRecord(h)
+			m, err := s.b.sem.tx.sentRecord(h)
 			if err != nil {
 				s.b.log.Logf(LogLevelError, "HTTP half-message consume of %s: %v", topic, err)
 				continue
 			}
 			rec = m
 		}
-		real, _ := message.Property(rec.Properties, message.PropertyRealTopic)
-		qid, _ := message.Property(rec.Properties, message.PropertyRealQueueID)
-		q, _ := strconv.Atoi(qid)
-		rec.Topic, rec.QueueID = real, int32(q)
-		rec.Properties = message.EditProperties(rec.Properties, []string{message.PropertyRealTopic, message.PropertyRealQueueID})
 		out = append(out, s.httpMessage(rec, httpDelivery{
 			handle:  transactionID(s.b.storeHost, h.commitLogOffset, h.queueOffset),
 			attempt: n, first: first, next: next, half: true,

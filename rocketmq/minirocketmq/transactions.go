@@ -247,6 +247,22 @@ func (t *transactions) halfRecord(h *halfMessage) (*message.Message, error) {
 	return m, nil
 }
 
+// sentRecord is h's half record as its producer sent it, for a check-back
+// over gRPC or HTTP: topic and queue id set back to REAL_TOPIC / REAL_QID,
+// which are removed.
+func (t *transactions) sentRecord(h *halfMessage) (*message.Message, error) {
+	m, err := t.halfRecord(h)
+	if err != nil {
+		return nil, err
+	}
+	topic, _ := message.Property(m.Properties, message.PropertyRealTopic)
+	qid, _ := message.Property(m.Properties, message.PropertyRealQueueID)
+	q, _ := strconv.Atoi(qid)
+	m.Topic, m.QueueID = topic, int32(q)
+	m.Properties = message.EditProperties(m.Properties, []string{message.PropertyRealTopic, message.PropertyRealQueueID})
+	return m, nil
+}
+
 // resolved writes the op record saying h is done (deletePrepareMessage).
 func (t *transactions) resolved(h *halfMessage) error {
 	props := string(message.AppendProperty(nil, message.PropertyTags, "d"))

@@ -89,6 +89,26 @@ func (b *Broker) GRPCClients() []V5Client {
 // again, FIFO messages waiting behind their group.
 func (b *Broker) PopStats(group, topic string) pop.Stats { return b.v5.pop.Pending(group, topic) }
 
+// popGiveBack makes deliveries a client did not get visible again after
+// nackInvisible, as the proxy does; via names the endpoint in the log.
+func (b *Broker) popGiveBack(via, group, topic string, msgs []*pop.Message) {
+	for _, m := range msgs {
+		if _, err := b.v5.pop.ChangeInvisibleDuration(group, topic, m.ReceiptHandle, nackInvisible, false); err != nil {
+			b.log.Logf(LogLevelDebug, "%s: give back undelivered message of %s: %v", via, topic, err)
+		}
+	}
+}
+
+// readQueueIDs lists the topic's readable queues, 0..ReadQueueNums-1: what
+// a pop receive reads.
+func (t *TopicConfig) readQueueIDs() []int32 {
+	ids := make([]int32, t.ReadQueueNums)
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	return ids
+}
+
 // popHost is the pop engine's view of the broker.
 type popHost struct{ b *Broker }
 
