@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kratos-rocketmq/rocketmq/broker"
 	rmq "github.com/kratos-rocketmq/rocketmq/broker/rocketmq"
 	"github.com/kratos-rocketmq/rocketmq/config/protoconf"
 )
@@ -233,6 +234,10 @@ data:
 		{"a handler's default subscription", len(subs), 2},
 		{"its group", subs[1].GetGroup(), "shop-order-confirmed"},
 		{"its concurrency", subs[1].GetConcurrency(), int32(20)},
+		{"its mode", subs[1].GetConsumeMode(), ConsumeMode_CLUSTERING},
+		{"its redeliveries", subs[1].GetMaxReconsumeTimes(), int32(16)},
+		{"its start", subs[1].GetConsumeFrom(), ConsumeFrom_FIRST_OFFSET},
+		{"concurrency reaches the library", subs[1].Cluster().Concurrency, 20},
 		{"env list", strings.Join(producer.NameServers, ","), "10.0.0.2:9876,10.0.0.3:9876"},
 		{"the consumer's name servers", strings.Join(consumer.NameServers, ","), "10.0.0.2:9876,10.0.0.3:9876"},
 		{"yaml 0 retries wins over the default 2", producer.RetryCount, 0},
@@ -251,5 +256,17 @@ data:
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestSubscriptionCluster: every key of a subscription reaches the library's.
+func TestSubscriptionCluster(t *testing.T) {
+	ts := "2026-01-02T15:04:05+05:00"
+	got := (&Subscription{Topic: "t", Group: "g", SqlExpression: "a > 1", ConsumeMode: ConsumeMode_BROADCASTING, Orderly: true,
+		MaxReconsumeTimes: 3, Concurrency: 5, ConsumeFrom: ConsumeFrom_TIMESTAMP, ConsumeTimestamp: ts}).Cluster()
+	want, _ := time.Parse(time.RFC3339, ts)
+	if got.Topic != "t" || got.Group != "g" || got.SQLExpression != "a > 1" || !got.Broadcast || !got.Orderly ||
+		got.MaxReconsumeTimes != 3 || got.Concurrency != 5 || got.ConsumeFrom != broker.ConsumeFromTimestamp || !got.ConsumeTimestamp.Equal(want) {
+		t.Errorf("Cluster() = %+v", got)
 	}
 }

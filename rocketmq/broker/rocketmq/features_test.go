@@ -52,8 +52,11 @@ func TestRequestReply(t *testing.T) {
 		if isWarmup(h) {
 			return nil
 		}
+		if h["asker"] != "q-test" {
+			return fmt.Errorf("request without its header: %v", h)
+		}
 		return broker.Reply(ctx, &order{ID: o.ID * 10, Note: "reply to " + o.Note})
-	}, broker.WithQueueName(group), WithConsumeFromFirst(), WithRetryDelayLevel(1))
+	}, broker.WithQueueName(group), WithConsumeFromFirst(), WithRetryDelayLevel(1), WithTagSelector("question"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,9 @@ func TestRequestReply(t *testing.T) {
 	var reply *order
 	for i := 0; i < 10 && reply == nil; i++ {
 		v, err := b.Request(context.Background(), topic, &order{ID: 4, Note: fmt.Sprint("q", i)},
-			broker.WithRequestTimeout(3*time.Second), broker.WithReplyBinder(broker.NewBinder[order]()))
+			broker.WithRequestTimeout(3*time.Second), broker.WithReplyBinder(broker.NewBinder[order]()),
+			// the request carries the publish options it is given (the tag the group selects on, a header)
+			broker.WithRequestPublishOptions(WithTag("question"), broker.WithHeaders(broker.Headers{"asker": "q-test"})))
 		if err != nil {
 			t.Logf("request %d: %v", i, err)
 			continue
