@@ -56,8 +56,29 @@ func skipUnlessTemplate(t *testing.T, root string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m != templateModule {
+	if !isTemplate(m) {
 		t.Skipf("module %s is a service made from the template %s, not the template: the rename tests check the template only", m, templateModule)
+	}
+}
+
+// isTemplate reports whether module is the template's own module path: a service made
+// from it (kratos new, gonew, make new) has another, and does not run the rename tests.
+func isTemplate(module string) bool { return module == templateModule }
+
+func TestIsTemplate(t *testing.T) {
+	for _, tc := range []struct {
+		module string
+		want   bool
+	}{
+		{templateModule, true},
+		{"shop", false},
+		{"example.com/acme/shop", false},
+		{templateModule + "/test", false},
+		{"", false},
+	} {
+		if got := isTemplate(tc.module); got != tc.want {
+			t.Errorf("isTemplate(%q) = %v, want %v", tc.module, got, tc.want)
+		}
 	}
 }
 
