@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -32,7 +33,7 @@ var localhost = netip.MustParseAddr("127.0.0.1")
 // securedBroker starts an embedded broker that serves TLS only and checks ACL
 // signatures, and returns its name server and a client TLS configuration that
 // verifies its certificate.
-func securedBroker(t *testing.T) (string, *tls.Config) {
+func securedBroker(t *testing.T, opts ...minirocketmq.Option) (string, *tls.Config) {
 	t.Helper()
 	files := rmqtest.WriteTLSFiles(t)
 	srv, err := minirocketmq.LoadTLSConfig(files.ServerCert, files.ServerKey, "")
@@ -43,7 +44,7 @@ func securedBroker(t *testing.T) (string, *tls.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := minirocketmq.RunT(t, minirocketmq.WithTLS(srv), minirocketmq.WithACL(v))
+	b := minirocketmq.RunT(t, append([]minirocketmq.Option{minirocketmq.WithTLS(srv), minirocketmq.WithACL(v)}, opts...)...)
 	pem, err := os.ReadFile(files.CA)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +52,38 @@ func securedBroker(t *testing.T) (string, *tls.Config) {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	return b.Addr(), &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+}
+
+// TestProbeCompletesTheBrokersTLSHandshake: with WithTLS, a broker address that accepts
+// TCP connections but does not speak TLS is reported unreachable (a TCP connect alone
+// would pass it).
+func TestProbeCompletesTheBrokersTLSHandshake(t *testing.T) {
+	plain, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = plain.Close() })
+	go func() {
+		for {
+			c, err := plain.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("not a TLS server\n"))
+			_ = c.Close()
+		}
+	}()
+	ns, cfg := securedBroker(t, minirocketmq.WithAdvertisedAddr(plain.Addr().String()))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep := Probe(ctx, []string{ns}, nil, WithTLS(cfg))
+	err, listed := rep.Brokers[plain.Addr().String()]
+	if !listed {
+		t.Fatalf("the probe did not check the advertised broker %s: %+v", plain.Addr(), rep)
+	}
+	if err == nil || rep.OK() {
+		t.Fatalf("broker %s that does not speak TLS: probe error %v, OK %v; want a handshake error", plain.Addr(), err, rep.OK())
+	}
 }
 
 // TestSecuredCluster: against a broker that requires TLS and checks ACL, every admin
