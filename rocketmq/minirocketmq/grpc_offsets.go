@@ -184,7 +184,7 @@ func (s *grpcServer) UpdateOffset(ctx context.Context, req *v2.UpdateOffsetReque
 	if req.GetOffset() < 0 {
 		return &v2.UpdateOffsetResponse{Status: grpcStatus(v2.Code_ILLEGAL_OFFSET, fmt.Sprintf("offset %d is illegal", req.GetOffset()))}, nil
 	}
-	s.b.offsets.commit(group, topic, qid, req.GetOffset())
+	s.b.setConsumerOffset(group, topic, qid, req.GetOffset())
 	return &v2.UpdateOffsetResponse{Status: okStatus()}, nil
 }
 

@@ -17,7 +17,10 @@ import (
 // or a time after the newest message: the end of the queue). Without force
 // a queue only moves backwards. The broker then
 //   - commits the new offsets as the group's (the real broker leaves that
-//     to the clients), so a member that starts later begins there;
+//     to the clients), so a member that starts later begins there, through
+//     the pop engine, so that receives over gRPC and HTTP go on from there
+//     too (the real broker's server-side reset: the next pop reads from
+//     the reset offset);
 //   - sends RESET_CONSUMER_CLIENT_OFFSET (220) with the offset table to
 //     every live member, which drops what it has fetched and goes on from
 //     there (the Go client after a 10 s pause of its own).
@@ -73,7 +76,7 @@ func (b *Broker) computeResetOffsets(group, topic string, ts int64, force, stric
 // it reports whether any member was told.
 func (b *Broker) applyResetOffsets(group, topic string, ts int64, offsets map[int]int64) (bool, error) {
 	for q, off := range offsets {
-		b.offsets.commit(group, topic, int32(q), off)
+		b.setConsumerOffset(group, topic, int32(q), off)
 	}
 	entries := make([]mqValue, 0, len(offsets))
 	for q, off := range offsets {

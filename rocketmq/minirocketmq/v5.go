@@ -109,6 +109,15 @@ func (t *TopicConfig) readQueueIDs() []int32 {
 	return ids
 }
 
+// setConsumerOffset commits a group's offset of a queue from outside the
+// pop engine (UpdateOffset, UPDATE_CONSUMER_OFFSET, a reset): through the
+// engine, which drops what it held for the group in the queue, so that
+// receives over gRPC and HTTP go on from the new offset rather than from
+// the engine's cursor, and the engine's next commit does not undo it.
+func (b *Broker) setConsumerOffset(group, topic string, queueID int32, offset int64) {
+	b.v5.pop.SetOffset(group, topic, queueID, offset)
+}
+
 // popHost is the pop engine's view of the broker.
 type popHost struct{ b *Broker }
 

@@ -55,6 +55,15 @@
 // memory: after a restart, every message from the committed offset on is
 // delivered again with attempt 1 (at least once, never lost).
 //
+// An offset set from outside the engine (an admin's reset, a client's
+// UpdateOffset) goes through SetOffset, which commits it and drops the
+// group's state in the queue: the next receive reads from the new offset,
+// with attempt 1, and every handle of an earlier delivery there has
+// expired, so an ack of one changes no offset. Messages below the new
+// offset that were in flight are not delivered again (the real broker
+// revives an unacknowledged one from its checkpoint; here a reset forward
+// skips it, as the user asked).
+//
 // Bounds: at most WithMaxPending entries per queue (further new messages of
 // that queue wait until entries leave); a queue's state with nothing
 // pending is dropped after a minute unused (its offset is committed); a

@@ -38,7 +38,8 @@ type host struct {
 	mu       sync.Mutex
 	offsets  map[string]int64
 	dead     []*message.Message
-	failDead int // fail the next n DeadLetter calls
+	failDead int    // fail the next n DeadLetter calls
+	deadHook func() // called by DeadLetter first, when set
 }
 
 func offsetKey(group, topic string, q int32) string {
@@ -61,6 +62,12 @@ func (h *host) CommitOffset(group, topic string, q int32, off int64) {
 var errDiskFull = errors.New("disk full")
 
 func (h *host) DeadLetter(group string, m *message.Message) error {
+	h.mu.Lock()
+	hook := h.deadHook
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	h.mu.Lock()
 	if h.failDead > 0 {
 		h.failDead--

@@ -17,6 +17,7 @@ const (
 	stateInflight
 	stateReady
 	stateMoving
+	stateGone // its queue state was dropped by SetOffset
 )
 
 // entry is a pending message of a group in a queue.
@@ -77,6 +78,38 @@ func (e *Engine) queue(group, topic string, queueID int32) *queueState {
 	q.cursor = max(off, e.st.MinOffset(topic, queueID))
 	e.queues[k] = q
 	return q
+}
+
+// SetOffset commits offset as group's consumer offset of a queue on behalf
+// of someone other than the engine (an admin's reset, a client's
+// UpdateOffset) and drops what the engine held for the group there, so that
+// the next receive reads from offset. Every pending entry goes: its receipt
+// handles answer ErrHandleExpired from now on, and a message at or above
+// offset is delivered again from the new cursor with attempt 1 (a FIFO
+// group blocked by one of them is unblocked); one below offset is not
+// delivered again. The commit happens under the engine's lock, so no
+// commit of the engine's can overwrite it. Safe after Close.
+func (e *Engine) SetOffset(group, topic string, queueID int32, offset int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.forget(queueKey{group, topic, queueID})
+	e.host.CommitOffset(group, topic, queueID, offset)
+}
+
+// forget drops the state of a group in a queue and its pending entries,
+// marking them gone so that nothing done outside the lock (a dead-letter
+// write in progress) commits for them. Call with e.mu held.
+func (e *Engine) forget(k queueKey) {
+	q := e.queues[k]
+	if q == nil {
+		return
+	}
+	for _, en := range q.pending {
+		e.unschedule(en)
+		e.disown(en)
+		en.state = stateGone
+	}
+	delete(e.queues, k)
 }
 
 // add appends a pending entry for offset, which must be at least the
