@@ -21,7 +21,7 @@ type SubscriptionGroupConfig struct {
 	NotifyConsumerIDsChangedEnable bool   `json:"notifyConsumerIdsChangedEnable"`
 
 	// ConsumeMessageOrderly (5.x; mqadmin updateSubGroup -o) makes the
-	// group's gRPC consumers FIFO: one message in flight per message group.
+	// group's gRPC consumers FIFO: one batch in flight per message group.
 	ConsumeMessageOrderly bool `json:"consumeMessageOrderly"`
 }
 

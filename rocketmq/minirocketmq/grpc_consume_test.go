@@ -211,8 +211,10 @@ func TestGRPCDeadLetter(t *testing.T) {
 	wantCode(t, "ack of a forwarded message", f.cons.ack(f.group, f.topic, m...).GetStatus(), v2.Code_INVALID_RECEIPT_HANDLE)
 }
 
-// TestGRPCFIFO: a consumeMessageOrderly group gets one message of a message
-// group in flight at a time, in order; other groups go on.
+// TestGRPCFIFO: a consumeMessageOrderly group gets a message group's
+// messages in order, several in one batch; the group gets nothing more
+// until the whole batch is acknowledged or expired, and an unacknowledged
+// one comes again (attempt 2) before anything younger.
 func TestGRPCFIFO(t *testing.T) {
 	f := newV5Fixture(t, 2)
 	if err := f.b.SetTopicMessageType(f.topic, minirocketmq.MessageTypeFIFO); err != nil {
@@ -221,41 +223,47 @@ func TestGRPCFIFO(t *testing.T) {
 	if err := f.b.UpdateSubscriptionGroup(minirocketmq.SubscriptionGroupConfig{GroupName: f.group, RetryMaxTimes: 16, RetryQueueNums: 1, ConsumeMessageOrderly: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range [][2]string{{"A", "a1"}, {"B", "b1"}, {"A", "a2"}, {"B", "b2"}, {"A", "a3"}} {
-		g := m[0]
-		f.prod.mustSend(f.prod.newMsg(f.topic, m[1], func(m *v2.Message) {
+	send := func(g, body string) {
+		t.Helper()
+		f.prod.mustSend(f.prod.newMsg(f.topic, body, func(m *v2.Message) {
 			m.SystemProperties.MessageGroup = &g
 			m.SystemProperties.MessageType = v2.MessageType_FIFO
 		}))
 	}
-	var order []string
-	for len(order) < 5 {
-		msgs := f.cons.receive(f.group, f.topic)
-		groups := map[string]bool{}
+	for _, m := range [][2]string{{"A", "a1"}, {"B", "b1"}, {"A", "a2"}, {"B", "b2"}, {"A", "a3"}} {
+		send(m[0], m[1])
+	}
+	byGroup := func(msgs []*v2.Message) map[string]string {
+		out := map[string]string{}
 		for _, m := range msgs {
 			g := m.GetSystemProperties().GetMessageGroup()
-			if groups[g] {
-				t.Fatalf("two messages of group %s in flight: %v", g, bodiesOf(msgs))
-			}
-			groups[g] = true
-			order = append(order, string(m.GetBody()))
+			out[g] = strings.TrimPrefix(out[g]+","+string(m.GetBody()), ",")
 		}
-		if len(msgs) == 0 {
-			t.Fatalf("nothing to receive after %v", order)
+		return out
+	}
+	first := f.cons.receive(f.group, f.topic)
+	if got := byGroup(first); len(first) != 5 || got["A"] != "a1,a2,a3" || got["B"] != "b1,b2" {
+		t.Fatalf("first batch %v, want A's and B's messages in order", bodiesOf(first))
+	}
+	send("A", "a4")
+	if more := f.cons.receive(f.group, f.topic); len(more) != 0 {
+		t.Fatalf("a second batch while both groups have one in flight: %v", bodiesOf(more))
+	}
+	for _, m := range first {
+		if string(m.GetBody()) == "a2" {
+			continue
 		}
-		wantCode(t, "ack", f.cons.ack(f.group, f.topic, msgs...).GetStatus(), v2.Code_OK)
+		wantCode(t, "ack", f.cons.ack(f.group, f.topic, m).GetStatus(), v2.Code_OK)
 	}
-	var a, b []string
-	for _, body := range order {
-		if body[0] == 'a' {
-			a = append(a, body)
-		} else {
-			b = append(b, body)
-		}
+	if more := f.cons.receive(f.group, f.topic); len(more) != 0 {
+		t.Fatalf("A's next batch while a2 is in flight: %v", bodiesOf(more))
 	}
-	if strings.Join(a, ",") != "a1,a2,a3" || strings.Join(b, ",") != "b1,b2" {
-		t.Fatalf("order %v", order)
+	f.clk.Advance(11 * time.Second) // a2 expires
+	again := f.cons.receive(f.group, f.topic)
+	if got := bodiesOf(again); strings.Join(got, ",") != "a2,a4" || again[0].GetSystemProperties().GetDeliveryAttempt() != 2 {
+		t.Fatalf("after a2 expired: %v, want a2 (attempt 2) then a4", got)
 	}
+	wantCode(t, "ack", f.cons.ack(f.group, f.topic, again...).GetStatus(), v2.Code_OK)
 }
 
 // TestGRPCDeliveryTimestamp: a message with a delivery timestamp is

@@ -42,7 +42,7 @@ import (
 //     queue from the route and would otherwise wait on an empty one while
 //     another has messages).
 //
-// FIFO (one message in flight per message group, in order) when the group
+// FIFO (one batch in flight per message group, in order) when the group
 // is consumeMessageOrderly, the settings' fifo; the delivery attempts are
 // the group's retryMaxTimes + 1 (the settings' backoff max_attempts), after
 // which the message goes to %DLQ%<group>. A message the stream cannot

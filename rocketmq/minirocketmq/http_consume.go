@@ -35,9 +35,10 @@ import (
 // soon as a message is stored or becomes visible again.
 //
 // trans=order is orderly consumption: per message group (__SHARDINGKEY;
-// messages without one, per queue) at most one message in flight, in queue
-// order; a batch holds at most one message of each group (the API allows
-// more; fewer is within its contract). trans=pop is a transactional
+// messages without one, per queue) one batch in flight, in queue order: a
+// batch may hold several consecutive messages of a group, and the group
+// gives nothing more until all of them are acked or expired (the pop
+// engine's FIFO, as Aliyun's orderly consume blocks a partition). trans=pop is a transactional
 // producer consuming its half messages to check them (http_transaction.go).
 //
 // Entries: MessageId (UNIQ_KEY), ReceiptHandle (the pop engine's), the

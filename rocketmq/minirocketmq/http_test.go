@@ -160,10 +160,11 @@ func TestHTTPConsumedTimesToDLQ(t *testing.T) {
 	}
 }
 
-// TestHTTPOrderlyOneInFlight: trans=order hands out one message of a
-// sharding key at a time, in order; the next comes after the ack, and an
-// unacked one comes again before anything younger.
-func TestHTTPOrderlyOneInFlight(t *testing.T) {
+// TestHTTPOrderly: trans=order hands out a sharding key's messages in
+// order, several in one batch; the key gets nothing more until the whole
+// batch is acked or expired, and an unacked one comes again before
+// anything younger.
+func TestHTTPOrderly(t *testing.T) {
 	clk := minirocketmq.NewManualClock(time.Now())
 	b := startHTTP(t, minirocketmq.WithClock(clk), minirocketmq.WithHTTPInvisibleDuration(10*time.Second))
 	topic, group := rmqtest.Name(t, "T"), rmqtest.Name(t, "GID")
@@ -176,36 +177,45 @@ func TestHTTPOrderlyOneInFlight(t *testing.T) {
 	}
 	c.publish(topic, pubMsg{Body: "b0", Properties: "__SHARDINGKEY:order-b|"})
 	ordered := func() []gotMsg { return c.messages(c.consume(topic, group, "numOfMessages", "16", "trans", "order")) }
-	bodies := func(ms []gotMsg) map[string]gotMsg {
-		out := map[string]gotMsg{}
+	keyA := func(ms []gotMsg) (bodies []string) {
 		for _, m := range ms {
-			out[m.MessageBody] = m
+			if m.MessageBody[0] == 'a' {
+				bodies = append(bodies, m.MessageBody)
+			}
 		}
-		return out
+		return bodies
 	}
-	first := bodies(ordered())
-	if len(first) != 2 || first["a0"].MessageID == "" || first["b0"].MessageID == "" {
-		t.Fatalf("first orderly batch %v, want a0 and b0 only", first)
+	first := ordered()
+	if len(first) != 4 || strings.Join(keyA(first), ",") != "a0,a1,a2" {
+		t.Fatalf("first orderly batch %+v, want a0, a1, a2 in order and b0", first)
 	}
 	if more := ordered(); len(more) != 0 {
-		t.Fatalf("a second message of a key while one is in flight: %+v", more)
+		t.Fatalf("a second batch of a key while one is in flight: %+v", more)
 	}
-	clk.Advance(11 * time.Second) // a0 not acked: it comes again before a1
-	redo := bodies(ordered())
-	if len(redo) != 2 || redo["a0"].ConsumedTimes != 2 {
-		t.Fatalf("after expiry %v, want a0 again (and b0)", redo)
-	}
-	if r := c.ack(topic, group, "", redo["a0"].ReceiptHandle, redo["b0"].ReceiptHandle); r.status != http.StatusNoContent {
-		t.Fatalf("ack: %d %s", r.status, r.body)
-	}
-	for _, want := range []string{"a1", "a2"} {
-		got := ordered()
-		if len(got) != 1 || got[0].MessageBody != want {
-			t.Fatalf("got %+v, want %s", got, want)
+	var a1 gotMsg
+	for _, m := range first {
+		if m.MessageBody == "a1" {
+			a1 = m
+			continue
 		}
-		if r := c.ack(topic, group, "", got[0].ReceiptHandle); r.status != http.StatusNoContent {
+		if r := c.ack(topic, group, "", m.ReceiptHandle); r.status != http.StatusNoContent {
 			t.Fatalf("ack: %d %s", r.status, r.body)
 		}
+	}
+	c.publish(topic, pubMsg{Body: "a3", Properties: "__SHARDINGKEY:order-a|"})
+	if more := ordered(); len(more) != 0 {
+		t.Fatalf("key a's next batch while a1 is in flight: %+v", more)
+	}
+	clk.Advance(11 * time.Second) // a1 not acked: it comes again before a3
+	redo := ordered()
+	if len(redo) != 2 || redo[0].MessageBody != "a1" || redo[0].ConsumedTimes != 2 || redo[1].MessageBody != "a3" {
+		t.Fatalf("after expiry %+v, want a1 (consumed twice) then a3", redo)
+	}
+	if r := c.ack(topic, group, "", a1.ReceiptHandle); r.status == http.StatusNoContent {
+		t.Fatal("ack of a1's expired delivery succeeded")
+	}
+	if r := c.ack(topic, group, "", redo[0].ReceiptHandle, redo[1].ReceiptHandle); r.status != http.StatusNoContent {
+		t.Fatalf("ack: %d %s", r.status, r.body)
 	}
 }
 

@@ -306,19 +306,17 @@ func (s *aliyunSub) dispatch(msgs []mqhttp.Message) {
 		}
 		return
 	}
-	byKey := map[string][]*mqhttp.Message{}
-	var keys []string
+	ptrs := make([]*mqhttp.Message, len(msgs))
 	for i := range msgs {
-		k := msgs[i].Properties[mqhttp.PropShardingKey]
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
-		}
-		byKey[k] = append(byKey[k], &msgs[i])
+		ptrs[i] = &msgs[i]
 	}
-	for _, k := range keys {
-		go s.handleInOrder(byKey[k])
+	for _, run := range splitInOrder(ptrs, aliyunOrderKey) {
+		go s.handleInOrder(run)
 	}
 }
+
+// aliyunOrderKey is what orders a message of an orderly batch: its sharding key.
+func aliyunOrderKey(m *mqhttp.Message) string { return m.Properties[mqhttp.PropShardingKey] }
 
 func (s *aliyunSub) handleOne(m *mqhttp.Message) {
 	defer s.release(1)

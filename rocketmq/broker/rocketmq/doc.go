@@ -94,9 +94,11 @@
 // with ForwardMessageToDeadLetterQueue at once. That is the proxy's own RPC, and what
 // the official clients do for FIFO messages; the server's rule (a message whose last
 // delivery expires goes to the DLQ) remains the backstop. FIFO groups (the server says
-// so: a subscription group with consumeMessageOrderly) get one message per message
-// group at a time; the driver retries a failed one in place after the back-off, so the
-// group keeps its order. Drain stops receiving, gives back what was received and not
+// so: a subscription group with consumeMessageOrderly) may receive several messages of
+// one message group in a batch (the broker's orderly pop hands out a run of a queue's
+// messages and holds the rest until all are settled); the driver handles each message
+// group's messages one at a time, in order (different groups concurrently), and
+// retries a failed one in place after the back-off, so the group keeps its order. Drain stops receiving, gives back what was received and not
 // started (without counting an attempt), and waits for running handlers.
 //
 // What the gRPC API cannot do is refused with an error naming the option

@@ -393,8 +393,8 @@ const v5ReceiveBackoff = time.Second
 
 // receiveLoop receives until stopped: it takes a credit (waiting for one), as many
 // more as it gets up to the batch size (see gatherCredits), asks for that many
-// messages and dispatches each to a goroutine of its own, which waits for a handler
-// slot.
+// messages and dispatches them (see dispatch): each to a goroutine of its own, which
+// waits for a handler slot, or for a FIFO group each message group's to one.
 func (s *v5Sub) receiveLoop(i int) {
 	defer s.recvWG.Done()
 	g := s.g
@@ -409,10 +409,7 @@ func (s *v5Sub) receiveLoop(i int) {
 		for range n - len(msgs) {
 			<-g.credits
 		}
-		for _, m := range msgs {
-			s.waiting.Add(1)
-			go s.handle(m)
-		}
+		s.dispatch(msgs)
 		if err != nil {
 			if s.recvCtx.Err() != nil {
 				return

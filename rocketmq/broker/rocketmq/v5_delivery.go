@@ -38,12 +38,84 @@ import (
 // v5SettleTries bounds the attempts of an ack, change or forward.
 const v5SettleTries = 3
 
-// handle runs in a goroutine of its own for each received message, with a credit
-// taken for it: it waits for a handler slot and runs the message, or gives it back
-// when receiving stops first (Drain, Unsubscribe): not started, so its attempt is not
+// dispatch starts the handling of a received batch, s.waiting counting its messages:
+// a goroutine per message, or, for a FIFO group, one per message group (and queue)
+// that handles the group's messages of the batch one after the other, in the batch's
+// order (the queue's: the server hands out a group's run of messages together and
+// holds the group's next ones until all are settled). Groups run concurrently.
+func (s *v5Sub) dispatch(msgs []*v2.Message) {
+	s.waiting.Add(len(msgs))
+	if !s.g.fifo {
+		for _, m := range msgs {
+			go s.handle(m)
+		}
+		return
+	}
+	for _, run := range splitInOrder(msgs, v5OrderKey) {
+		go s.handleInOrder(run)
+	}
+}
+
+// v5OrderKey is what orders a FIFO message: its message group in its queue (a
+// message without one is ordered with its queue, as the server keeps it).
+func v5OrderKey(m *v2.Message) orderKey {
+	sp := m.GetSystemProperties()
+	return orderKey{queue: sp.GetQueueId(), group: sp.GetMessageGroup()}
+}
+
+type orderKey struct {
+	queue int32
+	group string
+}
+
+// handleInOrder handles a FIFO message group's messages of a batch one at a time, in
+// order. After one that is not settled (given back, left for redelivery) the rest are
+// given back without being started, so none overtakes it; when receiving stops
+// (Drain, Unsubscribe) the ones not started yet are given back at once, as handle
+// does for a message waiting for a slot.
+func (s *v5Sub) handleInOrder(run []*v2.Message) {
+	var (
+		mu   sync.Mutex
+		next int
+	)
+	take := func() *v2.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		if next == len(run) {
+			return nil
+		}
+		next++
+		return run[next-1]
+	}
+	giveBackRest := func() {
+		mu.Lock()
+		rest := run[next:]
+		next = len(run)
+		mu.Unlock()
+		for _, m := range rest {
+			s.giveBack(m)
+			s.waiting.Done()
+			<-s.g.credits
+		}
+	}
+	stop := context.AfterFunc(s.recvCtx, giveBackRest)
+	defer stop()
+	for m := take(); m != nil; m = take() {
+		if !s.handle(m) {
+			giveBackRest()
+			return
+		}
+	}
+}
+
+// handle runs one received message, holding the credit taken for it (released at the
+// end): it waits for a handler slot and runs the message, or gives it back when
+// receiving stops first (Drain, Unsubscribe): not started, so its attempt is not
 // counted. The slot is released when the handler is done, before the acknowledgement
-// (which the message still waits for in flight, so Drain waits for it too).
-func (s *v5Sub) handle(m *v2.Message) {
+// (which the message still waits for in flight, so Drain waits for it too). It
+// reports whether the message was settled (acknowledged or dead-lettered), which is
+// when a FIFO group's next message may start.
+func (s *v5Sub) handle(m *v2.Message) bool {
 	g := s.g
 	defer func() { <-g.credits }()
 	select {
@@ -51,26 +123,27 @@ func (s *v5Sub) handle(m *v2.Message) {
 	case <-s.recvCtx.Done():
 		s.giveBack(m)
 		s.waiting.Done()
-		return
+		return false
 	}
 	f := g.ses.flight
 	if s.recvCtx.Err() != nil || !f.enter() {
 		<-g.slots
 		s.giveBack(m)
 		s.waiting.Done()
-		return
+		return false
 	}
 	s.waiting.Done()
 	defer f.leave()
 	var once sync.Once
 	release := func() { once.Do(func() { <-g.slots }) }
 	defer release()
-	s.process(m, release)
+	return s.process(m, release)
 }
 
 // process runs a message and settles it; release gives the handler slot back once
-// the handler is done with it.
-func (s *v5Sub) process(m *v2.Message, release func()) {
+// the handler is done with it. It reports whether the message was acknowledged or
+// dead-lettered (false: given back, or left to come again).
+func (s *v5Sub) process(m *v2.Message, release func()) bool {
 	b := s.g.b
 	sp := m.GetSystemProperties()
 	attempt := max(sp.GetDeliveryAttempt(), 1)
@@ -80,15 +153,15 @@ func (s *v5Sub) process(m *v2.Message, release func()) {
 			b.log.Warnw("msg", "message body damaged in transfer; given back", "topic", s.topic, "group", s.g.name,
 				"msgId", sp.GetMessageId(), "error", err)
 			s.nack(m, 0)
-			return
+			return false
 		}
 		s.undecodable(m, err)
-		return
+		return true
 	}
 	v, err := s.decode(body)
 	if err != nil {
 		s.undecodable(m, err)
-		return
+		return true
 	}
 	for {
 		out := s.deliver(m, v, attempt)
@@ -96,15 +169,15 @@ func (s *v5Sub) process(m *v2.Message, release func()) {
 		case out == outcomeSuccess:
 			release()
 			s.ack(m)
-			return
+			return true
 		case out == outcomeDLQ || attempt >= s.maxTries:
 			release()
 			s.deadLetter(m, attempt)
-			return
+			return true
 		case !s.g.fifo:
 			release()
 			s.nack(m, s.backoff(attempt))
-			return
+			return false
 		}
 		// FIFO: the same message again, in place, after the back-off; while receiving
 		// stops (drain) it is left unacknowledged and comes again.
@@ -115,9 +188,9 @@ func (s *v5Sub) process(m *v2.Message, release func()) {
 		select {
 		case <-time.After(pause):
 		case <-s.recvCtx.Done():
-			return
+			return false
 		case <-s.ctx.Done():
-			return
+			return false
 		}
 		attempt++
 	}

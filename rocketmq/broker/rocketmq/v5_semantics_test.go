@@ -14,6 +14,7 @@ import (
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq"
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/pop"
 	"github.com/kratos-rocketmq/rocketmq/poll"
 	v2 "github.com/kratos-rocketmq/rocketmq/protocol/v2"
 )
@@ -288,21 +289,49 @@ func TestV5Transactions(t *testing.T) {
 }
 
 // TestV5FIFOOrderPerMessageGroup: a FIFO group gets each message group in publish
-// order, a failure retries the same message before its successors, and groups
-// progress independently.
+// order, one message at a time, even when a receive returns a run of a group's
+// messages (the backlog is published before the subscription, as a real broker's
+// orderly pop hands out up to the batch size of one queue); a failure retries the
+// same message before its successors, and groups progress independently.
 func TestV5FIFOOrderPerMessageGroup(t *testing.T) {
 	e := newV5Env(t)
 	b := e.connect()
 	topic, group := e.topic("FIFO"), e.group(true, 0)
-	var mu sync.Mutex
-	seen := map[string][]int{}
-	failed := false
-	_, err := broker.Subscribe(b, topic, func(_ context.Context, _ string, h broker.Headers, o *order) error {
-		if o.ID%3 == 0 {
-			time.Sleep(20 * time.Millisecond) // a group's next message must wait for this one
+	const perGroup = 10
+	groups := []string{"g1", "g2", "g3"}
+	for i := range perGroup {
+		for _, g := range groups {
+			if err := b.Publish(context.Background(), topic, &order{ID: i, Note: g}, WithMessageGroup(g)); err != nil {
+				t.Fatal(err)
+			}
 		}
+	}
+	var (
+		mu       sync.Mutex
+		seen     = map[string][]int{}
+		running  = map[string]int{}
+		overlaps []string
+		most     int // handlers running at once, all groups
+		failed   bool
+	)
+	_, err := broker.Subscribe(b, topic, func(_ context.Context, _ string, h broker.Headers, o *order) error {
+		mu.Lock()
+		running[o.Note]++
+		if running[o.Note] > 1 {
+			overlaps = append(overlaps, fmt.Sprintf("%s/%d", o.Note, o.ID))
+		}
+		total := 0
+		for _, n := range running {
+			total += n
+		}
+		most = max(most, total)
+		mu.Unlock()
+		// slow, the earlier ones slower: a group's messages handled side by side
+		// would overlap here and end out of order
+		time.Sleep(time.Duration(perGroup-o.ID) * 3 * time.Millisecond)
 		mu.Lock()
 		defer mu.Unlock()
+		running[o.Note]--
 		if o.Note == "g1" && o.ID == 3 && !failed {
 			failed = true
 			return errors.New("fail once")
@@ -316,20 +345,11 @@ func TestV5FIFOOrderPerMessageGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const perGroup = 10
-	groups := []string{"g1", "g2", "g3"}
-	for i := range perGroup {
-		for _, g := range groups {
-			if err := b.Publish(context.Background(), topic, &order{ID: i, Note: g}, WithMessageGroup(g)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	poll.Until(t, 20*time.Second, "the last message of every group", func() bool {
+	poll.Until(t, 20*time.Second, "every message of every group", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, g := range groups {
-			if ids := seen[g]; len(ids) == 0 || ids[len(ids)-1] != perGroup-1 {
+			if len(seen[g]) < perGroup {
 				return false
 			}
 		}
@@ -342,8 +362,78 @@ func TestV5FIFOOrderPerMessageGroup(t *testing.T) {
 			t.Errorf("group %s handled in order %v", g, seen[g])
 		}
 	}
+	if len(overlaps) > 0 {
+		t.Errorf("handlers of one message group ran side by side: %v", overlaps)
+	}
 	if !failed {
 		t.Error("the failure never happened")
+	}
+	if most < 2 {
+		t.Error("message groups never ran side by side")
+	}
+}
+
+// TestV5FIFODrainGivesBackTheRest: Drain while a FIFO group's first message of a
+// batch is running gives the group's later messages of the batch back at once (not
+// started, attempt not counted), waits for the running one, and the next consumer
+// gets the rest in order as first deliveries.
+func TestV5FIFODrainGivesBackTheRest(t *testing.T) {
+	e := newV5Env(t)
+	topic, group := e.topic("FIFO"), e.group(true, 0)
+	b := NewV5(WithNameServer([]string{e.mini.GRPCAddr()}), broker.WithLogger(testLogger()))
+	if err := b.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	for i := range n {
+		if err := b.Publish(context.Background(), topic, fmt.Sprint(i), WithMessageGroup("g1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := make(chan string, n)
+	release := make(chan struct{})
+	_, err := b.Subscribe(topic, func(_ context.Context, evt broker.Event) error {
+		started <- string(evt.Message().Body.([]byte))
+		<-release
+		return nil
+	}, nil, broker.WithQueueName(group), WithOrderly(), WithConcurrency(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first := <-started; first != "0" {
+		t.Fatalf("first message handled %s, want 0", first)
+	}
+	drained := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		drained <- b.Drain(ctx)
+	}()
+	// the four not started are given back while the first still runs
+	poll.Until(t, 10*time.Second, "the rest of the batch given back", func() bool {
+		return e.mini.PopStats(group, topic) == pop.Stats{InFlight: 1, Ready: n - 1}
+	})
+	select {
+	case err := <-drained:
+		t.Fatalf("Drain returned (%v) while a handler was running", err)
+	default:
+	}
+	close(release)
+	if err := <-drained; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Disconnect(); err != nil {
+		t.Fatal(err)
+	}
+	if len(started) != 0 {
+		t.Fatalf("%d more handlers started after Drain began", len(started))
+	}
+	rec := collectV5(t, e.connect(), topic, group, WithOrderly())
+	poll.Until(t, 10*time.Second, "the rest", func() bool { return rec.len() == n-1 })
+	for i, ev := range rec.all() {
+		if body, want := string(ev.body.([]byte)), fmt.Sprint(i+1); body != want || ev.headers[HeaderReconsumeTimes] != "0" {
+			t.Errorf("delivery %d: %s (reconsume times %s), want %s as a first delivery", i, body, ev.headers[HeaderReconsumeTimes], want)
+		}
 	}
 }
 

@@ -26,7 +26,7 @@
 // cursor, the first queue offset the group has never looked at, and a
 // short list of pending entries below it, kept in queue-offset order:
 //
-//	waiting   FIFO only: scanned while its message group had a message in flight
+//	waiting   FIFO only: scanned while its message group had a batch in flight
 //	inflight  delivered; invisible until its visible time (receive time + invisible duration)
 //	ready     visible again: its delivery expired, or its owner went away
 //	moving    being written to the dead-letter queue
@@ -40,13 +40,19 @@
 // delivery was its last one (ReceiveRequest.MaxAttempts): then it goes to
 // the group's dead-letter queue through Host.DeadLetter.
 //
-// FIFO (ReceiveRequest.FIFO): a message group (the __SHARDINGKEY property;
-// messages without one form one group per queue, which is what a remoting
-// producer's per-queue ordering needs) has at most one message in flight,
-// and its messages are delivered in queue order: a message is deliverable
-// only when it is the oldest pending message of its group and that group
-// has nothing in flight. Redeliveries of an expired FIFO message come
-// before anything younger of its group.
+// FIFO (ReceiveRequest.FIFO), as the real broker's orderly pop looks to a
+// client: a message group (the __SHARDINGKEY property; messages without one
+// form one group per queue, which is what a remoting producer's per-queue
+// ordering needs) has at most one batch in flight. A receive hands out a
+// group's ready and waiting messages, then its new ones, consecutive in
+// queue order, as many as the batch size allows, all in flight together;
+// the group then delivers nothing more until every one of them is
+// acknowledged, dead-lettered or expired. The unacknowledged messages of an
+// expired batch come back first, in queue order, with their attempt + 1,
+// followed by the group's younger messages. (The real broker blocks a whole
+// queue; per message group is finer, and groups never wait for each other.)
+// A consumer keeps the order by handling a batch's messages of one group
+// one after the other.
 //
 // The group's consumer offset (Host.CommitOffset) is the low-water mark:
 // the oldest pending offset, or the cursor when nothing is pending, so the

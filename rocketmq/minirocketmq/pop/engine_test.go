@@ -3,6 +3,7 @@ package pop_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,70 +216,127 @@ func TestDeadLetterOnRequest(t *testing.T) {
 	equal(t, "offset", f.host.offset("g", "T", 0), int64(2))
 }
 
-// TestFIFO: one message in flight per message group, in queue order, and a
-// redelivery comes before the group's younger messages. Messages without a
-// group are one group per queue.
+// TestFIFO: a receive hands out a message group's ready messages in queue
+// order, several at once; the group then delivers nothing more until every
+// one of them is acknowledged or has expired, and the unacknowledged ones
+// of an expired batch come back first, in order, with the attempt + 1,
+// followed by the group's younger messages. Messages without a group are
+// one group per queue; groups do not wait for each other.
 func TestFIFO(t *testing.T) {
 	f := newFixture(t)
-	for _, m := range [][2]string{{"A", "a1"}, {"B", "b1"}, {"A", "a2"}, {"", "x1"}, {"B", "b2"}, {"A", "a3"}, {"", "x2"}} {
-		if m[0] == "" {
-			f.put("T", 0, m[1])
-		} else {
-			f.put("T", 0, m[1], pop.PropertyShardingKey, m[0])
+	put := func(msgs ...[2]string) {
+		t.Helper()
+		for _, m := range msgs {
+			if m[0] == "" {
+				f.put("T", 0, m[1])
+			} else {
+				f.put("T", 0, m[1], pop.PropertyShardingKey, m[0])
+			}
 		}
 	}
 	r := f.req("g", "T")
 	r.FIFO = true
-	step := func(want ...string) []*pop.Message {
+	step := func(want ...string) map[string]*pop.Message {
 		t.Helper()
 		got := f.receive(r)
 		equal(t, "delivered", bodies(got), append([]string{}, want...))
-		return got
+		out := make(map[string]*pop.Message, len(got))
+		for _, m := range got {
+			out[string(m.Body)] = m
+		}
+		return out
 	}
-	first := step("a1", "b1", "x1")
-	step() // every group has a message in flight
-	if err := f.e.Ack("g", "T", first[0].ReceiptHandle); err != nil {
-		t.Fatal(err)
+	ack := func(ms ...*pop.Message) {
+		t.Helper()
+		for _, m := range ms {
+			if err := f.e.Ack("g", "T", m.ReceiptHandle); err != nil {
+				t.Fatalf("ack %s: %v", m.Body, err)
+			}
+		}
 	}
-	a2 := step("a2")
-	// b1 expires: it comes back before b2, with attempt 2.
+	attempts := func(ms map[string]*pop.Message, want map[string]int) {
+		t.Helper()
+		for body, n := range want {
+			equal(t, body+" attempt", ms[body].Attempt, n)
+		}
+	}
+
+	put([2]string{"A", "a1"}, [2]string{"B", "b1"}, [2]string{"A", "a2"}, [2]string{"", "x1"}, [2]string{"B", "b2"})
+	first := step("a1", "b1", "a2", "x1", "b2")
+	put([2]string{"A", "a3"}, [2]string{"B", "b3"}, [2]string{"", "x2"}, [2]string{"C", "c1"})
+	second := step("c1") // A, B and x have a batch in flight: a3, b3 and x2 wait
+	ack(first["b1"])
+	step() // b2 is still in flight: B stays blocked
+	ack(first["b2"], first["x1"], first["a2"])
+	third := step("b3", "x2") // a1 is still in flight: A stays blocked
+	ack(second["c1"], third["b3"], third["x2"])
+
+	// a1 expires: it comes back with attempt 2 (a2 was acknowledged), and a3
+	// follows in the same batch.
 	f.clk.Advance(r.InvisibleDuration)
-	again := step("b1", "a2", "x1")
-	equal(t, "b1 attempt", again[0].Attempt, 2)
-	if err := f.e.Ack("g", "T", a2[0].ReceiptHandle); !errors.Is(err, pop.ErrHandleExpired) {
-		t.Fatalf("ack of the expired a2: %v", err)
+	fourth := step("a1", "a3")
+	attempts(fourth, map[string]int{"a1": 2, "a3": 1})
+	if err := f.e.Ack("g", "T", first["a1"].ReceiptHandle); !errors.Is(err, pop.ErrHandleExpired) {
+		t.Fatalf("ack of a1's expired delivery: %v", err)
 	}
-	for _, m := range again {
-		if err := f.e.Ack("g", "T", m.ReceiptHandle); err != nil {
-			t.Fatal(err)
-		}
-	}
-	last := step("b2", "a3", "x2")
-	for _, m := range last {
-		if err := f.e.Ack("g", "T", m.ReceiptHandle); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// The whole batch expires: both come back, in order.
+	f.clk.Advance(r.InvisibleDuration)
+	fifth := step("a1", "a3")
+	attempts(fifth, map[string]int{"a1": 3, "a3": 2})
+	ack(fifth["a1"], fifth["a3"])
 	step()
-	equal(t, "offset", f.host.offset("g", "T", 0), int64(7))
+	equal(t, "offset", f.host.offset("g", "T", 0), int64(9))
 	equal(t, "pending", f.e.Pending("g", "T"), pop.Stats{})
 }
 
+// TestFIFOBatchSize: a group's batch is cut at the receive's size, and the
+// rest of the group waits for the whole batch while other groups go on.
+func TestFIFOBatchSize(t *testing.T) {
+	f := newFixture(t)
+	for _, b := range []string{"a1", "a2", "a3"} {
+		f.put("T", 0, b, pop.PropertyShardingKey, "A")
+	}
+	f.put("T", 0, "b1", pop.PropertyShardingKey, "B")
+	r := f.req("g", "T")
+	r.FIFO, r.MaxMessages = true, 2
+	batch := f.receive(r)
+	equal(t, "first batch", bodies(batch), []string{"a1", "a2"})
+	equal(t, "second batch", bodies(f.receive(r)), []string{"b1"})
+	equal(t, "third batch", bodies(f.receive(r)), []string{})
+	if err := f.e.Ack("g", "T", batch[1].ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "after a2's ack", bodies(f.receive(r)), []string{})
+	if err := f.e.Ack("g", "T", batch[0].ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "after a1's ack", bodies(f.receive(r)), []string{"a3"})
+	equal(t, "pending", f.e.Pending("g", "T"), pop.Stats{InFlight: 2})
+}
+
 // TestFIFODeadLetterUnblocksGroup: a FIFO message that exhausts its
-// attempts goes to the dead-letter queue and its group goes on.
+// attempts goes to the dead-letter queue, and the rest of its batch comes
+// back (attempt + 1) without it, followed by its group's younger messages.
 func TestFIFODeadLetterUnblocksGroup(t *testing.T) {
 	f := newFixture(t)
 	f.put("T", 0, "a1", pop.PropertyShardingKey, "A")
-	f.put("T", 0, "a2", pop.PropertyShardingKey, "A")
 	r := f.req("g", "T")
 	r.FIFO, r.MaxAttempts = true, 2
-	for i := 0; i < 2; i++ {
-		equal(t, "delivery", bodies(f.receive(r)), []string{"a1"})
-		f.clk.Advance(r.InvisibleDuration)
-	}
+	equal(t, "first delivery", bodies(f.receive(r)), []string{"a1"})
+	f.put("T", 0, "a2", pop.PropertyShardingKey, "A")
+	f.clk.Advance(r.InvisibleDuration)
+	again := f.receive(r)
+	equal(t, "second delivery", bodies(again), []string{"a1", "a2"})
+	equal(t, "attempts", []string{strconv.Itoa(again[0].Attempt), strconv.Itoa(again[1].Attempt)}, []string{"2", "1"})
+	f.put("T", 0, "a3", pop.PropertyShardingKey, "A")
+	f.clk.Advance(r.InvisibleDuration)
 	r.Wait = 5 * time.Second // the dead letter may be written by the background goroutine
-	equal(t, "after a1's last attempt", bodies(f.receive(r)), []string{"a2"})
-	equal(t, "dead letters", len(f.host.deadLetters()), 1)
+	rest := f.receive(r)
+	equal(t, "after a1's last attempt", bodies(rest), []string{"a2", "a3"})
+	equal(t, "a2 attempt", rest[0].Attempt, 2)
+	dead := f.host.deadLetters()
+	equal(t, "dead letters", len(dead), 1)
+	equal(t, "dead letter", string(dead[0].Body), "a1")
 }
 
 // TestFilter: messages the filter rejects are consumed without delivery.

@@ -28,8 +28,9 @@ type ReceiveRequest struct {
 	// Wait is how long to wait (real time) for a message when none is
 	// available; 0 returns at once.
 	Wait time.Duration
-	// FIFO delivers each message group in order, one message in flight per
-	// group (see the package doc).
+	// FIFO delivers each message group in order: one batch of a group in
+	// flight at a time, which may hold several of its messages (see the
+	// package doc).
 	FIFO bool
 	// MaxAttempts is how many deliveries a message gets: when the last one
 	// expires, the message goes to the dead-letter queue. 0: no limit.
@@ -150,22 +151,29 @@ func (e *Engine) tryReceive(req *ReceiveRequest) ([]*Message, work, error) {
 
 // receiveQueue delivers from one queue: pending entries that are visible
 // first, then new messages from the cursor. Call with e.mu held.
+//
+// FIFO: a message group with a message in flight (or being dead-lettered)
+// is blocked; any other group hands out its ready and waiting messages in
+// queue order, then its new ones, as many as the budget allows, all in
+// flight together (the real broker's orderly pop returns a run of a queue's
+// messages and blocks the queue until all are acknowledged).
 func (e *Engine) receiveQueue(q *queueState, req *ReceiveRequest, now time.Time, out []*Message, budget *int) []*Message {
-	// busy holds the FIFO message groups that may not deliver now: one of
-	// their messages is in flight, or an older one was seen first.
-	var busy map[string]bool
+	// blocked holds the FIFO message groups that may not deliver now: one of
+	// their messages was in flight before this receive, or one could not be
+	// read (its younger ones wait for it). A group this receive delivers
+	// from is not blocked: its next messages may follow in the same batch.
+	var blocked map[string]bool
 	if req.FIFO {
-		busy = make(map[string]bool)
+		blocked = make(map[string]bool)
+		for _, en := range q.pending {
+			if en.state == stateInflight || en.state == stateMoving {
+				blocked[en.msgGroup] = true
+			}
+		}
 	}
 	for i := 0; i < len(q.pending) && *budget > 0; i++ {
 		en := q.pending[i]
-		switch {
-		case en.state == stateInflight || en.state == stateMoving:
-			if busy != nil {
-				busy[en.msgGroup] = true
-			}
-			continue
-		case busy != nil && busy[en.msgGroup]:
+		if en.state == stateInflight || en.state == stateMoving || blocked[en.msgGroup] {
 			continue
 		}
 		m, keep := e.read(q, en, req.Filter)
@@ -173,14 +181,13 @@ func (e *Engine) receiveQueue(q *queueState, req *ReceiveRequest, now time.Time,
 			if !keep {
 				e.drop(en)
 				i--
+			} else if blocked != nil {
+				blocked[en.msgGroup] = true
 			}
 			continue
 		}
 		out = append(out, e.deliver(en, m, req, now))
 		*budget--
-		if busy != nil {
-			busy[en.msgGroup] = true
-		}
 	}
 	for *budget > 0 && len(q.pending) < e.cfg.maxPending {
 		want := *budget
@@ -218,21 +225,18 @@ func (e *Engine) receiveQueue(q *queueState, req *ReceiveRequest, now time.Time,
 				continue
 			}
 			g, _ := message.Property(m.Properties, PropertyShardingKey)
-			if len(q.pending) >= e.cfg.maxPending || (!(busy != nil && busy[g]) && *budget == 0) {
+			if len(q.pending) >= e.cfg.maxPending || (!blocked[g] && *budget == 0) {
 				stopped = true
 				break
 			}
 			en := &entry{offset: m.QueueOffset, commitLogOffset: m.CommitLogOffset, msgGroup: g, state: stateWaiting}
 			q.add(en)
-			if busy != nil && busy[g] {
+			if blocked[g] {
 				continue // waits behind its group
 			}
 			m.Body = append([]byte(nil), m.Body...)
 			out = append(out, e.deliver(en, m, req, now))
 			*budget--
-			if busy != nil {
-				busy[g] = true
-			}
 		}
 		if stopped {
 			return out
