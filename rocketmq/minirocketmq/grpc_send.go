@@ -39,7 +39,8 @@ import (
 // (MESSAGE_PROPERTIES_TOO_LARGE), message id (required: ILLEGAL_MESSAGE_ID;
 // it becomes UNIQ_KEY, the id remoting consumers see), message group (→
 // __SHARDINGKEY; < 64 bytes: ILLEGAL_MESSAGE_GROUP), delivery timestamp (→
-// TIMER_DELIVER_MS, at most a day ahead: ILLEGAL_DELIVERY_TIME; timer.go
+// TIMER_DELIVER_MS, at most a day (and WithTimerMaxDelay) ahead:
+// ILLEGAL_DELIVERY_TIME; timer.go
 // holds the message back until then), message type TRANSACTION (a half
 // message, with CHECK_IMMUNITY_TIME_IN_SECONDS from
 // orphaned_transaction_recovery_duration, at most an hour: BAD_REQUEST),
@@ -285,8 +286,9 @@ func (s *grpcServer) buildMessage(c *v5Call, pm *v2.Message, topic string, budge
 	}
 	if ts := sp.GetDeliveryTimestamp(); ts != nil {
 		at := ts.AsTime().UnixMilli()
-		if at-s.b.clock.Now().UnixMilli() > DefaultGRPCMaxDelay.Milliseconds() {
-			return nil, grpcStatus(v2.Code_ILLEGAL_DELIVERY_TIME, fmt.Sprintf("the max delay time of message is too large, max is %d", DefaultGRPCMaxDelay.Milliseconds()))
+		maxDelay := min(DefaultGRPCMaxDelay, s.b.cfg.sem.timerMaxDelay).Milliseconds()
+		if at-s.b.clock.Now().UnixMilli() > maxDelay {
+			return nil, grpcStatus(v2.Code_ILLEGAL_DELIVERY_TIME, fmt.Sprintf("the max delay time of message is too large, max is %d", maxDelay))
 		}
 		props = message.AppendProperty(props, propertyTimerDeliverMS, strconv.FormatInt(at, 10))
 	}

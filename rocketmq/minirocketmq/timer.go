@@ -2,6 +2,7 @@ package minirocketmq
 
 import (
 	"container/heap"
+	"errors"
 	"strconv"
 	"time"
 
@@ -30,7 +31,9 @@ import (
 // the offset of the system group CID_RMQ_SYS_TIMER, so a restart with a
 // data directory re-indexes from there: nothing is lost; a message
 // delivered after that mark is delivered again (at least once, like the
-// delay levels' cursors).
+// delay levels' cursors). That mark is why a message may be due at most
+// WithTimerMaxDelay ahead (errTimerTooFar): one due in years would pin it,
+// and with it every parked message after it, in the index and the store.
 
 // Timer topic and properties (TimerMessageStore, MessageConst).
 const (
@@ -41,6 +44,10 @@ const (
 	propertyTimerDelayMS   = "TIMER_DELAY_MS"
 	maxTimerIndex          = 1 << 20
 )
+
+// errTimerTooFar is the refusal of a timed message due further ahead than
+// WithTimerMaxDelay (the real broker's WHEEL_TIMER_MSG_ILLEGAL).
+var errTimerTooFar = errors.New("timer message due too far ahead")
 
 // timerDue returns when a message with these properties is to be
 // delivered, and false when it is not a timed message. stored is its store
