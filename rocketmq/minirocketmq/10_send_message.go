@@ -1,6 +1,7 @@
 package minirocketmq
 
 import (
+	"errors"
 	"math/rand/v2"
 	"strings"
 
@@ -196,6 +197,9 @@ func (b *Broker) sendOne(c *conn, req *remoting.Command, sh *sendHeader) *remoti
 		err = b.sem.tx.prepare(c, m)
 	} else {
 		err = b.storeMessage(m)
+	}
+	if errors.Is(err, errTimerTooFar) {
+		return fail(resp, remoting.MessageIllegal, remarkf(msgTimerIllegal, b.cfg.sem.timerMaxDelay.Milliseconds()))
 	}
 	if err != nil {
 		b.log.Logf(LogLevelError, "send from %s: %v", c.RemoteAddr(), err)

@@ -1,6 +1,7 @@
 package minirocketmq
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
@@ -60,6 +61,9 @@ func (b *Broker) handleEndTransaction(c *conn, req *remoting.Command) (*remoting
 		if err := b.commitTransaction(half); err != nil {
 			b.sem.tx.add(half) // still pending: the check-back will ask again
 			b.log.Logf(LogLevelError, "commit transaction at %d for %s: %v", commitLogOffset, c.RemoteAddr(), err)
+			if errors.Is(err, errTimerTooFar) {
+				return remoting.NewResponse(req, remoting.MessageIllegal, remarkf(msgTimerIllegal, b.cfg.sem.timerMaxDelay.Milliseconds())), nil
+			}
 			return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
 		}
 	}

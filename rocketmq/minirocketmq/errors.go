@@ -33,6 +33,8 @@ const (
 	msgSendQueueIDIllegal = "request queueId[%d] is illegal, %s Producer: %s"
 	// max message size
 	msgMessageIllegal = "the message is illegal, maybe msg body or properties length not matched. msg body length limit %dB, msg properties length limit 32KB."
+	// timerMaxDelaySec in ms (5.x SendMessageProcessor, WHEEL_TIMER_MSG_ILLEGAL)
+	msgTimerIllegal = "timer message illegal, the delay time should not be bigger than the max delay %dms; or if set del msg, the delay time should be bigger than the current time"
 	// topic length
 	msgTopicLengthTooLong = "message topic length too long %d"
 	// retry topic

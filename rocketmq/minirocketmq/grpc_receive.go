@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -152,7 +153,7 @@ func (s *grpcServer) pollingTime(c *v5Call, req *v2.ReceiveMessageRequest) (time
 	if wait > remaining {
 		if remaining < lo {
 			code := v2.Code_ILLEGAL_POLLING_TIME
-			if c.version == "" || c.version < "5.0.3" {
+			if versionBefore(c.version, illegalPollingTimeSince) {
 				code = v2.Code_BAD_REQUEST
 			}
 			return 0, grpcStatus(code, "The deadline time remaining is not enough for polling, please check network condition")
@@ -160,6 +161,54 @@ func (s *grpcServer) pollingTime(c *v5Call, req *v2.ReceiveMessageRequest) (time
 		wait = remaining
 	}
 	return wait, nil
+}
+
+// illegalPollingTimeSince is the first client version that knows
+// ILLEGAL_POLLING_TIME; older clients get BAD_REQUEST instead
+// (ILLEGAL_POLLING_TIME_INTRODUCED_CLIENT_VERSION).
+const illegalPollingTimeSince = "5.0.3"
+
+// versionBefore reports whether client version v (x-mq-client-version,
+// "5.0.10", "5.1.4-SNAPSHOT") is older than want, comparing the dotted
+// parts as numbers (missing parts are 0; a part's non-digit suffix is
+// ignored). An empty or non-numeric version counts as older. The proxy
+// compares the strings, so there "5.0.10" is older than "5.0.3".
+func versionBefore(v, want string) bool {
+	a, ok := versionParts(v)
+	if !ok {
+		return true
+	}
+	b, _ := versionParts(want)
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var x, y int
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// versionParts reads the leading number of each dotted part of v; false
+// when v does not start with a digit.
+func versionParts(v string) ([]int, bool) {
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return nil, false
+	}
+	var parts []int
+	for _, p := range strings.Split(v, ".") {
+		n := 0
+		for i := 0; i < len(p) && p[i] >= '0' && p[i] <= '9' && n < 1<<20; i++ {
+			n = n*10 + int(p[i]-'0')
+		}
+		parts = append(parts, n)
+	}
+	return parts, true
 }
 
 // invisibleCheck is validateInvisibleTime.

@@ -29,15 +29,18 @@ import (
 // (validated; must exist: TOPIC_NOT_FOUND; be writable: FORBIDDEN "no
 // writable queue"), the body (not empty: MESSAGE_BODY_EMPTY; at most
 // WithMaxMessageSize: MESSAGE_BODY_TOO_LARGE; GZIP bodies are stored
-// decompressed, so remoting consumers read them too; a digest, when sent,
-// must match: MESSAGE_CORRUPTED), user properties (at most 128, no system
+// decompressed, so remoting consumers read them too, and the bodies of a
+// request, decompressed, at most batchBodyLimit in all, also
+// MESSAGE_BODY_TOO_LARGE; a digest, when sent, must match:
+// MESSAGE_CORRUPTED), user properties (at most 128, no system
 // key: ILLEGAL_MESSAGE_PROPERTY_KEY; no control characters), tag (no '|',
 // no blank or control characters: ILLEGAL_MESSAGE_TAG), keys
 // (ILLEGAL_MESSAGE_KEY), the user part at most 16 KiB
 // (MESSAGE_PROPERTIES_TOO_LARGE), message id (required: ILLEGAL_MESSAGE_ID;
 // it becomes UNIQ_KEY, the id remoting consumers see), message group (→
 // __SHARDINGKEY; < 64 bytes: ILLEGAL_MESSAGE_GROUP), delivery timestamp (→
-// TIMER_DELIVER_MS, at most a day ahead: ILLEGAL_DELIVERY_TIME; timer.go
+// TIMER_DELIVER_MS, at most a day (and WithTimerMaxDelay) ahead:
+// ILLEGAL_DELIVERY_TIME; timer.go
 // holds the message back until then), message type TRANSACTION (a half
 // message, with CHECK_IMMUNITY_TIME_IN_SECONDS from
 // orphaned_transaction_recovery_duration, at most an hour: BAD_REQUEST),
@@ -94,11 +97,12 @@ func (s *grpcServer) send(ctx context.Context, c *v5Call, req *v2.SendMessageReq
 		return &v2.SendMessageResponse{Status: st}, nil
 	}
 	msgs := make([]*message.Message, 0, len(req.GetMessages()))
+	budget := s.batchBodyLimit()
 	for _, pm := range req.GetMessages() {
 		if !proto.Equal(pm.GetTopic(), first.GetTopic()) {
 			return fail(v2.Code_MESSAGE_CORRUPTED, "topic in message is not same")
 		}
-		m, st := s.buildMessage(c, pm, topic)
+		m, st := s.buildMessage(c, pm, topic, &budget)
 		if st != nil {
 			return &v2.SendMessageResponse{Status: st}, nil
 		}
@@ -198,10 +202,11 @@ func (s *grpcServer) pickQueue(tc *TopicConfig, msgs []*message.Message) int32 {
 }
 
 // buildMessage turns one gRPC message into what the store keeps
-// (buildMessageProperty and friends).
-func (s *grpcServer) buildMessage(c *v5Call, pm *v2.Message, topic string) (*message.Message, *v2.Status) {
+// (buildMessageProperty and friends). Its body is taken from *budget, the
+// bytes the rest of the request may still hold.
+func (s *grpcServer) buildMessage(c *v5Call, pm *v2.Message, topic string, budget *int) (*message.Message, *v2.Status) {
 	sp := pm.GetSystemProperties()
-	body, st := s.messageBody(pm)
+	body, st := s.messageBody(pm, budget)
 	if st != nil {
 		return nil, st
 	}
@@ -281,8 +286,9 @@ func (s *grpcServer) buildMessage(c *v5Call, pm *v2.Message, topic string) (*mes
 	}
 	if ts := sp.GetDeliveryTimestamp(); ts != nil {
 		at := ts.AsTime().UnixMilli()
-		if at-s.b.clock.Now().UnixMilli() > DefaultGRPCMaxDelay.Milliseconds() {
-			return nil, grpcStatus(v2.Code_ILLEGAL_DELIVERY_TIME, fmt.Sprintf("the max delay time of message is too large, max is %d", DefaultGRPCMaxDelay.Milliseconds()))
+		maxDelay := min(DefaultGRPCMaxDelay, s.b.cfg.sem.timerMaxDelay).Milliseconds()
+		if at-s.b.clock.Now().UnixMilli() > maxDelay {
+			return nil, grpcStatus(v2.Code_ILLEGAL_DELIVERY_TIME, fmt.Sprintf("the max delay time of message is too large, max is %d", maxDelay))
 		}
 		props = message.AppendProperty(props, propertyTimerDeliverMS, strconv.FormatInt(at, 10))
 	}
@@ -331,9 +337,22 @@ func (s *grpcServer) buildMessage(c *v5Call, pm *v2.Message, topic string) (*mes
 	return m, nil
 }
 
+// batchBodyLimit is the most a SendMessage request's bodies may hold in
+// all once decompressed: what the request could carry uncompressed
+// (WithMaxFrameSize, the gRPC receive limit), and at least one message of
+// WithMaxMessageSize. Without it a request of small GZIP bombs, each under
+// the message limit once decompressed, could make the broker hold
+// gigabytes before storing any (the proxy stores bodies compressed, so its
+// broker only checks the compressed batch against maxMessageSize).
+func (s *grpcServer) batchBodyLimit() int {
+	return max(s.b.cfg.maxFrameSize, s.b.cfg.maxMessageSize)
+}
+
 // messageBody returns a message's body as stored: decompressed, checked
-// against its digest and the size limits.
-func (s *grpcServer) messageBody(pm *v2.Message) ([]byte, *v2.Status) {
+// against its digest and the size limits, and taken from *budget (the
+// bytes the request's bodies may still hold): decompression stops as soon
+// as either limit is passed.
+func (s *grpcServer) messageBody(pm *v2.Message, budget *int) ([]byte, *v2.Status) {
 	sp := pm.GetSystemProperties()
 	body := pm.GetBody()
 	if d := sp.GetBodyDigest(); d != nil && d.GetChecksum() != "" && !digestMatches(d, body) {
@@ -345,7 +364,7 @@ func (s *grpcServer) messageBody(pm *v2.Message) ([]byte, *v2.Status) {
 		if err != nil {
 			return nil, grpcStatus(v2.Code_MESSAGE_CORRUPTED, "message body is not gzip: "+err.Error())
 		}
-		plain, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
+		plain, err := io.ReadAll(io.LimitReader(zr, int64(min(limit, *budget))+1))
 		if err != nil {
 			return nil, grpcStatus(v2.Code_MESSAGE_CORRUPTED, "message body is not gzip: "+err.Error())
 		}
@@ -356,7 +375,10 @@ func (s *grpcServer) messageBody(pm *v2.Message) ([]byte, *v2.Status) {
 		return nil, grpcStatus(v2.Code_MESSAGE_BODY_EMPTY, "message body cannot be empty")
 	case len(body) > limit:
 		return nil, grpcStatus(v2.Code_MESSAGE_BODY_TOO_LARGE, fmt.Sprintf("message body cannot exceed the max %d", limit))
+	case len(body) > *budget:
+		return nil, grpcStatus(v2.Code_MESSAGE_BODY_TOO_LARGE, fmt.Sprintf("message bodies of a request cannot exceed the max %d in all, decompressed", s.batchBodyLimit()))
 	}
+	*budget -= len(body)
 	return body, nil
 }
 

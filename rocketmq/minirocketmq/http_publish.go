@@ -31,7 +31,8 @@ import (
 // 128 user properties of 16 KiB in all, no RocketMQ system key except
 // those of the API: KEYS, __SHARDINGKEY (the queue is the key's consistent
 // hash, as the gRPC endpoint picks it; no key: the next queue in turn),
-// __STARTDELIVERTIME (→ TIMER_DELIVER_MS, at most 40 days ahead: the timer
+// __STARTDELIVERTIME (→ TIMER_DELIVER_MS, at most 40 days and
+// WithTimerMaxDelay, 3 days by default, ahead: the timer
 // holds the message back until then), __TransCheckT (10..300 s: a half
 // message, first checked after that long; the producer group is the topic,
 // as for gRPC producers), and on %DLQ% topics DLQ_ORIGIN_TOPIC and
@@ -186,8 +187,8 @@ func (s *httpServer) buildMessage(c *httpCall, req *httpPublishRequest) (m *mess
 	}
 	if v, ok := special[httpPropStartDeliverTime]; ok {
 		at, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || at < 0 || at-s.b.clock.Now().UnixMilli() > httpMaxDelay.Milliseconds() {
-			return bad("The value of %s should be a time in milliseconds at most %d days ahead.", httpPropStartDeliverTime, int(httpMaxDelay.Hours()/24))
+		if maxDelay := min(httpMaxDelay, s.b.cfg.sem.timerMaxDelay); err != nil || at < 0 || at-s.b.clock.Now().UnixMilli() > maxDelay.Milliseconds() {
+			return bad("The value of %s should be a time in milliseconds at most %d ms ahead.", httpPropStartDeliverTime, maxDelay.Milliseconds())
 		}
 		p = message.AppendProperty(p, propertyTimerDeliverMS, v)
 	}

@@ -27,6 +27,10 @@ const (
 	// without being renewed (rocketmq.broker.rebalance.lockMaxLiveTime).
 	// The Go client renews its locks every 20 s.
 	DefaultLockExpiry = 60 * time.Second
+	// DefaultTimerMaxDelay is the 5.x timerMaxDelaySec (3 days): the
+	// furthest ahead a timed message (TIMER_DELIVER_MS, TIMER_DELAY_SEC,
+	// TIMER_DELAY_MS) may be due.
+	DefaultTimerMaxDelay = 72 * time.Hour
 )
 
 // semanticsConfig holds the options of retry, delay, transactions and
@@ -37,6 +41,7 @@ type semanticsConfig struct {
 	txTimeout       time.Duration // 0: min(DefaultTransactionTimeout, txCheckInterval)
 	txCheckMax      int
 	lockExpiry      time.Duration
+	timerMaxDelay   time.Duration
 	err             error // first invalid option, reported by New
 }
 
@@ -50,6 +55,7 @@ func defaultSemanticsConfig() semanticsConfig {
 		txCheckInterval: DefaultTransactionCheckInterval,
 		txCheckMax:      DefaultTransactionCheckMax,
 		lockExpiry:      DefaultLockExpiry,
+		timerMaxDelay:   DefaultTimerMaxDelay,
 	}
 }
 
@@ -142,6 +148,24 @@ func WithTransactionCheckInterval(d time.Duration) Option {
 			return
 		}
 		c.sem.txCheckInterval = d
+	}
+}
+
+// WithTimerMaxDelay sets how far ahead a timed message may be due
+// (timerMaxDelaySec; default 3 days). A remoting send due later is refused
+// with MESSAGE_ILLEGAL and the real broker's "timer message illegal"
+// remark; a gRPC delivery timestamp keeps its own limit of a day
+// (ILLEGAL_DELIVERY_TIME) and an HTTP __STARTDELIVERTIME its 40 days
+// (InvalidArgument), each capped by this one. The timer keeps every parked
+// message from the oldest undelivered one on, so this bounds what a far
+// timed message can hold back.
+func WithTimerMaxDelay(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.sem.fail(fmt.Errorf("minirocketmq: WithTimerMaxDelay(%v): must be positive", d))
+			return
+		}
+		c.sem.timerMaxDelay = d
 	}
 }
 

@@ -26,10 +26,14 @@ func (b *Broker) putMessages(msgs []*message.Message) error {
 // TIMER_* properties say it is due later (timer.go), into the schedule
 // queue of its delay level when its DELAY property asks for one (and it is
 // not a half message), else straight into its queue. m is rewritten when
-// parked.
+// parked. A timed message due more than WithTimerMaxDelay ahead is refused
+// (errTimerTooFar).
 func (b *Broker) storeMessage(m *message.Message) error {
 	now := b.clock.Now().UnixMilli()
 	if due, ok := timerDue(m.Properties, now); ok && m.Topic != TimerTopic {
+		if maxMS := b.cfg.sem.timerMaxDelay.Milliseconds(); due-now > maxMS {
+			return fmt.Errorf("store a message for %s due %d ms ahead, max %d ms: %w", m.Topic, due-now, maxMS, errTimerTooFar)
+		}
 		if due > now {
 			return b.v5.timers.park(m, due) // timer.go
 		}

@@ -51,3 +51,27 @@ func (b *Broker) guard(c *conn, req *remoting.Command, fn func()) {
 	}()
 	fn()
 }
+
+// backgroundPanic records a panic p recovered in one of the broker's own
+// goroutines (the timer, the pop engine's expiry) while doing what: logged
+// once with its stack, counted in Stats().HandlerPanics. The goroutine
+// carries on.
+func (b *Broker) backgroundPanic(what string, p any, stack []byte) {
+	b.panics.Add(1)
+	b.log.Logf(LogLevelError, "%s panicked: %v; carrying on\n%s", what, p, stack)
+}
+
+// background runs fn, work of one of the broker's own goroutines, and
+// recovers a panic as backgroundPanic; undo, when not nil, then puts the
+// goroutine's state right for the next round.
+func (b *Broker) background(what string, fn, undo func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.backgroundPanic(what, p, debug.Stack())
+			if undo != nil {
+				undo()
+			}
+		}
+	}()
+	fn()
+}

@@ -12,7 +12,9 @@ type Stats struct {
 	// WithMaxConnections were open.
 	RefusedConnections int64
 	// HandlerPanics counts requests whose handling panicked (each was
-	// answered SYSTEM_ERROR and its connection closed).
+	// answered SYSTEM_ERROR and its connection closed), and panics the
+	// broker's own goroutines (the timer of timed messages, the pop
+	// engine's expiry and dead letters) recovered from.
 	HandlerPanics int64
 	// HeldPulls is the number of long-polling pulls waiting for messages.
 	HeldPulls int64

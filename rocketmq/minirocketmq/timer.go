@@ -2,6 +2,7 @@ package minirocketmq
 
 import (
 	"container/heap"
+	"errors"
 	"strconv"
 	"time"
 
@@ -30,7 +31,11 @@ import (
 // the offset of the system group CID_RMQ_SYS_TIMER, so a restart with a
 // data directory re-indexes from there: nothing is lost; a message
 // delivered after that mark is delivered again (at least once, like the
-// delay levels' cursors).
+// delay levels' cursors). A panic of the store while indexing or
+// delivering is recovered (Broker.background): the message is tried again
+// a second later. That mark is why a message may be due at most
+// WithTimerMaxDelay ahead (errTimerTooFar): one due in years would pin it,
+// and with it every parked message after it, in the index and the store.
 
 // Timer topic and properties (TimerMessageStore, MessageConst).
 const (
@@ -41,6 +46,10 @@ const (
 	propertyTimerDelayMS   = "TIMER_DELAY_MS"
 	maxTimerIndex          = 1 << 20
 )
+
+// errTimerTooFar is the refusal of a timed message due further ahead than
+// WithTimerMaxDelay (the real broker's WHEEL_TIMER_MSG_ILLEGAL).
+var errTimerTooFar = errors.New("timer message due too far ahead")
 
 // timerDue returns when a message with these properties is to be
 // delivered, and false when it is not a timed message. stored is its store
@@ -117,9 +126,8 @@ func (w *timerWheel) run() {
 	w.cursor = max(w.cursor, w.b.store.MinOffset(TimerTopic, 0))
 	for {
 		now := w.b.clock.Now()
-		w.index()
-		w.deliver(now)
-		w.commit()
+		w.b.background("timer: index "+TimerTopic, w.index, nil)
+		w.b.background("timer: deliver", func() { w.deliver(now); w.commit() }, func() { w.postpone(now) })
 		var next time.Time
 		if len(w.due) > 0 {
 			next = time.UnixMilli(w.due[0].due)
@@ -193,6 +201,16 @@ func (w *timerWheel) deliver(now time.Time) {
 		}
 		heap.Pop(&w.due)
 		w.delivered[e.offset] = true
+	}
+}
+
+// postpone puts the message being delivered at now (the first due) back
+// by a second, as a failed store does, after a panic of the store: the
+// timer does not spin on it, and it is not lost.
+func (w *timerWheel) postpone(now time.Time) {
+	if len(w.due) > 0 && w.due[0].due <= now.UnixMilli() {
+		w.due[0].due = now.Add(time.Second).UnixMilli()
+		heap.Fix(&w.due, 0)
 	}
 }
 

@@ -24,7 +24,8 @@ func (b *Broker) initV5() {
 	b.v5.pop = pop.New(b.store, popHost{b},
 		pop.WithClock(b.clock),
 		pop.WithBrokerName(b.cfg.brokerName),
-		pop.WithLogf(func(format string, args ...any) { b.log.Logf(LogLevelWarn, format, args...) }))
+		pop.WithLogf(func(format string, args ...any) { b.log.Logf(LogLevelWarn, format, args...) }),
+		pop.WithPanicHandler(func(p any, stack []byte) { b.backgroundPanic("pop: expiry", p, stack) }))
 }
 
 // startV5 starts the timer, the engine and, when ln is not nil, the gRPC

@@ -44,6 +44,14 @@ func hours(v string) (string, error) {
 	return time.Duration(n * float64(time.Hour)).String(), nil
 }
 
+func seconds(v string) (string, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("want seconds, got %q", v)
+	}
+	return (time.Duration(n) * time.Second).String(), nil
+}
+
 func boolean(v string) (string, error) {
 	// Java's Boolean.parseBoolean: "true" in any case, anything else false.
 	return strconv.FormatBool(strings.EqualFold(v, "true")), nil
@@ -68,6 +76,7 @@ var brokerConfKeys = map[string]confKey{
 	"transactionCheckInterval":    {"tx-check-interval", millis},
 	"transactionTimeOut":          {"tx-timeout", millis},
 	"transactionCheckMax":         {"tx-check-max", same},
+	"timerMaxDelaySec":            {"timer-max-delay", seconds},
 }
 
 // readProperties parses a Java properties file (no line continuations or

@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	txTimeout := fs.Duration("tx-timeout", 0, "age of a half message at its first check (transactionTimeOut; 0: min(6s, -tx-check-interval))")
 	txCheckMax := fs.Int("tx-check-max", minirocketmq.DefaultTransactionCheckMax, "checks of an unresolved transaction before it is discarded (transactionCheckMax)")
 	lockExpiry := fs.Duration("lock-expiry", minirocketmq.DefaultLockExpiry, "how long an orderly consumer's queue lock lasts without renewal")
+	timerMaxDelay := fs.Duration("timer-max-delay", minirocketmq.DefaultTimerMaxDelay, "furthest ahead a timed message (TIMER_DELIVER_MS, TIMER_DELAY_SEC, TIMER_DELAY_MS) may be due; later ones are refused (timerMaxDelaySec)")
 	dataDir := fs.String("data", "", "data directory (storePathRootDir): messages, offsets, topics and groups survive restarts; empty keeps everything in memory")
 	flush := fs.String("flush", "ASYNC_FLUSH", "flushDiskType: ASYNC_FLUSH (fsync every -flush-interval) or SYNC_FLUSH (acknowledge sends after fsync)")
 	flushInterval := fs.Duration("flush-interval", minirocketmq.DefaultFlushInterval, "how often the commit log is fsynced (flushIntervalCommitLog)")
@@ -119,6 +120,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		minirocketmq.WithTransactionCheckInterval(*txCheckInterval),
 		minirocketmq.WithTransactionCheckMax(*txCheckMax),
 		minirocketmq.WithLockExpiry(*lockExpiry),
+		minirocketmq.WithTimerMaxDelay(*timerMaxDelay),
 		minirocketmq.WithMaxConnections(*maxConns),
 		minirocketmq.WithIdleTimeout(*idleTimeout),
 		minirocketmq.WithTLSHandshakeTimeout(*tlsHandshakeTimeout),

@@ -249,13 +249,14 @@ enablePropertyFilter = false
 autoCreateTopicEnable = FALSE
 messageDelayLevel = 1s 5s
 transactionTimeOut = 3000
+timerMaxDelaySec = 86400
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	vals := map[string]*string{}
 	for _, name := range []string{"cluster", "name", "broker", "advertise", "retention", "flush", "flush-interval", "queues",
-		"property-filter", "auto-create", "delay-levels", "tx-timeout", "sync-flush-timeout"} {
+		"property-filter", "auto-create", "delay-levels", "tx-timeout", "sync-flush-timeout", "timer-max-delay"} {
 		vals[name] = fs.String(name, "", "")
 	}
 	*vals["broker"] = "127.0.0.1:10911"
@@ -270,7 +271,7 @@ transactionTimeOut = 3000
 		"cluster": "ProdCluster", "name": "from-flag", "broker": "127.0.0.1:10921", "advertise": "10.1.2.3:10921",
 		"retention": "48h0m0s", "flush": "SYNC_FLUSH", "flush-interval": "200ms", "queues": "8",
 		"property-filter": "false", "auto-create": "false", "delay-levels": "1s 5s", "tx-timeout": "3s",
-		"sync-flush-timeout": "2.5s",
+		"sync-flush-timeout": "2.5s", "timer-max-delay": "24h0m0s",
 	}
 	for k, v := range want {
 		if got := *vals[k]; got != v {

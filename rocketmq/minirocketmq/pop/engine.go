@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,7 @@ type config struct {
 	maxPending int
 	renewMax   time.Duration
 	logf       func(format string, args ...any)
+	panicked   func(p any, stack []byte)
 }
 
 // WithClock sets the clock of visible times (default: the system clock);
@@ -98,6 +100,18 @@ func WithRenewMax(d time.Duration) Option {
 	return func(cfg *config) {
 		if d > 0 {
 			cfg.renewMax = d
+		}
+	}
+}
+
+// WithPanicHandler sets what the background goroutine does with a panic it
+// recovered (of the store or the Host, or its own), with the panic's
+// stack; it then carries on: a dead letter that panicked is tried again
+// like one that failed. Default: log it with WithLogf.
+func WithPanicHandler(f func(p any, stack []byte)) Option {
+	return func(cfg *config) {
+		if f != nil {
+			cfg.panicked = f
 		}
 	}
 }
@@ -155,6 +169,10 @@ func New(st store.Store, host Host, opts ...Option) *Engine {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.panicked == nil {
+		logf := cfg.logf
+		cfg.panicked = func(p any, stack []byte) { logf("pop: background work panicked: %v\n%s", p, stack) }
+	}
 	e := &Engine{
 		st:      st,
 		host:    host,
@@ -204,14 +222,7 @@ func (e *Engine) run() {
 	sweep := time.NewTicker(idleAfter / 2)
 	defer sweep.Stop()
 	for {
-		work, next := func() (work, time.Time) {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			w := e.expireLocked(e.cfg.clock.Now())
-			return w, e.timers.next()
-		}()
-		e.finish(work)
-		e.alarm.arm(next)
+		e.alarm.arm(e.expire())
 		select {
 		case <-e.alarm.wake:
 		case <-sweep.C:
@@ -220,6 +231,26 @@ func (e *Engine) run() {
 			return
 		}
 	}
+}
+
+// expire is one round of the background goroutine: expiry and the work it
+// found; it returns when the next round is due (zero: none). A panic is
+// recovered and handed to WithPanicHandler (the lock is released by its
+// deferred unlock); the sweep then brings the next round.
+func (e *Engine) expire() (next time.Time) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.cfg.panicked(p, debug.Stack())
+		}
+	}()
+	work, next := func() (work, time.Time) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		w := e.expireLocked(e.cfg.clock.Now())
+		return w, e.timers.next()
+	}()
+	e.finish(work)
+	return next
 }
 
 // dropIdle forgets queue states with nothing pending, unused since

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
@@ -72,7 +73,7 @@ func (e *Engine) moving(en *entry) deadJob {
 // finish does the work found under the lock: dead letters, then wake-ups.
 func (e *Engine) finish(w work) {
 	for _, j := range w.dead {
-		_ = e.deadLetter(j)
+		e.deadLetterRecovered(j)
 	}
 	seen := make(map[string]bool, len(w.notify))
 	for _, t := range w.notify {
@@ -81,6 +82,20 @@ func (e *Engine) finish(w work) {
 			e.Notify(t)
 		}
 	}
+}
+
+// deadLetterRecovered is deadLetter for the background goroutine: a panic
+// of the store or the Host (a user's Store, a bug) counts as a failed
+// write, so the entry is tried again after deadLetterRetry, and goes to
+// WithPanicHandler.
+func (e *Engine) deadLetterRecovered(j deadJob) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.cfg.panicked(p, debug.Stack())
+			e.settle(j, fmt.Errorf("pop: dead letter of %s at commit-log offset %d panicked: %v", j.topic, j.commitLogOffset, p))
+		}
+	}()
+	_ = e.deadLetter(j)
 }
 
 // deadLetter writes a moving entry's message to its group's dead-letter
