@@ -13,21 +13,21 @@ import (
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/store"
 )
 
-// panicStore is the default in-memory store, except that Put panics once
+// armedPanicStore is the default in-memory store, except that Put panics once
 // for each arm while the topic of what is put is topic.
-type panicStore struct {
+type armedPanicStore struct {
 	store.Store
 	topic atomic.Pointer[string]
 	armed atomic.Int32
 }
 
-func newPanicStore() *panicStore { return &panicStore{Store: store.NewMemory()} }
+func newArmedPanicStore() *armedPanicStore { return &armedPanicStore{Store: store.NewMemory()} }
 
-func (s *panicStore) arm(topic string) { s.topic.Store(&topic); s.armed.Add(1) }
+func (s *armedPanicStore) arm(topic string) { s.topic.Store(&topic); s.armed.Add(1) }
 
-func (s *panicStore) Put(msgs []*message.Message) error {
+func (s *armedPanicStore) Put(msgs []*message.Message) error {
 	if t := s.topic.Load(); t != nil && msgs[0].Topic == *t && s.armed.Add(-1) >= 0 {
-		panic("panicStore: Put to " + msgs[0].Topic)
+		panic("armedPanicStore: Put to " + msgs[0].Topic)
 	}
 	return s.Store.Put(msgs)
 }
@@ -37,7 +37,7 @@ func (s *panicStore) Put(msgs []*message.Message) error {
 // and the timer goes on delivering.
 func TestTimerSurvivesStorePanic(t *testing.T) {
 	skipExternal(t)
-	st := newPanicStore()
+	st := newArmedPanicStore()
 	clk := minirocketmq.NewManualClock(time.Now())
 	b := minirocketmq.RunT(t, minirocketmq.WithClock(clk), minirocketmq.WithStore(st))
 	topic := rmqtest.Name(t, "T")
@@ -76,7 +76,7 @@ func TestTimerSurvivesStorePanic(t *testing.T) {
 // counted; the dead letter is written a second later and the engine goes
 // on expiring deliveries.
 func TestPopDeadLetterSurvivesStorePanic(t *testing.T) {
-	st := newPanicStore()
+	st := newArmedPanicStore()
 	f := newV5Fixture(t, 1, minirocketmq.WithStore(st))
 	if err := f.b.UpdateSubscriptionGroup(minirocketmq.SubscriptionGroupConfig{GroupName: f.group, RetryMaxTimes: 0, RetryQueueNums: 1}); err != nil {
 		t.Fatal(err)

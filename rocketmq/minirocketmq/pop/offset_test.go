@@ -93,12 +93,12 @@ func TestSetOffsetUnblocksFIFO(t *testing.T) {
 	}
 	r := f.req("g", "T")
 	r.FIFO = true
-	a1 := f.receive(r)
-	equal(t, "first", bodies(a1), []string{"a1"})
+	batch := f.receive(r)
+	equal(t, "first", bodies(batch), []string{"a1", "a2", "a3"}) // the group's batch, in flight together
 	equal(t, "blocked", len(f.receive(r)), 0)
 	f.e.SetOffset("g", "T", 0, 1)
-	equal(t, "after the reset past a1", bodies(f.receive(r)), []string{"a2"})
-	expired(t, f.e, "g", a1)
+	equal(t, "after the reset past a1", bodies(f.receive(r)), []string{"a2", "a3"})
+	expired(t, f.e, "g", batch)
 	equal(t, "offset", f.host.offset("g", "T", 0), int64(1))
 }
 
