@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -354,26 +353,6 @@ func (s *aliyunSub) handle(m *mqhttp.Message) bool {
 	return false
 }
 
-// aliyunEvent is one delivery handed to a handler.
-type aliyunEvent struct {
-	topic string
-	msg   broker.Message
-	raw   *mqhttp.Message
-	acked atomic.Bool
-	err   error
-}
-
-func (e *aliyunEvent) Topic() string            { return e.topic }
-func (e *aliyunEvent) Message() *broker.Message { return &e.msg }
-func (e *aliyunEvent) RawMessage() any          { return e.raw }
-func (e *aliyunEvent) Error() error             { return e.err }
-
-// Ack marks the message handled; needed only with broker.DisableAutoAck.
-func (e *aliyunEvent) Ack() error {
-	e.acked.Store(true)
-	return nil
-}
-
 // aliyunHeaders are a delivery's headers: the message properties (KEYS, __SHARDINGKEY
 // and the API's other properties among them) plus TAGS and the driver's keys, as the
 // v2 driver's.
@@ -417,7 +396,7 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 		return outcomeDLQ, err
 	}
 	h := aliyunHeaders(s.key.topic, m)
-	ev := &aliyunEvent{topic: s.key.topic, raw: m, msg: broker.Message{Headers: h, Body: v, Msg: m}}
+	ev := &event{topic: s.key.topic, raw: m, msg: broker.Message{Headers: h, Body: v, Msg: m}}
 	ctx := s.ctx
 	var span trace.Span
 	if b.tracing != nil {
@@ -456,7 +435,7 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 }
 
 // call runs the handler and turns a panic into an error.
-func (s *aliyunSub) call(ctx context.Context, ev *aliyunEvent) (err error) {
+func (s *aliyunSub) call(ctx context.Context, ev *event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("handler panic: %v", r)

@@ -25,7 +25,7 @@ const (
 type event struct {
 	topic string
 	msg   broker.Message
-	raw   any // *primitive.MessageExt (v2), *v2.Message (v5)
+	raw   any // *primitive.MessageExt (v2), *v2.Message (v5), *mqhttp.Message (aliyun)
 	acked atomic.Bool
 	err   error
 }
