@@ -1,7 +1,6 @@
 package rocketmq
 
 import (
-	"maps"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
@@ -68,7 +67,7 @@ func (b *AliyunBroker) check(ses *aliyunSession, topic string, m *mqhttp.Message
 		b.log.Errorw("msg", "half message to check has a body that does not decode; left undecided", "topic", topic, "msgId", m.ID, "error", err)
 		return
 	}
-	h := maps.Clone(aliyunHeaders(topic, m))
+	h := aliyunHeaders(topic, m)
 	state := b.runLocal(func() broker.TransactionState {
 		return b.set.txChecker(ses.hard, &broker.Message{Headers: h, Body: body, Msg: m})
 	}, topic)
