@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/broker/rocketmq/internal/mqhttp"
@@ -397,29 +394,11 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 	}
 	h := aliyunHeaders(s.key.topic, m)
 	ev := &event{topic: s.key.topic, raw: m, msg: broker.Message{Headers: h, Body: v, Msg: m}}
-	ctx := s.ctx
-	var span trace.Span
-	if b.tracing != nil {
-		ctx, span = b.tracing.startProcess(ctx, s.key.topic, s.key.group, m.ID, h)
-	}
-	err = s.call(ctx, ev)
-	if err == nil && !s.opts.AutoAck && !ev.acked.Load() {
-		err = errNotAcked
-	}
-	ev.err = err
-	endSpan(span, err)
+	err = runHandler(s.ctx, b.log, b.tracing, s.handler, ev, s.key.group, m.ID, s.opts.AutoAck)
 	deadLetter := errors.Is(err, broker.ErrDeadLetter)
 	last := err != nil && (deadLetter || (s.maxRec > 0 && m.ConsumedTimes-1 >= s.maxRec))
 	if b.metricsOn {
-		b.metrics.consumeDur.Record(s.ctx, time.Since(start).Seconds(), s.attrs.base)
-		switch {
-		case err == nil:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
-		case last:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
-		default:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.retry)
-		}
+		b.metrics.recordConsume(s.ctx, s.attrs, start, err, last)
 	}
 	switch {
 	case err == nil:
@@ -432,18 +411,6 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 	b.log.Warnw("msg", "handler failed; message left for redelivery", "topic", s.key.topic, "group", s.key.group,
 		"msgId", m.ID, "consumedTimes", m.ConsumedTimes, "toDLQ", last, "nextConsumeTime", m.NextConsumeTime, "error", err)
 	return outcomeRetry, err
-}
-
-// call runs the handler and turns a panic into an error.
-func (s *aliyunSub) call(ctx context.Context, ev *event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panic: %v", r)
-			s.b.log.Errorw("msg", "handler panicked", "topic", s.key.topic, "group", s.key.group,
-				"panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	return s.handler(ctx, ev)
 }
 
 // ack acknowledges one delivery; a failure leaves the message to come again.
