@@ -127,7 +127,7 @@ func (b *AliyunBroker) Subscribe(topic string, handler broker.Handler, binder br
 		close(s.done)
 		return nil, fmt.Errorf("rocketmq aliyun: subscribe to %s in group %s: %w", topic, group, err)
 	}
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		s.release(len(first))
 		s.stop()
 		close(s.done)
@@ -264,7 +264,7 @@ func (s *aliyunSub) release(n int) {
 
 // run is the poller.
 func (s *aliyunSub) run(first []mqhttp.Message) {
-	defer s.ses.wg.Done()
+	defer s.ses.tasks.done()
 	defer close(s.done)
 	s.dispatch(first)
 	backoff := time.Duration(0)
@@ -416,10 +416,10 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 // ack acknowledges one delivery; a failure leaves the message to come again.
 func (s *aliyunSub) ack(m *mqhttp.Message) bool {
 	ses := s.ses
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		return false
 	}
-	defer ses.wg.Done()
+	defer ses.tasks.done()
 	ctx, cancel := context.WithTimeout(ses.hard, s.b.sendTimeout())
 	defer cancel()
 	if err := ses.client.Ack(ctx, s.key.topic, s.key.group, "", m.ReceiptHandle); err != nil {
@@ -434,7 +434,7 @@ func (s *aliyunSub) ack(m *mqhttp.Message) bool {
 // service refuses the copy, m stays for the service's own retry limit.
 func (s *aliyunSub) forward(m *mqhttp.Message, cause error) bool {
 	ses := s.ses
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		return false
 	}
 	props := make(map[string]string, len(m.Properties)+2)
@@ -455,7 +455,7 @@ func (s *aliyunSub) forward(m *mqhttp.Message, cause error) bool {
 	ctx, cancel := context.WithTimeout(ses.hard, s.b.sendTimeout())
 	_, err := s.b.send(ctx, ses, dlq, &mqhttp.PublishRequest{Body: m.Body, Tag: m.Tag, Properties: props})
 	cancel()
-	ses.wg.Done()
+	ses.tasks.done()
 	if err != nil {
 		s.b.log.Errorw("msg", "could not forward the message to the dead-letter topic; left for the service's retry limit",
 			"topic", s.key.topic, "group", s.key.group, "msgId", m.ID, "deadLetterTopic", dlq, "error", err, "cause", cause)

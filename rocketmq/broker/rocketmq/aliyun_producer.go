@@ -149,14 +149,14 @@ func (b *AliyunBroker) publishAsync(ctx context.Context, ses *aliyunSession, top
 		endSpan(span, ctx.Err())
 		return fmt.Errorf("publish async to %s: %w", topic, ctx.Err())
 	}
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		<-ses.async
 		endSpan(span, ErrNotConnected)
 		return ErrNotConnected
 	}
 	actx := context.WithoutCancel(ctx)
 	go func() {
-		defer ses.wg.Done()
+		defer ses.tasks.done()
 		defer func() { <-ses.async }()
 		sctx, cancel := context.WithCancel(actx)
 		stop := context.AfterFunc(ses.hard, cancel)

@@ -20,19 +20,17 @@ import (
 // startChecker starts the half-message checker of topic unless one runs.
 func (b *AliyunBroker) startChecker(ses *aliyunSession, topic string) {
 	ses.mu.Lock()
-	if ses.closed || ses.checkers[topic] {
-		ses.mu.Unlock()
+	defer ses.mu.Unlock()
+	if ses.checkers[topic] || !ses.tasks.start() {
 		return
 	}
 	ses.checkers[topic] = true
-	ses.wg.Add(1)
-	ses.mu.Unlock()
 	go b.checkLoop(ses, topic)
 }
 
 // checkLoop consumes topic's half messages and answers each with the checker.
 func (b *AliyunBroker) checkLoop(ses *aliyunSession, topic string) {
-	defer ses.wg.Done()
+	defer ses.tasks.done()
 	backoff := time.Duration(0)
 	for {
 		msgs, err := ses.client.Consume(ses.hard, topic, &mqhttp.ConsumeRequest{
