@@ -76,26 +76,15 @@ type aliyunSession struct {
 	poll, hard         context.Context
 	stopPoll, stopHard context.CancelFunc
 	async              chan struct{} // slots of asynchronous publishes
+	// tasks are the pollers, checkers, acks and async publishes (not handlers).
+	tasks tasks
 
-	mu       sync.Mutex // guards closed, checkers and wg.Add
-	closed   bool
+	mu       sync.Mutex      // guards checkers
 	checkers map[string]bool // topics whose half messages are checked
-	wg       sync.WaitGroup  // pollers, checkers, acks and async publishes (not handlers)
 }
 
 // maxAsyncPublishes bounds the asynchronous publishes in flight; more wait for a slot.
 const maxAsyncPublishes = 256
-
-// begin registers one more goroutine or request of the session; false once it closes.
-func (s *aliyunSession) begin() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.wg.Add(1)
-	return true
-}
 
 // NewAliyun returns an unconnected Aliyun HTTP driver with opts applied; Init validates them.
 func NewAliyun(opts ...broker.Option) *AliyunBroker {
@@ -265,15 +254,13 @@ func (b *AliyunBroker) Disconnect() error {
 	if ses == nil {
 		return nil
 	}
-	ses.mu.Lock()
-	ses.closed = true
-	ses.mu.Unlock()
+	ses.tasks.close()
 	ses.stopPoll()
 	ses.stopHard()
 	for _, s := range subs {
 		s.stop()
 	}
-	ses.wg.Wait()
+	ses.tasks.wait()
 	ses.client.CloseIdleConnections()
 	return nil
 }

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 	"github.com/kratos-rocketmq/rocketmq/broker/rocketmq/internal/mqhttp"
@@ -131,7 +127,7 @@ func (b *AliyunBroker) Subscribe(topic string, handler broker.Handler, binder br
 		close(s.done)
 		return nil, fmt.Errorf("rocketmq aliyun: subscribe to %s in group %s: %w", topic, group, err)
 	}
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		s.release(len(first))
 		s.stop()
 		close(s.done)
@@ -268,7 +264,7 @@ func (s *aliyunSub) release(n int) {
 
 // run is the poller.
 func (s *aliyunSub) run(first []mqhttp.Message) {
-	defer s.ses.wg.Done()
+	defer s.ses.tasks.done()
 	defer close(s.done)
 	s.dispatch(first)
 	backoff := time.Duration(0)
@@ -352,26 +348,6 @@ func (s *aliyunSub) handle(m *mqhttp.Message) bool {
 	return false
 }
 
-// aliyunEvent is one delivery handed to a handler.
-type aliyunEvent struct {
-	topic string
-	msg   broker.Message
-	raw   *mqhttp.Message
-	acked atomic.Bool
-	err   error
-}
-
-func (e *aliyunEvent) Topic() string            { return e.topic }
-func (e *aliyunEvent) Message() *broker.Message { return &e.msg }
-func (e *aliyunEvent) RawMessage() any          { return e.raw }
-func (e *aliyunEvent) Error() error             { return e.err }
-
-// Ack marks the message handled; needed only with broker.DisableAutoAck.
-func (e *aliyunEvent) Ack() error {
-	e.acked.Store(true)
-	return nil
-}
-
 // aliyunHeaders are a delivery's headers: the message properties (KEYS, __SHARDINGKEY
 // and the API's other properties among them) plus TAGS and the driver's keys, as the
 // v2 driver's.
@@ -415,30 +391,12 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 		return outcomeDLQ, err
 	}
 	h := aliyunHeaders(s.key.topic, m)
-	ev := &aliyunEvent{topic: s.key.topic, raw: m, msg: broker.Message{Headers: h, Body: v, Msg: m}}
-	ctx := s.ctx
-	var span trace.Span
-	if b.tracing != nil {
-		ctx, span = b.tracing.startProcess(ctx, s.key.topic, s.key.group, m.ID, h)
-	}
-	err = s.call(ctx, ev)
-	if err == nil && !s.opts.AutoAck && !ev.acked.Load() {
-		err = errNotAcked
-	}
-	ev.err = err
-	endSpan(span, err)
+	ev := &event{topic: s.key.topic, raw: m, msg: broker.Message{Headers: h, Body: v, Msg: m}}
+	err = runHandler(s.ctx, b.log, b.tracing, s.handler, ev, s.key.group, m.ID, s.opts.AutoAck)
 	deadLetter := errors.Is(err, broker.ErrDeadLetter)
 	last := err != nil && (deadLetter || (s.maxRec > 0 && m.ConsumedTimes-1 >= s.maxRec))
 	if b.metricsOn {
-		b.metrics.consumeDur.Record(s.ctx, time.Since(start).Seconds(), s.attrs.base)
-		switch {
-		case err == nil:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
-		case last:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
-		default:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.retry)
-		}
+		b.metrics.recordConsume(s.ctx, s.attrs, start, err, last)
 	}
 	switch {
 	case err == nil:
@@ -453,25 +411,13 @@ func (s *aliyunSub) process(m *mqhttp.Message) (outcome, error) {
 	return outcomeRetry, err
 }
 
-// call runs the handler and turns a panic into an error.
-func (s *aliyunSub) call(ctx context.Context, ev *aliyunEvent) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panic: %v", r)
-			s.b.log.Errorw("msg", "handler panicked", "topic", s.key.topic, "group", s.key.group,
-				"panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	return s.handler(ctx, ev)
-}
-
 // ack acknowledges one delivery; a failure leaves the message to come again.
 func (s *aliyunSub) ack(m *mqhttp.Message) bool {
 	ses := s.ses
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		return false
 	}
-	defer ses.wg.Done()
+	defer ses.tasks.done()
 	ctx, cancel := context.WithTimeout(ses.hard, s.b.sendTimeout())
 	defer cancel()
 	if err := ses.client.Ack(ctx, s.key.topic, s.key.group, "", m.ReceiptHandle); err != nil {
@@ -486,7 +432,7 @@ func (s *aliyunSub) ack(m *mqhttp.Message) bool {
 // service refuses the copy, m stays for the service's own retry limit.
 func (s *aliyunSub) forward(m *mqhttp.Message, cause error) bool {
 	ses := s.ses
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		return false
 	}
 	props := make(map[string]string, len(m.Properties)+2)
@@ -507,7 +453,7 @@ func (s *aliyunSub) forward(m *mqhttp.Message, cause error) bool {
 	ctx, cancel := context.WithTimeout(ses.hard, s.b.sendTimeout())
 	_, err := s.b.send(ctx, ses, dlq, &mqhttp.PublishRequest{Body: m.Body, Tag: m.Tag, Properties: props})
 	cancel()
-	ses.wg.Done()
+	ses.tasks.done()
 	if err != nil {
 		s.b.log.Errorw("msg", "could not forward the message to the dead-letter topic; left for the service's retry limit",
 			"topic", s.key.topic, "group", s.key.group, "msgId", m.ID, "deadLetterTopic", dlq, "error", err, "cause", cause)

@@ -20,15 +20,6 @@ import (
 // says otherwise.
 const aliyunSendTimeout = 5 * time.Second
 
-// aliyunDelayLevels are RocketMQ's default delay levels (messageDelayLevel), which
-// WithDelayTimeLevel means on the HTTP API: a start-deliver time that much ahead.
-var aliyunDelayLevels = [...]time.Duration{
-	time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second,
-	time.Minute, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute, 6 * time.Minute,
-	7 * time.Minute, 8 * time.Minute, 9 * time.Minute, 10 * time.Minute, 20 * time.Minute, 30 * time.Minute,
-	time.Hour, 2 * time.Hour,
-}
-
 // Publish encodes msg and publishes it with ctx: synchronously, asynchronously
 // (WithAsync: the callback runs on a goroutine of the driver, at most 256 in flight) or
 // transactionally (WithTransaction). WithOneway publishes synchronously (the API has no
@@ -98,10 +89,10 @@ func aliyunRequest(body []byte, o *broker.PublishOptions, now time.Time) (*mqhtt
 	switch {
 	case o.DelayLevel > 0 && !o.DeliveryTime.IsZero():
 		return nil, errors.New("WithDelayTimeLevel and broker.WithDeliveryTime both given")
-	case o.DelayLevel > len(aliyunDelayLevels):
-		return nil, fmt.Errorf("WithDelayTimeLevel(%d): levels are 1..%d", o.DelayLevel, len(aliyunDelayLevels))
+	case o.DelayLevel > len(delayLevels):
+		return nil, fmt.Errorf("WithDelayTimeLevel(%d): levels are 1..%d", o.DelayLevel, len(delayLevels))
 	case o.DelayLevel > 0:
-		props[mqhttp.PropStartDeliverTime] = strconv.FormatInt(now.Add(aliyunDelayLevels[o.DelayLevel-1]).UnixMilli(), 10)
+		props[mqhttp.PropStartDeliverTime] = strconv.FormatInt(now.Add(delayLevels[o.DelayLevel-1]).UnixMilli(), 10)
 	case !o.DeliveryTime.IsZero():
 		props[mqhttp.PropStartDeliverTime] = strconv.FormatInt(o.DeliveryTime.UnixMilli(), 10)
 	}
@@ -158,14 +149,14 @@ func (b *AliyunBroker) publishAsync(ctx context.Context, ses *aliyunSession, top
 		endSpan(span, ctx.Err())
 		return fmt.Errorf("publish async to %s: %w", topic, ctx.Err())
 	}
-	if !ses.begin() {
+	if !ses.tasks.start() {
 		<-ses.async
 		endSpan(span, ErrNotConnected)
 		return ErrNotConnected
 	}
 	actx := context.WithoutCancel(ctx)
 	go func() {
-		defer ses.wg.Done()
+		defer ses.tasks.done()
 		defer func() { <-ses.async }()
 		sctx, cancel := context.WithCancel(actx)
 		stop := context.AfterFunc(ses.hard, cancel)

@@ -1,7 +1,6 @@
 package rocketmq
 
 import (
-	"maps"
 	"time"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
@@ -21,19 +20,17 @@ import (
 // startChecker starts the half-message checker of topic unless one runs.
 func (b *AliyunBroker) startChecker(ses *aliyunSession, topic string) {
 	ses.mu.Lock()
-	if ses.closed || ses.checkers[topic] {
-		ses.mu.Unlock()
+	defer ses.mu.Unlock()
+	if ses.checkers[topic] || !ses.tasks.start() {
 		return
 	}
 	ses.checkers[topic] = true
-	ses.wg.Add(1)
-	ses.mu.Unlock()
 	go b.checkLoop(ses, topic)
 }
 
 // checkLoop consumes topic's half messages and answers each with the checker.
 func (b *AliyunBroker) checkLoop(ses *aliyunSession, topic string) {
-	defer ses.wg.Done()
+	defer ses.tasks.done()
 	backoff := time.Duration(0)
 	for {
 		msgs, err := ses.client.Consume(ses.hard, topic, &mqhttp.ConsumeRequest{
@@ -68,7 +65,7 @@ func (b *AliyunBroker) check(ses *aliyunSession, topic string, m *mqhttp.Message
 		b.log.Errorw("msg", "half message to check has a body that does not decode; left undecided", "topic", topic, "msgId", m.ID, "error", err)
 		return
 	}
-	h := maps.Clone(aliyunHeaders(topic, m))
+	h := aliyunHeaders(topic, m)
 	state := b.runLocal(func() broker.TransactionState {
 		return b.set.txChecker(ses.hard, &broker.Message{Headers: h, Body: body, Msg: m})
 	}, topic)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 )
@@ -22,9 +20,6 @@ var consumerSeq atomic.Uint64
 
 // defaultMaxReconsumeTimes is RocketMQ's default number of redeliveries.
 const defaultMaxReconsumeTimes = 16
-
-// errNotAcked fails a delivery whose handler returned nil without Ack under DisableAutoAck.
-var errNotAcked = errors.New("handler returned without Ack (auto-ack disabled)")
 
 // groupConsumer is the push consumer of one consumer group with all its subscriptions.
 type groupConsumer struct {
@@ -471,31 +466,14 @@ func (s *subscription) deliver(m *primitive.MessageExt, v broker.Any, start time
 		Headers: h, Body: v, Partition: queueID(m), Offset: m.QueueOffset, Msg: m,
 	}}
 	ctx := s.ctx
-	var span trace.Span
-	if b.tracing != nil {
-		ctx, span = b.tracing.startProcess(ctx, s.topic, s.group, m.MsgId, h)
-	}
 	if h[primitive.PropertyMessageReplyToClient] != "" {
 		ctx = broker.NewReplierContext(ctx, &replier{b: b, req: m})
 	}
-	err := s.call(ctx, ev)
-	if err == nil && !s.opts.AutoAck && !ev.acked.Load() {
-		err = errNotAcked
-	}
-	ev.err = err
-	endSpan(span, err)
+	err := runHandler(ctx, b.log, b.tracing, s.handler, ev, s.group, m.MsgId, s.opts.AutoAck)
 	deadLetter := errors.Is(err, broker.ErrDeadLetter) && !s.opts.Broadcast
 	last := err != nil && (deadLetter || m.ReconsumeTimes >= s.maxRec) && !s.opts.Broadcast
 	if b.metricsOn {
-		b.metrics.consumeDur.Record(s.ctx, time.Since(start).Seconds(), s.attrs.base)
-		switch {
-		case err == nil:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
-		case last:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
-		default:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.retry)
-		}
+		b.metrics.recordConsume(s.ctx, s.attrs, start, err, last)
 	}
 	if err == nil {
 		return outcomeSuccess, nil
@@ -508,18 +486,6 @@ func (s *subscription) deliver(m *primitive.MessageExt, v broker.Any, start time
 	b.log.Warnw("msg", "handler failed; message handed back", "topic", s.topic, "group", s.group,
 		"msgId", m.MsgId, "reconsumeTimes", m.ReconsumeTimes, "toDLQ", last, "error", err)
 	return outcomeRetry, err
-}
-
-// call runs the handler and turns a panic into an error.
-func (s *subscription) call(ctx context.Context, ev *event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panic: %v", r)
-			s.b.log.Errorw("msg", "handler panicked", "topic", s.topic, "group", s.group,
-				"panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	return s.handler(ctx, ev)
 }
 
 // park holds a delivery that arrived while draining until the consumer has shut down;

@@ -32,30 +32,22 @@ var ErrDriverUnavailable = errors.New("rocketmq driver not available in this bui
 // returns an error and a Broker whose every method fails with that error, so a caller
 // that keeps the value never gets a nil panic.
 func NewBroker(driverType DriverType, opts ...broker.Option) (broker.Broker, error) {
-	var err error
+	var b broker.Broker
 	switch driverType {
 	case DriverTypeV2, "":
-		b := New(opts...)
-		if err := b.Init(); err != nil {
-			return unavailable{err}, err
-		}
-		return b, nil
+		b = New(opts...)
 	case DriverTypeV5:
-		b := NewV5(opts...)
-		if err := b.Init(); err != nil {
-			return unavailable{err}, err
-		}
-		return b, nil
+		b = NewV5(opts...)
 	case DriverTypeAliyun:
-		b := NewAliyun(opts...)
-		if err := b.Init(); err != nil {
-			return unavailable{err}, err
-		}
-		return b, nil
+		b = NewAliyun(opts...)
 	default:
-		err = fmt.Errorf("unknown rocketmq driver type %q (want %q, %q or %q)", driverType, DriverTypeV2, DriverTypeV5, DriverTypeAliyun)
+		err := fmt.Errorf("unknown rocketmq driver type %q (want %q, %q or %q)", driverType, DriverTypeV2, DriverTypeV5, DriverTypeAliyun)
+		return unavailable{err}, err
 	}
-	return unavailable{err}, err
+	if err := b.Init(); err != nil {
+		return unavailable{err}, err
+	}
+	return b, nil
 }
 
 // unavailable is the Broker of a driver that cannot be used; every call returns err.

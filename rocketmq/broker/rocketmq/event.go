@@ -1,10 +1,16 @@
 package rocketmq
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/go-kratos/kratos/v2/log"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
 )
@@ -25,7 +31,7 @@ const (
 type event struct {
 	topic string
 	msg   broker.Message
-	raw   any // *primitive.MessageExt (v2), *v2.Message (v5)
+	raw   any // *primitive.MessageExt (v2), *v2.Message (v5), *mqhttp.Message (aliyun)
 	acked atomic.Bool
 	err   error
 }
@@ -39,6 +45,39 @@ func (e *event) Error() error             { return e.err }
 func (e *event) Ack() error {
 	e.acked.Store(true)
 	return nil
+}
+
+// errNotAcked fails a delivery whose handler returned nil without Ack under DisableAutoAck.
+var errNotAcked = errors.New("handler returned without Ack (auto-ack disabled)")
+
+// runHandler runs h on ev for every driver: under a consumer span of group when
+// tracing is on (t non-nil), with a panic turned into an error and, without autoAck
+// (broker.DisableAutoAck), a nil return without Ack into errNotAcked. The result is
+// also the event's Error.
+func runHandler(ctx context.Context, l *log.Helper, t *tracing, h broker.Handler, ev *event, group, msgID string, autoAck bool) error {
+	var span trace.Span
+	if t != nil {
+		ctx, span = t.startProcess(ctx, ev.topic, group, msgID, ev.msg.Headers)
+	}
+	err := callHandler(ctx, l, h, ev, group)
+	if err == nil && !autoAck && !ev.acked.Load() {
+		err = errNotAcked
+	}
+	ev.err = err
+	endSpan(span, err)
+	return err
+}
+
+// callHandler runs the handler and turns a panic into an error.
+func callHandler(ctx context.Context, l *log.Helper, h broker.Handler, ev *event, group string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+			l.Errorw("msg", "handler panicked", "topic", ev.topic, "group", group,
+				"panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	return h(ctx, ev)
 }
 
 // headers returns the message properties plus the driver's header keys.

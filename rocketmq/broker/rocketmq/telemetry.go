@@ -192,6 +192,20 @@ func newConsumeAttrs(topic, group string) *consumeAttrs {
 	}
 }
 
+// recordConsume records one handled delivery: the handler's duration since start and
+// its outcome (success; dlq when a failure was the last attempt; else retry).
+func (m *metrics) recordConsume(ctx context.Context, a *consumeAttrs, start time.Time, err error, last bool) {
+	m.consumeDur.Record(ctx, time.Since(start).Seconds(), a.base)
+	switch {
+	case err == nil:
+		m.consumed.Add(ctx, 1, a.success)
+	case last:
+		m.consumed.Add(ctx, 1, a.dlq)
+	default:
+		m.consumed.Add(ctx, 1, a.retry)
+	}
+}
+
 type publishAttrs struct{ base, success, failure metric.MeasurementOption }
 
 func (m *metrics) publishAttrs(topic string) *publishAttrs {

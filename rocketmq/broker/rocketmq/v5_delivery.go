@@ -3,12 +3,9 @@ package rocketmq
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/kratos-rocketmq/rocketmq/broker"
@@ -253,29 +250,11 @@ func (s *v5Sub) deliver(m *v2.Message, v broker.Any, attempt int32) outcome {
 	ev := &event{topic: s.topic, raw: m, msg: broker.Message{
 		Headers: h, Body: v, Partition: int(sp.GetQueueId()), Offset: sp.GetQueueOffset(), Msg: m,
 	}}
-	ctx := s.ctx
-	var span trace.Span
-	if b.tracing != nil {
-		ctx, span = b.tracing.startProcess(ctx, s.topic, s.g.name, sp.GetMessageId(), h)
-	}
-	err := s.call(ctx, ev)
-	if err == nil && !s.opts.AutoAck && !ev.acked.Load() {
-		err = errNotAcked
-	}
-	ev.err = err
-	endSpan(span, err)
+	err := runHandler(s.ctx, b.log, b.tracing, s.handler, ev, s.g.name, sp.GetMessageId(), s.opts.AutoAck)
 	deadLetter := errors.Is(err, broker.ErrDeadLetter)
 	last := err != nil && (deadLetter || attempt >= s.maxTries)
 	if b.metricsOn {
-		b.metrics.consumeDur.Record(s.ctx, time.Since(start).Seconds(), s.attrs.base)
-		switch {
-		case err == nil:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.success)
-		case last:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.dlq)
-		default:
-			b.metrics.consumed.Add(s.ctx, 1, s.attrs.retry)
-		}
+		b.metrics.recordConsume(s.ctx, s.attrs, start, err, last)
 	}
 	switch {
 	case err == nil:
@@ -288,18 +267,6 @@ func (s *v5Sub) deliver(m *v2.Message, v broker.Any, attempt int32) outcome {
 	b.log.Warnw("msg", "handler failed; message handed back", "topic", s.topic, "group", s.g.name,
 		"msgId", sp.GetMessageId(), "attempt", attempt, "toDLQ", last, "error", err)
 	return outcomeRetry
-}
-
-// call runs the handler and turns a panic into an error.
-func (s *v5Sub) call(ctx context.Context, ev *event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panic: %v", r)
-			s.g.b.log.Errorw("msg", "handler panicked", "topic", s.topic, "group", s.g.name,
-				"panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	return s.handler(ctx, ev)
 }
 
 // ack acknowledges a handled message (batched with other handlers' acks, see acker).

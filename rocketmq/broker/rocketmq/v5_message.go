@@ -32,7 +32,7 @@ const HeaderMessageGroup = primitive.PropertyShardingKey // "__SHARDINGKEY"
 
 // delayLevels are RocketMQ's default delay levels (messageDelayLevel "1s 5s 10s 30s 1m
 // 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"): the v5 driver turns WithDelayTimeLevel
-// and WithRetryDelayLevel into these durations.
+// and WithRetryDelayLevel into these durations, the aliyun driver WithDelayTimeLevel.
 var delayLevels = [...]time.Duration{
 	time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second,
 	time.Minute, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute, 6 * time.Minute,

@@ -373,8 +373,9 @@ func retryable(err error) bool {
 
 // Subscribe is in v5_consumer.go; Request and Drain in v5_broker.go.
 
-// tasks tracks goroutines a session started (async sends, check-backs) so Disconnect
-// can wait for them: once closed, start refuses new ones.
+// tasks tracks goroutines and requests a session started (async sends, check-backs,
+// settles; the aliyun driver's pollers and acks) so Disconnect can wait for them: once
+// closed, start refuses new ones.
 type tasks struct {
 	mu     sync.Mutex
 	closed bool
@@ -393,9 +394,16 @@ func (t *tasks) start() bool {
 
 func (t *tasks) done() { t.wg.Done() }
 
-func (t *tasks) closeAndWait() {
+// close refuses new tasks; wait waits for the started ones.
+func (t *tasks) close() {
 	t.mu.Lock()
 	t.closed = true
 	t.mu.Unlock()
-	t.wg.Wait()
+}
+
+func (t *tasks) wait() { t.wg.Wait() }
+
+func (t *tasks) closeAndWait() {
+	t.close()
+	t.wait()
 }
