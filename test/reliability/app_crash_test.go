@@ -125,7 +125,21 @@ func TestAppCrash(t *testing.T) {
 		t.Errorf("processed OrderCreated events = %d, want one per order (%d)", processed, len(statuses))
 	}
 	if emb != nil {
+		// An order's OrderConfirmed reaches the topic after its row says CONFIRMED: at
+		// the end of the local transaction, or, when a kill came in between, at the
+		// broker's check-back. Wait for every event, then count them.
+		// Past the deadline the count below names what is missing.
 		created, confirmed := eventsByOrder(t, emb, s.topic)
+		for deadline := time.Now().Add(within); time.Now().Before(deadline); created, confirmed = eventsByOrder(t, emb, s.topic) {
+			missing := false
+			for id := range statuses {
+				missing = missing || created[id] == 0 || confirmed[id] == 0
+			}
+			if !missing {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 		var wrong []string
 		for id := range statuses {
 			if created[id] != 1 || confirmed[id] != 1 {
