@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -45,14 +46,21 @@ type testApp struct {
 	broker *minirocketmq.Broker // the embedded broker; nil with ROCKETMQ_NAMESRV
 }
 
+// freePort returns a local address nothing listens on, for an app that must be told
+// its address before it starts. It picks below Linux's ephemeral range (32768-60999),
+// which the kernel hands to the tests' own outgoing connections: a port from ":0" could
+// be taken by one of them before the app binds it.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			_ = l.Close()
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port in 20000-31999")
+	return ""
 }
 
 // appConfig is the configuration of one test app and the broker it uses.
