@@ -189,14 +189,23 @@ func (s *scheduler) setCursor(i int, off int64) {
 // (messageTimeup): DELAY removed, REAL_TOPIC and REAL_QID kept as the real
 // broker does. Nil when the record does not say where it belongs.
 func (s *scheduler) timeUp(m *message.Message) *message.Message {
+	return s.b.unpark("delay", m, message.PropertyDelayTimeLevel)
+}
+
+// unpark returns the message to store in the real queue of m, a message
+// parked in a system topic (delay levels, the timer) until its time: its
+// REAL_TOPIC and REAL_QID say where, and the properties named by remove are
+// dropped. Nil, logged under who, when the record does not say where it
+// belongs.
+func (b *Broker) unpark(who string, m *message.Message, remove ...string) *message.Message {
 	topic, _ := message.Property(m.Properties, message.PropertyRealTopic)
 	qidStr, _ := message.Property(m.Properties, message.PropertyRealQueueID)
 	qid, err := strconv.Atoi(qidStr)
 	if topic == "" || err != nil {
-		s.b.log.Logf(LogLevelError, "delay: dropping message at %s/%d offset %d without REAL_TOPIC/REAL_QID", m.Topic, m.QueueID, m.QueueOffset)
+		b.log.Logf(LogLevelError, "%s: dropping message at %s/%d offset %d without REAL_TOPIC/REAL_QID", who, m.Topic, m.QueueID, m.QueueOffset)
 		return nil
 	}
-	props := message.EditProperties(m.Properties, []string{message.PropertyDelayTimeLevel})
+	props := message.EditProperties(m.Properties, remove)
 	return &message.Message{
 		Topic:          topic,
 		QueueID:        int32(qid),

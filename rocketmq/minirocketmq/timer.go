@@ -217,28 +217,7 @@ func (w *timerWheel) postpone(now time.Time) {
 // timeUp returns the message to store in the real queue of a parked one;
 // nil (logged) when the record does not say where it belongs.
 func (w *timerWheel) timeUp(m *message.Message) *message.Message {
-	topic, _ := message.Property(m.Properties, message.PropertyRealTopic)
-	qidStr, _ := message.Property(m.Properties, message.PropertyRealQueueID)
-	qid, err := strconv.Atoi(qidStr)
-	if topic == "" || err != nil {
-		w.b.log.Logf(LogLevelError, "timer: dropping message at %s offset %d without REAL_TOPIC/REAL_QID", TimerTopic, m.QueueOffset)
-		return nil
-	}
-	props := message.EditProperties(m.Properties, []string{message.PropertyRealTopic, message.PropertyRealQueueID})
-	return &message.Message{
-		Topic:          topic,
-		QueueID:        int32(qid),
-		Flag:           m.Flag,
-		SysFlag:        m.SysFlag,
-		BornTimestamp:  m.BornTimestamp,
-		BornHost:       m.BornHost,
-		StoreHost:      m.StoreHost,
-		ReconsumeTimes: m.ReconsumeTimes,
-		Body:           m.Body,
-		BodyCRC:        m.BodyCRC,
-		Properties:     props,
-		TagsCode:       tagsCode(props),
-	}
+	return w.b.unpark("timer", m, message.PropertyRealTopic, message.PropertyRealQueueID)
 }
 
 // commit moves the low-water mark past delivered messages and records it.
