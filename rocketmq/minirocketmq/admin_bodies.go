@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 )
 
@@ -134,25 +135,10 @@ func (s *subscription) data() subscriptionData {
 	if s.ExpressionType == ExpressionTag {
 		for _, t := range s.Tags {
 			d.TagsSet = append(d.TagsSet, t)
-			d.CodeSet = append(d.CodeSet, int32(javaStringHash(t)))
+			d.CodeSet = append(d.CodeSet, int32(message.JavaStringHash(t)))
 		}
 	}
 	return d
-}
-
-// javaStringHash is String.hashCode, which the Java client puts in codeSet.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r > 0xFFFF { // a surrogate pair in Java's UTF-16
-			r -= 0x10000
-			h = 31*h + (0xD800 + (r >> 10))
-			h = 31*h + (0xDC00 + (r & 0x3FF))
-			continue
-		}
-		h = 31*h + r
-	}
-	return h
 }
 
 // groupSnapshot is what the registry knows of a consumer group.

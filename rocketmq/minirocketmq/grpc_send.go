@@ -195,7 +195,7 @@ func aggregate(n int, at func(int) *v2.Status, empty string) *v2.Status {
 func (s *grpcServer) pickQueue(tc *TopicConfig, msgs []*message.Message) int32 {
 	if len(msgs) == 1 {
 		if g, _ := message.Property(msgs[0].Properties, propertyShardingKey); g != "" {
-			return int32(consistentHash(int64(javaHashCode(g)), tc.WriteQueueNums))
+			return int32(consistentHash(int64(message.JavaStringHash(g)), tc.WriteQueueNums))
 		}
 	}
 	return int32(s.sendTurn.Add(1) % uint32(tc.WriteQueueNums))
@@ -410,21 +410,6 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
-}
-
-// javaHashCode is String.hashCode over UTF-16 code units.
-func javaHashCode(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + 0xD800 + (r >> 10)
-			h = 31*h + 0xDC00 + (r & 0x3FF)
-			continue
-		}
-		h = 31*h + r
-	}
-	return h
 }
 
 // consistentHash is Guava's Hashing.consistentHash(long, int).

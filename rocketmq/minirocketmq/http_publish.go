@@ -228,7 +228,7 @@ func (s *httpServer) buildMessage(c *httpCall, req *httpPublishRequest) (m *mess
 // endpoint and the 5.x proxy pick it), any other message the next queue.
 func (s *httpServer) pickQueue(tc *TopicConfig, m *message.Message) int32 {
 	if g, _ := message.Property(m.Properties, propertyShardingKey); g != "" {
-		return int32(consistentHash(int64(javaHashCode(g)), tc.WriteQueueNums))
+		return int32(consistentHash(int64(message.JavaStringHash(g)), tc.WriteQueueNums))
 	}
 	return int32(s.turn.Add(1) % uint32(tc.WriteQueueNums))
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kratos-rocketmq/rocketmq/minirocketmq/message"
 	"github.com/kratos-rocketmq/rocketmq/minirocketmq/remoting"
 )
 
@@ -335,25 +336,10 @@ func javaHashMapOrder(list []resource) []resource {
 		size *= 2
 	}
 	bucket := func(s string) uint32 {
-		h := uint32(javaStringHash(s))
+		h := uint32(message.JavaStringHash(s))
 		return (h ^ h>>16) & uint32(size-1)
 	}
 	out := append([]resource(nil), list...)
 	sort.SliceStable(out, func(i, j int) bool { return bucket(out[i].name) < bucket(out[j].name) })
 	return out
-}
-
-// javaStringHash is String.hashCode over the UTF-16 code units of s.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + 0xD800 + (r >> 10)
-			h = 31*h + 0xDC00 + (r & 0x3FF)
-			continue
-		}
-		h = 31*h + r
-	}
-	return h
 }

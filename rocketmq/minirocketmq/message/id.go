@@ -64,9 +64,13 @@ func ParseOffsetMsgID(id string) (netip.AddrPort, int64, error) {
 // TagsHashCode is the consume-queue code of a tag: Java's String.hashCode
 // over the UTF-16 code units, widened to int64 (MessageExtBrokerInner
 // .tagsString2tagsCode). For ASCII tags it equals the Go client's codes.
-func TagsHashCode(tag string) int64 {
+func TagsHashCode(tag string) int64 { return int64(JavaStringHash(tag)) }
+
+// JavaStringHash is Java's String.hashCode of s: over its UTF-16 code units,
+// as the Java broker, proxy and clients hash names, tags and sharding keys.
+func JavaStringHash(s string) int32 {
 	var h int32
-	for _, r := range tag {
+	for _, r := range s {
 		if r >= 0x10000 {
 			r1, r2 := utf16.EncodeRune(r)
 			h = 31*h + r1
@@ -75,5 +79,5 @@ func TagsHashCode(tag string) int64 {
 		}
 		h = 31*h + r
 	}
-	return int64(h)
+	return h
 }
