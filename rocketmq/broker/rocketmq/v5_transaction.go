@@ -34,13 +34,8 @@ func (p *v5Producer) sendInTransaction(ctx context.Context, topic string, m *v2.
 	e := resp.GetEntries()[0]
 	res := &broker.PublishResult{ID: e.GetMessageId(), Topic: topic, Partition: -1, Offset: e.GetOffset()}
 	state := p.runLocal(ctx, topic, m, exec)
-	var resolution v2.TransactionResolution
-	switch state {
-	case broker.TransactionCommit:
-		resolution = v2.TransactionResolution_COMMIT
-	case broker.TransactionRollback:
-		resolution = v2.TransactionResolution_ROLLBACK
-	default:
+	resolution, decided := v5Resolution(state)
+	if !decided {
 		p.b.log.Infow("msg", "local transaction outcome unknown; the server will ask the checker", "topic", topic, "msgId", res.ID)
 		return res, nil
 	}
@@ -130,13 +125,8 @@ func (p *v5Producer) recover(rc *v2.RecoverOrphanedTransactionCommand) {
 			Partition: int(sp.GetQueueId()), Offset: sp.GetQueueOffset(), Msg: m,
 		})
 	}()
-	var resolution v2.TransactionResolution
-	switch state {
-	case broker.TransactionCommit:
-		resolution = v2.TransactionResolution_COMMIT
-	case broker.TransactionRollback:
-		resolution = v2.TransactionResolution_ROLLBACK
-	default:
+	resolution, decided := v5Resolution(state)
+	if !decided {
 		p.b.log.Infow("msg", "transaction checker answered unknown; the server asks again later", "topic", topic, "msgId", msgID)
 		return
 	}
@@ -144,4 +134,17 @@ func (p *v5Producer) recover(rc *v2.RecoverOrphanedTransactionCommand) {
 		p.b.log.Errorw("msg", "ending a checked-back transaction failed; the server asks again later",
 			"topic", topic, "msgId", msgID, "state", state.String(), "error", err)
 	}
+}
+
+// v5Resolution is the EndTransaction resolution of a local transaction's or a
+// checker's state; decided is false for TransactionUnknown (nothing to send: the
+// server asks again).
+func v5Resolution(state broker.TransactionState) (resolution v2.TransactionResolution, decided bool) {
+	switch state {
+	case broker.TransactionCommit:
+		return v2.TransactionResolution_COMMIT, true
+	case broker.TransactionRollback:
+		return v2.TransactionResolution_ROLLBACK, true
+	}
+	return v2.TransactionResolution_TRANSACTION_RESOLUTION_UNSPECIFIED, false
 }
