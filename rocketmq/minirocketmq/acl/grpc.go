@@ -70,10 +70,8 @@ func (c GRPCCredentials) AccessKey() string {
 // Remark is the AclException's message (no Java stack frame).
 func (v *Validator) CheckGRPC(cred GRPCCredentials, remote netip.Addr, resources []GRPCResource) error {
 	remote = remote.Unmap()
-	for _, w := range v.global {
-		if w.match(remote) {
-			return nil
-		}
+	if v.globalWhite(remote) {
+		return nil
 	}
 	if strings.TrimSpace(cred.Authorization) == "" {
 		return deny("No accessKey is configured")
@@ -85,22 +83,45 @@ func (v *Validator) CheckGRPC(cred GRPCCredentials, remote netip.Addr, resources
 	if cred.DateTime == "" {
 		return deny("datetime is null.")
 	}
-	acc := v.accounts[ak]
-	if acc == nil {
-		return deny("No acl config for %s", ak)
-	}
-	if acc.white.match(remote) {
-		return nil
-	}
-	mac := hmac.New(sha1.New, []byte(acc.secretKey))
-	mac.Write([]byte(cred.DateTime))
-	if !hmac.Equal(mac.Sum(nil), sig) {
-		return deny("Check signature failed for accessKey=%s", ak)
-	}
-	if name, ok := acc.denied(resources); !ok {
-		return deny("No default permission for %s", name)
+	if reason, remark := v.checkSigned(remote, ak, sig, cred.DateTime, resources); reason != 0 {
+		return deny("%s", remark)
 	}
 	return nil
+}
+
+// globalWhite reports whether remote passes by a global white address.
+func (v *Validator) globalWhite(remote netip.Addr) bool {
+	for _, w := range v.global {
+		if w.match(remote) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSigned decides, once a request's access key ak and signature sig are
+// read, in the order both 5.x signature schemes share: ak must name an
+// account; the account's white address passes; sig must be the HMAC-SHA1 of
+// content with the account's secret key; every resource needs its
+// permission. It returns 0 when the request passes, else why not and the
+// AclException's message.
+func (v *Validator) checkSigned(remote netip.Addr, ak string, sig []byte, content string, resources []GRPCResource) (HTTPReason, string) {
+	acc := v.accounts[ak]
+	if acc == nil {
+		return HTTPUnknownAccessKey, "No acl config for " + ak
+	}
+	if acc.white.match(remote) {
+		return 0, ""
+	}
+	mac := hmac.New(sha1.New, []byte(acc.secretKey))
+	mac.Write([]byte(content))
+	if !hmac.Equal(mac.Sum(nil), sig) {
+		return HTTPBadSignature, "Check signature failed for accessKey=" + ak
+	}
+	if name, ok := acc.denied(resources); !ok {
+		return HTTPNoPermission, "No default permission for " + name
+	}
+	return 0, ""
 }
 
 func deny(format string, args ...any) *Denied {

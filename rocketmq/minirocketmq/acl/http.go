@@ -52,10 +52,8 @@ func (d *HTTPDenied) Error() string { return d.Remark }
 // *HTTPDenied.
 func (v *Validator) CheckHTTP(cred HTTPCredentials, remote netip.Addr, resources []GRPCResource) error {
 	remote = remote.Unmap()
-	for _, w := range v.global {
-		if w.match(remote) {
-			return nil
-		}
+	if v.globalWhite(remote) {
+		return nil
 	}
 	if strings.TrimSpace(cred.Authorization) == "" {
 		return &HTTPDenied{HTTPMissingAuthorization, "Authorization header is required."}
@@ -64,20 +62,8 @@ func (v *Validator) CheckHTTP(cred HTTPCredentials, remote netip.Addr, resources
 	if err != nil {
 		return &HTTPDenied{HTTPInvalidAuthorization, err.Error()}
 	}
-	acc := v.accounts[ak]
-	if acc == nil {
-		return &HTTPDenied{HTTPUnknownAccessKey, "No acl config for " + ak}
-	}
-	if acc.white.match(remote) {
-		return nil
-	}
-	mac := hmac.New(sha1.New, []byte(acc.secretKey))
-	mac.Write([]byte(cred.StringToSign))
-	if !hmac.Equal(mac.Sum(nil), sig) {
-		return &HTTPDenied{HTTPBadSignature, "Check signature failed for accessKey=" + ak}
-	}
-	if name, ok := acc.denied(resources); !ok {
-		return &HTTPDenied{HTTPNoPermission, "No default permission for " + name}
+	if reason, remark := v.checkSigned(remote, ak, sig, cred.StringToSign, resources); reason != 0 {
+		return &HTTPDenied{reason, remark}
 	}
 	return nil
 }

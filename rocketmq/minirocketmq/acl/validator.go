@@ -119,10 +119,8 @@ func (v *Validator) Check(req *remoting.Command, remote netip.Addr) error {
 		return err
 	}
 	remote = remote.Unmap()
-	for _, w := range v.global {
-		if w.match(remote) {
-			return nil
-		}
+	if v.globalWhite(remote) {
+		return nil
 	}
 	ak, ok := req.Lookup(fieldAccessKey)
 	if !ok {
