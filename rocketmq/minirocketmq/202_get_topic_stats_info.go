@@ -37,11 +37,11 @@ func (b *Broker) handleGetTopicStatsInfo(c *conn, req *remoting.Command) (*remot
 		}
 		entries = append(entries, mqValue{topic, q, off})
 	}
-	body, err := b.appendMQMap([]byte(`{"offsetTable":`), entries)
+	body, err := b.offsetTableBody(entries)
 	if err != nil {
 		return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
 	}
 	resp := remoting.NewResponse(req, remoting.Success, "")
-	resp.Body = append(body, '}')
+	resp.Body = body
 	return resp, nil
 }

@@ -35,18 +35,11 @@ func (b *Broker) handleInvokeBrokerToResetOffset(c *conn, req *remoting.Command)
 	if len(b.clients.memberConns(group)) == 0 {
 		return remoting.NewResponse(req, remoting.ConsumerNotOnline, remarkf(msgResetConsumerNotOnline, group, topic, ts)), nil
 	}
-	if _, err := b.applyResetOffsets(group, topic, ts, offsets); err != nil {
-		return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
-	}
-	entries := make([]mqValue, 0, len(offsets))
-	for q, off := range offsets {
-		entries = append(entries, mqValue{topic, q, off})
-	}
-	body, err := b.appendMQMap([]byte(`{"offsetTable":`), entries)
+	_, body, err := b.applyResetOffsets(group, topic, ts, offsets)
 	if err != nil {
 		return remoting.NewResponse(req, remoting.SystemError, err.Error()), nil
 	}
 	resp := remoting.NewResponse(req, remoting.Success, "")
-	resp.Body = append(body, '}')
+	resp.Body = body
 	return resp, nil
 }

@@ -33,6 +33,16 @@ type mqValue struct {
 	value   any // marshalled with encoding/json
 }
 
+// offsetTableBody is {"offsetTable":{mq:value,...}}, the body of topic stats
+// (202), reset answers (222) and reset pushes (220).
+func (b *Broker) offsetTableBody(entries []mqValue) ([]byte, error) {
+	body, err := b.appendMQMap([]byte(`{"offsetTable":`), entries)
+	if err != nil {
+		return nil, err
+	}
+	return append(body, '}'), nil
+}
+
 // appendMQMap appends {mq:value,...} in fastjson's dialect, sorted by
 // topic and queue id.
 func (b *Broker) appendMQMap(dst []byte, entries []mqValue) ([]byte, error) {

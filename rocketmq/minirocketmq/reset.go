@@ -73,8 +73,9 @@ func (b *Broker) computeResetOffsets(group, topic string, ts int64, force, stric
 }
 
 // applyResetOffsets commits offsets as group's and tells its live members;
-// it reports whether any member was told.
-func (b *Broker) applyResetOffsets(group, topic string, ts int64, offsets map[int]int64) (bool, error) {
+// it reports whether any member was told, and returns the offset table it
+// told them (the body of code 222's answer too).
+func (b *Broker) applyResetOffsets(group, topic string, ts int64, offsets map[int]int64) (bool, []byte, error) {
 	for q, off := range offsets {
 		b.setConsumerOffset(group, topic, int32(q), off)
 	}
@@ -82,11 +83,10 @@ func (b *Broker) applyResetOffsets(group, topic string, ts int64, offsets map[in
 	for q, off := range offsets {
 		entries = append(entries, mqValue{topic, q, off})
 	}
-	body, err := b.appendMQMap([]byte(`{"offsetTable":`), entries)
+	body, err := b.offsetTableBody(entries)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	body = append(body, '}')
 	told := false
 	for _, mc := range b.clients.memberConns(group) {
 		push := remoting.NewRequest(remoting.ResetConsumerClientOffset, "topic", topic, "group", group, "timestamp", strconv.FormatInt(ts, 10))
@@ -98,7 +98,7 @@ func (b *Broker) applyResetOffsets(group, topic string, ts int64, offsets map[in
 		told = true
 	}
 	b.log.Logf(LogLevelInfo, "offsets of group %s on topic %s reset to %v (timestamp %d); %d member(s) told", group, topic, offsets, ts, len(b.clients.memberConns(group)))
-	return told, nil
+	return told, body, nil
 }
 
 // ResetOffsetByTime replays (or skips) a consumer group's messages of a
@@ -117,7 +117,7 @@ func (b *Broker) ResetOffsetByTime(group, topic string, t time.Time, force bool)
 	if code != remoting.Success {
 		return nil, fmt.Errorf("minirocketmq: reset offsets of %s on %s: %s", group, topic, remark)
 	}
-	told, err := b.applyResetOffsets(group, topic, t.UnixMilli(), offsets)
+	told, _, err := b.applyResetOffsets(group, topic, t.UnixMilli(), offsets)
 	if err != nil {
 		return nil, fmt.Errorf("minirocketmq: reset offsets of %s on %s: %w", group, topic, err)
 	}
