@@ -57,6 +57,24 @@ const (
 	aliyunMaxBackoff = 5 * time.Second
 )
 
+// aliyunBackoff is the wait after a failed poll that followed a wait of prev
+// (0 after a success): doubled, within aliyunMinBackoff..aliyunMaxBackoff.
+func aliyunBackoff(prev time.Duration) time.Duration {
+	return min(max(2*prev, aliyunMinBackoff), aliyunMaxBackoff)
+}
+
+// sleepCtx waits d, or less when ctx ends first; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // Properties of a dead letter forwarded by the driver (what the embedded broker's
 // dead letters carry, MessageConst of RocketMQ 5).
 const (
@@ -275,12 +293,10 @@ func (s *aliyunSub) run(first []mqhttp.Message) {
 			return
 		}
 		if err != nil {
-			backoff = min(max(2*backoff, aliyunMinBackoff), aliyunMaxBackoff)
+			backoff = aliyunBackoff(backoff)
 			s.b.log.Warnw("msg", "consume failed; polling again", "topic", s.key.topic, "group", s.key.group,
 				"retryIn", backoff, "error", err)
-			select {
-			case <-time.After(backoff):
-			case <-s.poll.Done():
+			if !sleepCtx(s.poll, backoff) {
 				return
 			}
 			continue

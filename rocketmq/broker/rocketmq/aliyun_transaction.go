@@ -40,12 +40,10 @@ func (b *AliyunBroker) checkLoop(ses *aliyunSession, topic string) {
 			return
 		}
 		if err != nil {
-			backoff = min(max(2*backoff, aliyunMinBackoff), aliyunMaxBackoff)
+			backoff = aliyunBackoff(backoff)
 			b.log.Warnw("msg", "consuming half messages for their check failed; trying again", "topic", topic,
 				"group", b.set.groupName, "retryIn", backoff, "error", err)
-			select {
-			case <-time.After(backoff):
-			case <-ses.hard.Done():
+			if !sleepCtx(ses.hard, backoff) {
 				return
 			}
 			continue
